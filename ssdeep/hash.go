@@ -1,0 +1,274 @@
+// Package ssdeep computes and compares context-triggered piecewise hashes
+// (CTPH, "ssdeep" digests), identical to libfuzzy 2.14.1, and searches large
+// collections of them exactly.
+//
+// The algorithm is the one published by Jesse Kornblum ("Identifying almost
+// identical files using context triggered piecewise hashing", DFRWS 2006),
+// itself built on Andrew Tridgell's spamsum. A rolling hash over a 7-byte
+// window decides where the input is cut into pieces; each piece contributes
+// one base64 character (a 6-bit FNV-style hash of the piece) to the digest.
+// A digest holds two such strings, for a block size b and for 2b, so that
+// digests of inputs of different sizes can still be compared.
+//
+// Hasher streams: it runs every candidate block size at once and chooses at
+// the end, dropping block sizes that can no longer be chosen, exactly like
+// libfuzzy's fuzzy_state. It never buffers its input and never allocates
+// after New.
+//
+// Compare scores two digests from 0 (unrelated) to 100 (near identical)
+// following fuzzy_compare: runs of more than three identical characters are
+// cut to three, block sizes must be equal or differ by a factor of two, the
+// two strings compared must share a 7-character substring, and the score is
+// derived from their edit distance (insertions and deletions cost 1, a
+// substitution 2), capped for small block sizes.
+//
+// Index finds every stored digest scoring at least a threshold against a
+// query, exactly the set a full scan with Compare finds, without scanning.
+package ssdeep
+
+import "errors"
+
+const (
+	rollingWindow  = 7
+	minBlockSize   = 3
+	hashInit       = 0x27
+	numBlockHashes = 31
+	// SpamSumLength is the maximum length of each part of a digest
+	// (part 2 of a truncated digest holds at most half of it).
+	SpamSumLength = 64
+	// MaxInputSize is the largest input libfuzzy accepts: block size
+	// 3·2^30 times 64 characters (192 GiB).
+	MaxInputSize = uint64(minBlockSize<<(numBlockHashes-1)) * SpamSumLength
+)
+
+// ErrTooLarge is returned by (*Hasher).Write once the input would exceed
+// MaxInputSize.
+var ErrTooLarge = errors.New("ssdeep: input larger than 192 GiB")
+
+const b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+// sumTable[h<<6|c] is the piece hash after feeding byte c (low 6 bits) to
+// state h: the 32-bit FNV-1 step (h*0x01000193 ^ c) reduced modulo 64, which
+// only depends on the low 6 bits of h and c.
+var sumTable = func() (t [64 * 64]byte) {
+	for h := range 64 {
+		for c := range 64 {
+			t[h<<6|c] = byte((uint32(h)*0x01000193 ^ uint32(c)) & 63)
+		}
+	}
+	return t
+}()
+
+// blockHash is the state of one candidate block size, 3·2^index.
+type blockHash struct {
+	digest     [SpamSumLength]byte
+	dindex     int  // characters emitted; digest[dindex] may hold a pending last one
+	halfdigest byte // last character as seen while dindex < 32 (truncated part 2)
+	h, halfh   byte // piece hashes: h is reset at every cut, halfh only before 32 characters
+}
+
+// Hasher computes an ssdeep digest of the bytes written to it. The zero
+// value is not ready: use New. A Hasher must not be used by several
+// goroutines at once; separate Hashers are independent.
+type Hasher struct {
+	total        uint64
+	reduceBorder uint64
+	bhstart      int
+	bhend        int
+	rollmask     uint32
+	needLast     bool
+	lasth        byte
+	overflow     bool
+
+	// rolling hash over the last 7 bytes (window holds them in its low 56 bits)
+	h1, h2, h3 uint32
+	window     uint64
+
+	bh [numBlockHashes]blockHash
+}
+
+// New returns a Hasher ready for input.
+func New() *Hasher {
+	h := new(Hasher)
+	h.Reset()
+	return h
+}
+
+// Reset discards all input, returning h to the state New returns.
+func (h *Hasher) Reset() {
+	h.total = 0
+	h.reduceBorder = minBlockSize * SpamSumLength
+	h.bhstart, h.bhend = 0, 1
+	h.rollmask = 0
+	h.needLast, h.lasth, h.overflow = false, 0, false
+	h.h1, h.h2, h.h3, h.window = 0, 0, 0, 0
+	h.bh[0] = blockHash{h: hashInit, halfh: hashInit}
+}
+
+// Sum returns the ssdeep digest of data, as the ssdeep tool prints it.
+// Data larger than MaxInputSize is hashed up to that size.
+func Sum(data []byte) Digest {
+	var h Hasher
+	h.Reset()
+	h.Write(data) //nolint:errcheck // only ErrTooLarge, documented above
+	return h.Sum()
+}
+
+// Write adds p to the input. It returns ErrTooLarge, having consumed
+// nothing, if the total input would exceed MaxInputSize; otherwise it
+// consumes all of p and returns a nil error.
+func (h *Hasher) Write(p []byte) (int, error) {
+	if h.overflow || uint64(len(p)) > MaxInputSize-h.total {
+		h.overflow = true
+		return 0, ErrTooLarge
+	}
+	h.total += uint64(len(p))
+	h1, h2, h3, win := h.h1, h.h2, h.h3, h.window
+	for _, c := range p {
+		h2 = h2 - h1 + rollingWindow*uint32(c)
+		h1 = h1 + uint32(c) - uint32(win>>48)
+		win = (win<<8 | uint64(c)) & (1<<56 - 1)
+		h3 = h3<<5 ^ uint32(c)
+
+		c6 := int(c & 63)
+		bh := h.bh[h.bhstart:h.bhend]
+		for i := range bh {
+			b := &bh[i]
+			b.h = sumTable[int(b.h)<<6|c6]
+			b.halfh = sumTable[int(b.halfh)<<6|c6]
+		}
+		if h.needLast {
+			h.lasth = sumTable[int(h.lasth)<<6|c6]
+		}
+
+		horg := h1 + h2 + h3 + 1
+		if horg == 0 { // 0xffffffff is not -1 modulo 3
+			continue
+		}
+		d := horg / minBlockSize
+		if d&h.rollmask != 0 || d*minBlockSize != horg {
+			continue
+		}
+		h.cut(d >> uint(h.bhstart))
+	}
+	h.h1, h.h2, h.h3, h.window = h1, h2, h3, win
+	return len(p), nil
+}
+
+// cut handles a trigger point: the rolling hash +1 is divisible by 3·2^i
+// for i = bhstart, bhstart+1, ... while the low bit of d (the quotient
+// shifted by bhstart) stays 0.
+func (h *Hasher) cut(d uint32) {
+	for i := h.bhstart; i < h.bhend; i++ {
+		b := &h.bh[i]
+		if b.dindex == 0 {
+			h.fork() // first cut at this block size: start the next one
+		}
+		b.digest[b.dindex] = b64[b.h]
+		b.halfdigest = b64[b.halfh]
+		if b.dindex < SpamSumLength-1 {
+			b.dindex++
+			b.digest[b.dindex] = 0
+			b.h = hashInit
+			if b.dindex < SpamSumLength/2 {
+				b.halfh = hashInit
+				b.halfdigest = 0
+			}
+		} else {
+			h.reduce()
+		}
+		if d&1 != 0 {
+			break
+		}
+		d >>= 1
+	}
+}
+
+// fork starts the next larger block size as a copy of the largest one.
+func (h *Hasher) fork() {
+	last := &h.bh[h.bhend-1]
+	if h.bhend <= numBlockHashes-1 {
+		h.bh[h.bhend] = blockHash{h: last.h, halfh: last.halfh}
+		h.bhend++
+	} else if h.bhend == numBlockHashes && !h.needLast {
+		h.needLast = true
+		h.lasth = last.h
+	}
+}
+
+// reduce drops the smallest block size once it can no longer be chosen:
+// the input is already too long for it and the next one has enough
+// characters.
+func (h *Hasher) reduce() {
+	if h.bhend-h.bhstart < 2 || h.reduceBorder >= h.total ||
+		h.bh[h.bhstart+1].dindex < SpamSumLength/2 {
+		return
+	}
+	h.bhstart++
+	h.reduceBorder *= 2
+	h.rollmask = h.rollmask*2 + 1
+}
+
+// Sum returns the digest of the input so far, as the ssdeep tool prints
+// it: part 2 is truncated to 32 characters. It does not change h.
+func (h *Hasher) Sum() Digest { return h.digest(false) }
+
+// SumUntruncated returns the digest of the input so far with part 2 up
+// to 64 characters long (libfuzzy's FUZZY_FLAG_NOTRUNC). It does not
+// change h.
+func (h *Hasher) SumUntruncated() Digest { return h.digest(true) }
+
+func (h *Hasher) digest(notrunc bool) Digest {
+	bi := h.bhstart
+	roll := h.h1 + h.h2 + h.h3
+	for uint64(minBlockSize<<uint(bi))*SpamSumLength < h.total {
+		bi++
+	}
+	if bi >= h.bhend {
+		bi = h.bhend - 1
+	}
+	for bi > h.bhstart && h.bh[bi].dindex < SpamSumLength/2 {
+		bi--
+	}
+	var buf [2*SpamSumLength + 2]byte
+	b := &h.bh[bi]
+	p1 := append(buf[:0], b.digest[:b.dindex]...)
+	if roll != 0 {
+		p1 = append(p1, b64[b.h])
+	} else if b.digest[b.dindex] != 0 {
+		p1 = append(p1, b.digest[b.dindex])
+	}
+	part1 := string(p1)
+
+	var p2 []byte
+	if bi < h.bhend-1 {
+		b := &h.bh[bi+1]
+		n := b.dindex
+		if !notrunc && n > SpamSumLength/2-1 {
+			n = SpamSumLength/2 - 1
+		}
+		p2 = append(buf[:0], b.digest[:n]...)
+		if roll != 0 {
+			if notrunc {
+				p2 = append(p2, b64[b.h])
+			} else {
+				p2 = append(p2, b64[b.halfh])
+			}
+		} else {
+			c := b.halfdigest
+			if notrunc {
+				c = b.digest[b.dindex]
+			}
+			if c != 0 {
+				p2 = append(p2, c)
+			}
+		}
+	} else if roll != 0 {
+		if bi == 0 {
+			p2 = append(buf[:0], b64[h.bh[bi].h])
+		} else {
+			p2 = append(buf[:0], b64[h.lasth])
+		}
+	}
+	return Digest{BlockSize: minBlockSize << uint(bi), Part1: part1, Part2: string(p2)}
+}
