@@ -1,0 +1,624 @@
+package attrib
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/culprit-cti/culprit/casefile"
+)
+
+// Params are the free parameters of the scoring model. DefaultParams holds
+// the values fitted on the development split (docs/evaluation.md).
+type Params struct {
+	Mu           float64 // Dirichlet smoothing strength for techniques
+	MuSoftware   float64 // Dirichlet smoothing strength for software
+	Gamma        float64 // additive smoothing of the background rates
+	ParentWeight float64 // credit for the parent/child of an observed sub-technique
+	Alpha        float64 // damping exponent: a kind's LLR sum is scaled by n^-Alpha
+
+	TechniqueWeight float64
+	SoftwareWeight  float64
+	IndicatorLLR    float64 // log LR of an exact indicator match for one actor
+	SampleLLR       float64 // log LR of a sample at TLSH distance 0 to an actor's family
+	ClaimLLR        float64 // log LR of an A1-rated third-party claim
+	VictimLLR       float64 // log LR of a victim sector/country the actor targeted
+
+	UnknownPrior float64 // prior probability of an actor not in the knowledge base
+	Temperature  float64 // the evidence is divided by it (calibration)
+}
+
+// DefaultParams returns the fitted parameters.
+func DefaultParams() Params {
+	return Params{
+		Mu: 40, MuSoftware: 4, Gamma: 0.5, ParentWeight: 0.3, Alpha: 0.5,
+		TechniqueWeight: 1, SoftwareWeight: 1,
+		IndicatorLLR: 5, SampleLLR: 6, ClaimLLR: 3, VictimLLR: 0.4,
+		UnknownPrior: 0.1, Temperature: 1,
+	}
+}
+
+// Options configure one call of Attribute.
+type Options struct {
+	Params  Params
+	Explain int     // hypotheses that get their evidence listed; 0 means 3
+	Next    int     // suggestions; 0 means 5, negative none
+	Shared  *Shared // shared infrastructure; nil means the built-in list
+}
+
+// Limits on a case, so that a hostile case cannot exhaust memory or time.
+const (
+	MaxItems = 10000 // techniques, software, indicators, samples and claims each
+)
+
+// ErrEmptyCase is returned for a case with no evidence at all.
+var ErrEmptyCase = errors.New("case has no evidence (no techniques, software, indicators, samples, claims or victim)")
+
+type kind int
+
+const (
+	kTech kind = iota
+	kSoft
+	kIOC
+	kSample
+	kClaim
+	kVictim
+	nKinds
+)
+
+var kindNames = [nKinds]string{"technique", "software", "indicator", "sample", "claim", "victim"}
+
+// item is one resolved piece of evidence with its LLR per actor. llr holds
+// a value for every actor when dense, else only the listed actors, with
+// rest for all others.
+type item struct {
+	kind    kind
+	text    string
+	matched string
+	cost    string
+	detail  string
+	dense   []float64
+	sparse  map[int]float64
+	details map[int]string // per-actor detail (paths)
+	rest    float64
+	unknown float64 // LLR for the unknown actor (claims naming an actor not known)
+	tech    int     // technique index, -1
+	sw      int     // software index, -1
+}
+
+func (it *item) llr(a int) float64 {
+	if it.dense != nil {
+		return it.dense[a]
+	}
+	if v, ok := it.sparse[a]; ok {
+		return v
+	}
+	return it.rest
+}
+
+// Attribute scores the case against the knowledge. It returns ErrEmptyCase
+// (wrapped) when the case holds no evidence, and an error when it exceeds
+// MaxItems in some kind. Unresolvable names, shared infrastructure and
+// contradictory claims are reported in Result.Warnings.
+func (k *Knowledge) Attribute(c *casefile.Case, opt Options) (*Result, error) {
+	if c == nil {
+		return nil, errors.New("attribute: nil case")
+	}
+	for _, n := range []struct {
+		what string
+		n    int
+	}{{"techniques", len(c.Techniques)}, {"software", len(c.Software)}, {"indicators", len(c.Indicators)},
+		{"samples", len(c.Samples)}, {"claims", len(c.Claims)}} {
+		if n.n > MaxItems {
+			return nil, fmt.Errorf("attribute %s: %d %s, more than the limit of %d", c.Name, n.n, n.what, MaxItems)
+		}
+	}
+	p := opt.Params
+	if p.Temperature <= 0 {
+		p = DefaultParams()
+	}
+	if opt.Explain == 0 {
+		opt.Explain = 3
+	}
+	if opt.Next == 0 {
+		opt.Next = 5
+	}
+	shared := opt.Shared
+	if shared == nil {
+		shared = BuiltinShared()
+	}
+	res := &Result{Case: c.Name}
+	var items []*item
+	seenT, seenS := map[int]bool{}, map[int]bool{}
+	for _, t := range c.Techniques {
+		ti, ok := k.resolveTechnique(t.Ref)
+		if !ok {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("technique %q is not in the knowledge base", clip(t.Ref)))
+			continue
+		}
+		if seenT[ti] {
+			continue
+		}
+		seenT[ti] = true
+		items = append(items, k.techItem(t.Ref, ti, p))
+	}
+	for _, s := range c.Software {
+		si, ok := k.resolveSoftware(s.Ref)
+		if !ok {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("software %q is not in the knowledge base", clip(s.Ref)))
+			continue
+		}
+		if seenS[si] {
+			continue
+		}
+		seenS[si] = true
+		items = append(items, k.swItem(s.Ref, si, p))
+	}
+	for _, ind := range c.Indicators {
+		if it := k.iocItem(ind.Type, ind.Value, p, shared, &res.Warnings); it != nil {
+			items = append(items, it)
+		}
+	}
+	for _, s := range c.Samples {
+		if s.SHA256 != "" {
+			if it := k.iocItem("file:hashes.SHA-256", s.SHA256, p, shared, &res.Warnings); it != nil {
+				items = append(items, it)
+			}
+		}
+		if it := k.sampleItem(s, p); it != nil {
+			items = append(items, it)
+		}
+	}
+	items = append(items, k.claimItems(c.Claims, p, &res.Warnings)...)
+	items = append(items, k.victimItems(c.Victim, p)...)
+
+	if len(c.Techniques)+len(c.Software)+len(c.Indicators)+len(c.Samples)+len(c.Claims) == 0 &&
+		strings.TrimSpace(c.Victim.Sector+c.Victim.Country) == "" {
+		return nil, fmt.Errorf("attribute %s: %w", c.Name, ErrEmptyCase)
+	}
+	k.score(res, items, p, opt)
+	return res, nil
+}
+
+func clip(s string) string {
+	if len(s) > 80 {
+		return s[:80] + "…"
+	}
+	return s
+}
+
+func (k *Knowledge) resolveTechnique(ref string) (int, bool) {
+	ref = strings.TrimSpace(ref)
+	if ref == "" || len(ref) > 512 {
+		return 0, false
+	}
+	if i, ok := k.techBy[ref]; ok {
+		return i, true
+	}
+	if i, ok := k.techBy[strings.ToUpper(ref)]; ok {
+		return i, true
+	}
+	i, ok := k.techBy["n:"+norm(ref)]
+	return i, ok
+}
+
+func (k *Knowledge) resolveSoftware(ref string) (int, bool) {
+	ref = strings.TrimSpace(ref)
+	if ref == "" || len(ref) > 512 {
+		return 0, false
+	}
+	if i, ok := k.swBy[ref]; ok {
+		return i, true
+	}
+	if i, ok := k.swBy[strings.ToUpper(ref)]; ok {
+		return i, true
+	}
+	i, ok := k.swBy["n:"+norm(ref)]
+	return i, ok
+}
+
+// techCount is the actor's effective count of technique ti: its own, plus
+// ParentWeight times the parent's (for a sub-technique) or the largest
+// child's (for a technique with sub-techniques).
+func (k *Knowledge) techCount(a *Actor, ti int, p Params) float64 {
+	c := a.techs[ti]
+	if par := k.techs[ti].parent; par >= 0 {
+		c += p.ParentWeight * a.techs[par]
+	}
+	return c
+}
+
+func (k *Knowledge) techBG(ti int, p Params) float64 {
+	df := k.techDF[ti]
+	if par := k.techs[ti].parent; par >= 0 {
+		df += p.ParentWeight * k.techDF[par]
+	}
+	return (df + p.Gamma) / (k.techDFn + p.Gamma*float64(len(k.techs)))
+}
+
+func (k *Knowledge) swBG(si int, p Params) float64 {
+	return (k.swDF[si] + p.Gamma) / (k.swDFn + p.Gamma*float64(len(k.sws)))
+}
+
+func (k *Knowledge) techLLR(a *Actor, ti int, bg float64, p Params) float64 {
+	return math.Log((k.techCount(a, ti, p)+p.Mu*bg)/(a.techN+p.Mu)) - math.Log(bg)
+}
+
+func (k *Knowledge) swLLR(a *Actor, si int, bg float64, p Params) float64 {
+	if a.swN == 0 {
+		return 0
+	}
+	return math.Log((a.sw[si]+p.MuSoftware*bg)/(a.swN+p.MuSoftware)) - math.Log(bg)
+}
+
+func (k *Knowledge) techItem(ref string, ti int, p Params) *item {
+	t := k.techs[ti]
+	it := &item{kind: kTech, text: ref, matched: strings.TrimSpace(t.extID + " " + t.name), cost: "moderate",
+		dense: make([]float64, len(k.actors)), tech: ti, sw: -1}
+	bg := k.techBG(ti, p)
+	for ai, a := range k.actors {
+		it.dense[ai] = k.techLLR(a, ti, bg, p)
+	}
+	it.detail = fmt.Sprintf("used by %.0f of %d actors", math.Ceil(k.techDF[ti]), len(k.actors))
+	return it
+}
+
+func (k *Knowledge) swItem(ref string, si int, p Params) *item {
+	s := k.sws[si]
+	cost := "costly"
+	if s.typ == "tool" {
+		cost = "moderate" // public tools are shared; reused custom code is not
+	}
+	it := &item{kind: kSoft, text: ref, matched: strings.TrimSpace(s.extID + " " + s.name), cost: cost,
+		dense: make([]float64, len(k.actors)), tech: -1, sw: si}
+	bg := k.swBG(si, p)
+	for ai, a := range k.actors {
+		it.dense[ai] = k.swLLR(a, si, bg, p)
+	}
+	n := 0
+	for _, a := range k.actors {
+		if a.sw[si] > 0 {
+			n++
+		}
+	}
+	it.detail = fmt.Sprintf("%s used by %d actors", s.typ, n)
+	return it
+}
+
+func (k *Knowledge) iocItem(typ, value string, p Params, shared *Shared, warn *[]string) *item {
+	if len(value) > 4096 {
+		*warn = append(*warn, fmt.Sprintf("indicator %q is too long and was ignored", clip(value)))
+		return nil
+	}
+	acts := k.iocs[iocKey(typ, value)]
+	if len(acts) == 0 {
+		return nil
+	}
+	llr := p.IndicatorLLR - math.Log(float64(len(acts)))
+	cost := "costly"
+	detail := fmt.Sprintf("exact match, linked to %d actors", len(acts))
+	if why := shared.Match(typ, value); why != "" {
+		llr *= 0.1
+		cost = "cheap"
+		detail += "; shared infrastructure (" + why + "), weakened"
+		*warn = append(*warn, fmt.Sprintf("indicator %s is shared infrastructure (%s): weakened", clip(value), why))
+	}
+	llr = math.Max(llr, 0.1)
+	it := &item{kind: kIOC, text: typ + " " + value, cost: cost, detail: detail,
+		sparse: map[int]float64{}, details: map[int]string{}, tech: -1, sw: -1}
+	for ai, path := range acts {
+		it.sparse[ai] = llr
+		it.details[ai] = path
+	}
+	return it
+}
+
+// admiralty turns an Admiralty rating into a factor in [0, 1].
+func admiralty(rel string, cred int) float64 {
+	r := map[string]float64{"A": 1, "B": 0.8, "C": 0.55, "D": 0.35, "E": 0.15, "F": 0.2}[strings.ToUpper(strings.TrimSpace(rel))]
+	if r == 0 {
+		r = 0.2 // unrated: as F, cannot be judged
+	}
+	cf := map[int]float64{1: 1, 2: 0.8, 3: 0.55, 4: 0.3, 5: 0.1, 6: 0.2}[cred]
+	if cf == 0 {
+		cf = 0.2
+	}
+	return r * cf
+}
+
+func (k *Knowledge) claimItems(claims []casefile.Claim, p Params, warn *[]string) []*item {
+	var out []*item
+	named := map[int]bool{}
+	for _, c := range claims {
+		ref := strings.TrimSpace(c.Actor)
+		f := admiralty(c.Reliability, c.Credibility)
+		cost := "moderate"
+		if c.SelfClaim {
+			f *= 0.1
+			cost = "cheap"
+		} else if strings.TrimSpace(c.Source) == "" {
+			f *= 0.3
+			cost = "cheap"
+		}
+		llr := p.ClaimLLR * f
+		rating := strings.ToUpper(strings.TrimSpace(c.Reliability))
+		if rating == "" {
+			rating = "unrated "
+		}
+		detail := fmt.Sprintf("Admiralty %s%d", rating, c.Credibility)
+		if c.SelfClaim {
+			detail += ", self-claim"
+		}
+		if c.Source != "" {
+			detail += ", " + clip(c.Source)
+		}
+		it := &item{kind: kClaim, text: "attributed to " + clip(ref), cost: cost, detail: detail,
+			sparse: map[int]float64{}, tech: -1, sw: -1}
+		var hits []int
+		if ai, ok := k.actorBy[ref]; ok {
+			hits = []int{ai}
+		} else {
+			hits = k.names[norm(ref)]
+		}
+		if len(hits) == 0 {
+			*warn = append(*warn, fmt.Sprintf("claimed actor %q is not in the knowledge base: counted for an unknown actor", clip(ref)))
+			it.unknown = llr
+		} else {
+			for _, ai := range hits {
+				it.sparse[ai] = llr / float64(len(hits))
+				named[ai] = true
+			}
+			it.matched = k.actors[hits[0]].Name
+		}
+		out = append(out, it)
+	}
+	if len(named) > 1 {
+		var ns []string
+		for ai := range named {
+			ns = append(ns, k.actors[ai].Name)
+		}
+		sort.Strings(ns)
+		*warn = append(*warn, "contradictory claims: the case is attributed to "+strings.Join(ns, ", "))
+	}
+	return out
+}
+
+func (k *Knowledge) victimItems(v casefile.Victim, p Params) []*item {
+	if k.victActs == 0 {
+		return nil
+	}
+	var out []*item
+	mk := func(text, key string, df int, has func(a *Actor) bool) {
+		if key == "" {
+			return
+		}
+		hit := p.VictimLLR * math.Min(1, math.Log(float64(k.victActs+1)/float64(df+1)))
+		it := &item{kind: kVictim, text: text, cost: "cheap", sparse: map[int]float64{}, tech: -1, sw: -1,
+			detail: fmt.Sprintf("targeted before by %d of %d actors with known victims", df, k.victActs)}
+		for ai, a := range k.actors {
+			switch {
+			case !a.hasVicts:
+			case has(a):
+				it.sparse[ai] = hit
+			default:
+				it.sparse[ai] = -p.VictimLLR / 2
+			}
+		}
+		out = append(out, it)
+	}
+	if s := norm(v.Sector); s != "" {
+		mk("sector "+v.Sector, s, k.sectorDF[s], func(a *Actor) bool { return a.sectors[s] })
+	}
+	if c := countryCode(v.Country); c != "" {
+		mk("country "+v.Country, c, k.countryDF[c], func(a *Actor) bool { return a.country[c] })
+	}
+	return out
+}
+
+// score combines the items into posteriors and fills res.
+func (k *Knowledge) score(res *Result, items []*item, p Params, opt Options) {
+	nA := len(k.actors)
+	var perKind [nKinds]int
+	for _, it := range items {
+		perKind[it.kind]++
+	}
+	var scale [nKinds]float64
+	kw := [nKinds]float64{p.TechniqueWeight, p.SoftwareWeight, 1, 1, 1, 1}
+	for kd := range scale {
+		if perKind[kd] > 0 {
+			scale[kd] = kw[kd] * math.Pow(float64(perKind[kd]), -p.Alpha) / p.Temperature
+		}
+	}
+	logit := make([]float64, nA+1) // last = unknown
+	for ai := range nA {
+		var s float64
+		for _, it := range items {
+			s += scale[it.kind] * it.llr(ai)
+		}
+		logit[ai] = s
+	}
+	for _, it := range items {
+		logit[nA] += scale[it.kind] * it.unknown
+	}
+	// Priors: the unknown actor gets UnknownPrior, the known share the rest.
+	up := math.Min(math.Max(p.UnknownPrior, 1e-6), 1-1e-6)
+	lpKnown := math.Log((1 - up) / float64(max(nA, 1)))
+	for ai := range nA {
+		logit[ai] += lpKnown
+	}
+	logit[nA] += math.Log(up)
+	post := softmax(logit)
+
+	order := make([]int, nA)
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(i, j int) bool { return post[order[i]] > post[order[j]] })
+
+	res.Unknown = post[nA]
+	res.UnknownEstimate = Estimate(res.Unknown)
+	res.Hypotheses = make([]Hypothesis, 0, nA)
+	for rank, ai := range order {
+		a := k.actors[ai]
+		h := Hypothesis{ID: a.ID, IDs: a.IDs, Name: a.Name, ExternalID: a.ExternalID, Aliases: a.Aliases,
+			Links: a.Links, Probability: post[ai], Estimate: Estimate(post[ai]),
+			Score: logit[ai] - logit[nA]}
+		if rank < opt.Explain {
+			h.Evidence = k.explain(ai, items, scale)
+		}
+		res.Hypotheses = append(res.Hypotheses, h)
+	}
+	res.Top = "unknown"
+	if nA > 0 && post[order[0]] > res.Unknown {
+		res.Top = k.actors[order[0]].ID
+	}
+	// Confidence: amount, diversity and cost to fake of what supports the top.
+	res.Basis.Items = len(items)
+	if nA > 0 {
+		top := order[0]
+		kinds := map[kind]bool{}
+		for _, it := range items {
+			if w := scale[it.kind] * it.llr(top); w > 0.05 {
+				kinds[it.kind] = true
+				if it.cost == "costly" {
+					res.Basis.Costly++
+				}
+			}
+		}
+		res.Basis.Kinds = len(kinds)
+	}
+	switch b := res.Basis; {
+	case b.Items >= 8 && b.Kinds >= 2 && b.Costly >= 2:
+		res.Confidence = "high"
+	case b.Items >= 3 && (b.Kinds >= 2 || b.Costly >= 1):
+		res.Confidence = "moderate"
+	default:
+		res.Confidence = "low"
+	}
+	if opt.Next > 0 && nA >= 2 {
+		res.Next = k.next(order[0], order[1], items, p, opt.Next)
+	}
+}
+
+func softmax(x []float64) []float64 {
+	m := math.Inf(-1)
+	for _, v := range x {
+		m = math.Max(m, v)
+	}
+	out := make([]float64, len(x))
+	var z float64
+	for i, v := range x {
+		out[i] = math.Exp(v - m)
+		z += out[i]
+	}
+	for i := range out {
+		out[i] /= z
+	}
+	return out
+}
+
+func (k *Knowledge) explain(ai int, items []*item, scale [nKinds]float64) []Evidence {
+	a := k.actors[ai]
+	var ev []Evidence
+	for _, it := range items {
+		w := scale[it.kind] * it.llr(ai)
+		if math.Abs(w) < 0.005 && it.kind != kClaim {
+			continue
+		}
+		e := Evidence{Kind: kindNames[it.kind], Item: it.text, Matched: it.matched, Weight: round(w), Cost: it.cost, Detail: it.detail}
+		if d, ok := it.details[ai]; ok {
+			e.Detail += "; via " + d
+		}
+		switch {
+		case it.tech >= 0:
+			e.Sources = a.cites["t:"+itoa(it.tech)]
+		case it.sw >= 0:
+			e.Sources = a.cites["s:"+itoa(it.sw)]
+		}
+		ev = append(ev, e)
+	}
+	sort.SliceStable(ev, func(i, j int) bool { return math.Abs(ev[i].Weight) > math.Abs(ev[j].Weight) })
+	return ev
+}
+
+func round(x float64) float64 { return math.Round(x*1000) / 1000 }
+
+// next lists unobserved techniques and software that best separate the
+// hypotheses h1 and h2.
+func (k *Knowledge) next(h1, h2 int, items []*item, p Params, n int) []Suggestion {
+	a1, a2 := k.actors[h1], k.actors[h2]
+	seenT, seenS := map[int]bool{}, map[int]bool{}
+	for _, it := range items {
+		if it.tech >= 0 {
+			seenT[it.tech] = true
+		}
+		if it.sw >= 0 {
+			seenS[it.sw] = true
+		}
+	}
+	var out []Suggestion
+	consider := func(kindName string, id, name string, l1, l2, p1, p2 float64) {
+		w := math.Abs(l1-l2) * (p1 + p2) / 2
+		fav := a1.Name
+		if l2 > l1 {
+			fav = a2.Name
+		}
+		out = append(out, Suggestion{Kind: kindName, ID: id, Name: name, Favours: fav, Weight: w})
+	}
+	cand := map[int]bool{}
+	for ti := range a1.techs {
+		cand[ti] = true
+	}
+	for ti := range a2.techs {
+		cand[ti] = true
+	}
+	for ti := range cand {
+		if seenT[ti] {
+			continue
+		}
+		bg := k.techBG(ti, p)
+		l1, l2 := k.techLLR(a1, ti, bg, p), k.techLLR(a2, ti, bg, p)
+		consider("technique", firstNonEmpty(k.techs[ti].extID, k.techs[ti].id), k.techs[ti].name, l1, l2,
+			math.Exp(l1)*bg, math.Exp(l2)*bg)
+	}
+	cand = map[int]bool{}
+	for si := range a1.sw {
+		cand[si] = true
+	}
+	for si := range a2.sw {
+		cand[si] = true
+	}
+	for si := range cand {
+		if seenS[si] {
+			continue
+		}
+		bg := k.swBG(si, p)
+		l1, l2 := k.swLLR(a1, si, bg, p), k.swLLR(a2, si, bg, p)
+		consider("software", firstNonEmpty(k.sws[si].extID, k.sws[si].id), k.sws[si].name, l1, l2,
+			math.Exp(l1)*bg, math.Exp(l2)*bg)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Weight != out[j].Weight {
+			return out[i].Weight > out[j].Weight
+		}
+		return out[i].ID < out[j].ID
+	})
+	if len(out) > n {
+		out = out[:n]
+	}
+	for i := range out {
+		out[i].Weight = round(out[i].Weight)
+	}
+	return out
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

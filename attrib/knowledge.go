@@ -1,0 +1,832 @@
+package attrib
+
+import (
+	"bytes"
+	"encoding/json"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/culprit-cti/culprit/stix"
+)
+
+// Link says that two objects (usually two actors known under different
+// names) are the same. It mirrors the knowledge base's same-as links.
+type Link struct {
+	A, B       string // STIX ids
+	Confidence int    // 0-100
+	Reason     string // e.g. "shared alias", "attributed-to"
+	Source     string // who says so
+}
+
+// Citation is one source that supports a relationship.
+type Citation struct {
+	Source string `json:"source"`
+	URL    string `json:"url,omitempty"`
+}
+
+// Actor is one hypothesis: one or more actor objects folded together.
+type Actor struct {
+	ID         string   // STIX id of the primary object
+	IDs        []string // every folded id, primary first
+	Name       string   // the primary object's name
+	ExternalID string   // ATT&CK group id (G0032) of the primary, if any
+	Aliases    []string // every other name and alias, deduplicated
+	Links      []Link   // the links that folded the objects together
+
+	techs    map[int]float64 // technique index → weighted count
+	sw       map[int]float64 // software index → weighted count
+	techN    float64
+	swN      float64
+	cites    map[string][]Citation // "t:<idx>" / "s:<idx>" → citations
+	sectors  map[string]bool
+	country  map[string]bool
+	hasVicts bool
+}
+
+type technique struct {
+	id, extID, name string
+	parent          int // index of the parent technique, -1 if none
+}
+
+type software struct {
+	id, extID, name, typ string
+	techs                []int
+}
+
+// KnowledgeOptions tunes how NewKnowledge folds actors.
+type KnowledgeOptions struct {
+	// LinkThreshold is the minimum confidence of a Link (or of an
+	// attributed-to relationship between actors) for it to fold two actors
+	// into one hypothesis. Zero means DefaultLinkThreshold.
+	LinkThreshold int
+}
+
+// DefaultLinkThreshold is the default minimum confidence of a same-as link.
+const DefaultLinkThreshold = 50
+
+// Knowledge is an immutable index of what is known about actors, built
+// once by NewKnowledge and safe for concurrent use by Attribute.
+type Knowledge struct {
+	actors  []*Actor
+	actorBy map[string]int // folded STIX id → actor
+	names   map[string][]int
+
+	techs   []technique
+	techBy  map[string]int
+	sws     []software
+	swBy    map[string]int
+	techDF  []float64 // weighted number of actors using each technique
+	swDF    []float64
+	techDFn float64
+	swDFn   float64
+
+	// indicators: normalised value → actor index → path description
+	iocs map[string]map[int]string
+	// samples: fuzzy hashes of known files with the actors they lead to
+	samples []knownSample
+
+	sectorDF  map[string]int
+	countryDF map[string]int
+	victActs  int // actors with any victimology
+}
+
+type knownSample struct {
+	id, name   string
+	tlsh       string
+	ssdeep     string
+	family     string // malware name
+	actors     []int
+	familyPath string
+}
+
+// Actors returns the hypotheses, in a stable order (by name).
+func (k *Knowledge) Actors() []*Actor { return k.actors }
+
+// Actor returns the hypothesis that holds the STIX id, or nil.
+func (k *Knowledge) Actor(id string) *Actor {
+	if i, ok := k.actorBy[id]; ok {
+		return k.actors[i]
+	}
+	return nil
+}
+
+// TechniqueCount and SoftwareCount report the size of the vocabularies.
+func (k *Knowledge) TechniqueCount() int { return len(k.techs) }
+
+// SoftwareCount reports the number of malware and tool objects known.
+func (k *Knowledge) SoftwareCount() int { return len(k.sws) }
+
+func isActorType(t string) bool { return t == "intrusion-set" || t == "threat-actor" }
+
+func active(o *stix.Object) bool { return !o.Revoked && !o.Deprecated }
+
+// norm normalises a name for lookup: lower case, letters and digits only.
+func norm(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r > 127 {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func citations(o *stix.Object) []Citation {
+	var cs []Citation
+	for _, r := range o.ExternalReferences {
+		if r.SourceName == "mitre-attack" || r.SourceName == "" {
+			continue
+		}
+		cs = append(cs, Citation{Source: r.SourceName, URL: r.URL})
+	}
+	return cs
+}
+
+// NewKnowledge indexes objs (any mix of STIX types; unknown ones are
+// ignored) and the same-as links. Objects are used as given: callers that
+// hold several versions of an object pass the current one only.
+func NewKnowledge(objs []*stix.Object, links []Link, opt KnowledgeOptions) *Knowledge {
+	if opt.LinkThreshold <= 0 {
+		opt.LinkThreshold = DefaultLinkThreshold
+	}
+	k := &Knowledge{
+		actorBy:   map[string]int{},
+		names:     map[string][]int{},
+		techBy:    map[string]int{},
+		swBy:      map[string]int{},
+		iocs:      map[string]map[int]string{},
+		sectorDF:  map[string]int{},
+		countryDF: map[string]int{},
+	}
+	byID := make(map[string]*stix.Object, len(objs))
+	var rels []*stix.Object
+	for _, o := range objs {
+		if o == nil || o.ID == "" {
+			continue
+		}
+		if o.Type == "relationship" {
+			if active(o) {
+				rels = append(rels, o)
+			}
+			continue
+		}
+		byID[o.ID] = o
+	}
+	// Stable order: sort ids once.
+	ids := make([]string, 0, len(byID))
+	for id := range byID {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	sort.SliceStable(rels, func(i, j int) bool { return rels[i].ID < rels[j].ID })
+
+	k.indexTechniques(ids, byID, rels)
+	k.indexSoftware(ids, byID)
+	k.foldActors(ids, byID, rels, links, opt.LinkThreshold)
+	k.indexBehaviour(byID, rels)
+	k.indexVictims(ids, byID, rels)
+	k.indexIndicators(ids, byID, rels)
+	return k
+}
+
+func (k *Knowledge) indexTechniques(ids []string, byID map[string]*stix.Object, rels []*stix.Object) {
+	for _, id := range ids {
+		o := byID[id]
+		if o.Type != "attack-pattern" || !active(o) {
+			continue
+		}
+		t := technique{id: id, extID: o.ExternalID("mitre-attack"), name: o.Name, parent: -1}
+		i := len(k.techs)
+		k.techs = append(k.techs, t)
+		k.techBy[id] = i
+		if t.extID != "" {
+			k.techBy[strings.ToUpper(t.extID)] = i
+		}
+		if n := norm(o.Name); n != "" {
+			if _, dup := k.techBy["n:"+n]; !dup {
+				k.techBy["n:"+n] = i
+			}
+		}
+	}
+	for i := range k.techs {
+		ext := k.techs[i].extID
+		if dot := strings.IndexByte(ext, '.'); dot > 0 {
+			if p, ok := k.techBy[strings.ToUpper(ext[:dot])]; ok {
+				k.techs[i].parent = p
+			}
+		}
+	}
+	// Revoked techniques resolve to their replacement.
+	for _, r := range rels {
+		if r.RelationshipType != "revoked-by" {
+			continue
+		}
+		old, ok := byID[r.SourceRef]
+		if !ok || old.Type != "attack-pattern" {
+			continue
+		}
+		to, ok := k.techBy[r.TargetRef]
+		if !ok {
+			continue
+		}
+		k.techBy[old.ID] = to
+		if ext := old.ExternalID("mitre-attack"); ext != "" {
+			if _, taken := k.techBy[strings.ToUpper(ext)]; !taken {
+				k.techBy[strings.ToUpper(ext)] = to
+			}
+		}
+	}
+}
+
+func (k *Knowledge) indexSoftware(ids []string, byID map[string]*stix.Object) {
+	for _, id := range ids {
+		o := byID[id]
+		if (o.Type != "malware" && o.Type != "tool") || !active(o) {
+			continue
+		}
+		s := software{id: id, extID: o.ExternalID("mitre-attack"), name: o.Name, typ: o.Type}
+		i := len(k.sws)
+		k.sws = append(k.sws, s)
+		k.swBy[id] = i
+		if s.extID != "" {
+			k.swBy[strings.ToUpper(s.extID)] = i
+		}
+		for _, n := range append([]string{o.Name}, o.Aliases...) {
+			if n := norm(n); n != "" {
+				if _, dup := k.swBy["n:"+n]; !dup {
+					k.swBy["n:"+n] = i
+				}
+			}
+		}
+	}
+}
+
+// foldActors builds the hypotheses with a union-find over actor objects.
+func (k *Knowledge) foldActors(ids []string, byID map[string]*stix.Object, rels []*stix.Object, links []Link, threshold int) {
+	var actorIDs []string
+	for _, id := range ids {
+		if o := byID[id]; isActorType(o.Type) && active(o) {
+			actorIDs = append(actorIDs, id)
+		}
+	}
+	parent := make(map[string]string, len(actorIDs))
+	for _, id := range actorIDs {
+		parent[id] = id
+	}
+	var find func(string) string
+	find = func(x string) string {
+		for parent[x] != x {
+			parent[x] = parent[parent[x]]
+			x = parent[x]
+		}
+		return x
+	}
+	var used []Link
+	union := func(l Link) {
+		if _, ok := parent[l.A]; !ok {
+			return
+		}
+		if _, ok := parent[l.B]; !ok {
+			return
+		}
+		if l.Confidence < threshold {
+			return
+		}
+		used = append(used, l)
+		a, b := find(l.A), find(l.B)
+		if a != b {
+			if a > b {
+				a, b = b, a
+			}
+			parent[b] = a
+		}
+	}
+	for _, l := range links {
+		union(l)
+	}
+	for _, r := range rels {
+		if r.RelationshipType != "attributed-to" {
+			continue
+		}
+		s, t := byID[r.SourceRef], byID[r.TargetRef]
+		if s == nil || t == nil || !isActorType(s.Type) || !isActorType(t.Type) {
+			continue
+		}
+		conf := 50
+		if r.Confidence != nil {
+			conf = *r.Confidence
+		}
+		src := ""
+		if cs := citations(r); len(cs) > 0 {
+			src = cs[0].Source
+		}
+		union(Link{A: r.SourceRef, B: r.TargetRef, Confidence: conf, Reason: "attributed-to", Source: src})
+	}
+	groups := map[string][]string{}
+	var roots []string
+	for _, id := range actorIDs {
+		r := find(id)
+		if _, ok := groups[r]; !ok {
+			roots = append(roots, r)
+		}
+		groups[r] = append(groups[r], id)
+	}
+	for _, r := range roots {
+		members := groups[r]
+		sort.SliceStable(members, func(i, j int) bool {
+			return primaryLess(byID[members[i]], byID[members[j]])
+		})
+		p := byID[members[0]]
+		a := &Actor{ID: p.ID, IDs: members, Name: p.Name, ExternalID: p.ExternalID("mitre-attack"),
+			techs: map[int]float64{}, sw: map[int]float64{}, cites: map[string][]Citation{},
+			sectors: map[string]bool{}, country: map[string]bool{}}
+		seen := map[string]bool{norm(p.Name): true}
+		for _, id := range members {
+			o := byID[id]
+			for _, n := range append([]string{o.Name}, o.Aliases...) {
+				if nn := norm(n); nn != "" && !seen[nn] {
+					seen[nn] = true
+					a.Aliases = append(a.Aliases, n)
+				}
+			}
+		}
+		in := map[string]bool{}
+		for _, id := range members {
+			in[id] = true
+		}
+		for _, l := range used {
+			if in[l.A] {
+				a.Links = append(a.Links, l)
+			}
+		}
+		k.actors = append(k.actors, a)
+	}
+	sort.SliceStable(k.actors, func(i, j int) bool {
+		if k.actors[i].Name != k.actors[j].Name {
+			return k.actors[i].Name < k.actors[j].Name
+		}
+		return k.actors[i].ID < k.actors[j].ID
+	})
+	for i, a := range k.actors {
+		for _, id := range a.IDs {
+			k.actorBy[id] = i
+		}
+		k.addName(a.Name, i)
+		for _, n := range a.Aliases {
+			k.addName(n, i)
+		}
+	}
+}
+
+func (k *Knowledge) addName(n string, i int) {
+	nn := norm(n)
+	if nn == "" {
+		return
+	}
+	for _, j := range k.names[nn] {
+		if j == i {
+			return
+		}
+	}
+	k.names[nn] = append(k.names[nn], i)
+}
+
+// primaryLess orders the members of a hypothesis: the ATT&CK object first,
+// then the highest confidence, then the oldest, then by id.
+func primaryLess(a, b *stix.Object) bool {
+	am, bm := a.ExternalID("mitre-attack") != "", b.ExternalID("mitre-attack") != ""
+	if am != bm {
+		return am
+	}
+	ac, bc := -1, -1
+	if a.Confidence != nil {
+		ac = *a.Confidence
+	}
+	if b.Confidence != nil {
+		bc = *b.Confidence
+	}
+	if ac != bc {
+		return ac > bc
+	}
+	if a.Type != b.Type {
+		return a.Type == "intrusion-set"
+	}
+	if !a.Created.Equal(b.Created) {
+		return a.Created.Before(b.Created)
+	}
+	return a.ID < b.ID
+}
+
+// Weights of indirect behaviour; they are structural, not fitted.
+const (
+	softwareTechniqueWeight = 0.35 // technique used by software the actor uses
+	campaignWeight          = 1.0  // behaviour of a campaign attributed to the actor
+)
+
+func (k *Knowledge) indexBehaviour(byID map[string]*stix.Object, rels []*stix.Object) {
+	// Campaigns attributed to actors.
+	campaignActors := map[string][]int{}
+	for _, r := range rels {
+		if r.RelationshipType != "attributed-to" {
+			continue
+		}
+		if c := byID[r.SourceRef]; c == nil || c.Type != "campaign" || !active(c) {
+			continue
+		}
+		if ai, ok := k.actorBy[r.TargetRef]; ok {
+			campaignActors[r.SourceRef] = append(campaignActors[r.SourceRef], ai)
+		}
+	}
+	type use struct {
+		actor int
+		w     float64
+	}
+	swUsers := map[int][]use{}
+	for _, r := range rels {
+		if r.RelationshipType != "uses" {
+			continue
+		}
+		var users []use
+		if ai, ok := k.actorBy[r.SourceRef]; ok {
+			users = []use{{ai, 1}}
+		} else if as, ok := campaignActors[r.SourceRef]; ok {
+			for _, ai := range as {
+				users = append(users, use{ai, campaignWeight})
+			}
+		} else if si, ok := k.swBy[r.SourceRef]; ok {
+			if ti, ok := k.techBy[r.TargetRef]; ok && strings.HasPrefix(r.TargetRef, "attack-pattern--") {
+				k.sws[si].techs = append(k.sws[si].techs, ti)
+			}
+			continue
+		}
+		if len(users) == 0 {
+			continue
+		}
+		cs := citations(r)
+		if ti, ok := k.techBy[r.TargetRef]; ok && strings.HasPrefix(r.TargetRef, "attack-pattern--") {
+			for _, u := range users {
+				a := k.actors[u.actor]
+				a.techs[ti] = max(a.techs[ti], u.w)
+				key := "t:" + itoa(ti)
+				a.cites[key] = appendCites(a.cites[key], cs)
+			}
+		} else if si, ok := k.swBy[r.TargetRef]; ok {
+			for _, u := range users {
+				a := k.actors[u.actor]
+				a.sw[si] = max(a.sw[si], u.w)
+				key := "s:" + itoa(si)
+				a.cites[key] = appendCites(a.cites[key], cs)
+				swUsers[si] = append(swUsers[si], u)
+			}
+		}
+	}
+	// Techniques implied by software, and parents of sub-techniques.
+	for _, a := range k.actors {
+		for si, w := range a.sw {
+			for _, ti := range k.sws[si].techs {
+				if v := w * softwareTechniqueWeight; a.techs[ti] < v {
+					a.techs[ti] = v
+				}
+			}
+		}
+	}
+	k.techDF = make([]float64, len(k.techs))
+	k.swDF = make([]float64, len(k.sws))
+	for _, a := range k.actors {
+		for ti, w := range a.techs {
+			a.techN += w
+			k.techDF[ti] += w
+			k.techDFn += w
+		}
+		for si, w := range a.sw {
+			a.swN += w
+			k.swDF[si] += w
+			k.swDFn += w
+		}
+	}
+}
+
+func appendCites(have, add []Citation) []Citation {
+	const maxCites = 8
+	for _, c := range add {
+		if len(have) >= maxCites {
+			break
+		}
+		dup := false
+		for _, h := range have {
+			if h == c {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			have = append(have, c)
+		}
+	}
+	return have
+}
+
+func itoa(i int) string {
+	if i == 0 {
+		return "0"
+	}
+	var b [20]byte
+	n := len(b)
+	for i > 0 {
+		n--
+		b[n] = byte('0' + i%10)
+		i /= 10
+	}
+	return string(b[n:])
+}
+
+func (k *Knowledge) indexVictims(ids []string, byID map[string]*stix.Object, rels []*stix.Object) {
+	for _, r := range rels {
+		if r.RelationshipType != "targets" {
+			continue
+		}
+		ai, ok := k.actorBy[r.SourceRef]
+		if !ok {
+			continue
+		}
+		t := byID[r.TargetRef]
+		if t == nil {
+			continue
+		}
+		a := k.actors[ai]
+		var props struct {
+			Sectors []string `json:"sectors"`
+			Country string   `json:"country"`
+		}
+		if len(t.Raw) > 0 {
+			_ = json.Unmarshal(t.Raw, &props) // best effort: a malformed object adds nothing
+		}
+		switch t.Type {
+		case "identity":
+			for _, s := range props.Sectors {
+				a.sectors[norm(s)] = true
+			}
+		case "location":
+			if props.Country != "" {
+				a.country[countryCode(props.Country)] = true
+			}
+		}
+	}
+	for _, id := range ids {
+		o := byID[id]
+		ai, ok := k.actorBy[id]
+		if !ok || len(o.Raw) == 0 || !bytes.Contains(o.Raw, []byte("x_misp_")) {
+			continue
+		}
+		var props struct {
+			Victims []string `json:"x_misp_cfr_suspected_victims"`
+			Targets []string `json:"x_misp_cfr_target_category"`
+		}
+		_ = json.Unmarshal(o.Raw, &props) // best effort
+		a := k.actors[ai]
+		for _, v := range props.Victims {
+			if c := countryCode(v); c != "" {
+				a.country[c] = true
+			}
+		}
+		for _, s := range props.Targets {
+			a.sectors[norm(s)] = true
+		}
+	}
+	for _, a := range k.actors {
+		a.hasVicts = len(a.sectors)+len(a.country) > 0
+		if a.hasVicts {
+			k.victActs++
+		}
+		for s := range a.sectors {
+			k.sectorDF[s]++
+		}
+		for c := range a.country {
+			k.countryDF[c]++
+		}
+	}
+}
+
+// patternValue matches one comparison in a STIX pattern, e.g.
+// [ipv4-addr:value = '198.51.100.7'] or [file:hashes.'SHA-256' = '...'].
+var patternValue = regexp.MustCompile(`([a-z0-9-]+):([A-Za-z0-9_.'-]+)\s*=\s*'((?:[^'\\]|\\.)*)'`)
+
+// PatternValues returns the (object type, value) pairs compared for
+// equality in a STIX pattern. Other comparisons are ignored. At most 64
+// pairs are returned, and patterns over 64 KiB are ignored.
+func PatternValues(pattern string) [][2]string {
+	if len(pattern) > 64<<10 {
+		return nil
+	}
+	var out [][2]string
+	for _, m := range patternValue.FindAllStringSubmatch(pattern, 64) {
+		typ := m[1]
+		if typ == "file" {
+			typ = "file:" + strings.ReplaceAll(m[2], "'", "")
+		}
+		out = append(out, [2]string{typ, strings.ReplaceAll(m[3], `\'`, `'`)})
+	}
+	return out
+}
+
+// iocKey normalises an indicator value for exact matching.
+func iocKey(typ, v string) string {
+	v = strings.TrimSpace(v)
+	switch {
+	case strings.HasPrefix(typ, "file"):
+		return "h:" + strings.ToLower(v)
+	case typ == "domain-name", typ == "email-addr", typ == "url":
+		return strings.ToLower(strings.TrimSuffix(v, "."))
+	}
+	return v
+}
+
+// relTypes are the relationships followed from an indicator or observable
+// to an actor.
+var relTypes = map[string]bool{
+	"indicates": true, "uses": true, "attributed-to": true, "related-to": true,
+	"consists-of": true, "communicates-with": true, "based-on": true, "derived-from": true,
+	"controls": true, "hosts": true, "owns": true, "resolves-to": true, "beacons-to": true,
+}
+
+func (k *Knowledge) indexIndicators(ids []string, byID map[string]*stix.Object, rels []*stix.Object) {
+	adj := map[string][]string{}
+	relFor := func(a, b string) {
+		adj[a] = append(adj[a], b)
+		adj[b] = append(adj[b], a)
+	}
+	for _, r := range rels {
+		if !relTypes[r.RelationshipType] {
+			continue
+		}
+		// Do not walk through techniques: every actor uses them.
+		if strings.HasPrefix(r.TargetRef, "attack-pattern--") || strings.HasPrefix(r.SourceRef, "attack-pattern--") {
+			continue
+		}
+		relFor(r.SourceRef, r.TargetRef)
+	}
+	// reach returns the actors reachable from id within 3 steps, with the
+	// path to each.
+	reach := func(start string) map[int]string {
+		out := map[int]string{}
+		type node struct {
+			id   string
+			path string
+		}
+		seen := map[string]bool{start: true}
+		frontier := []node{{start, name(byID, start)}}
+		for depth := 0; depth < 4 && len(frontier) > 0; depth++ {
+			var next []node
+			for _, n := range frontier {
+				if ai, ok := k.actorBy[n.id]; ok {
+					if _, have := out[ai]; !have {
+						out[ai] = n.path
+					}
+					continue // do not walk from one actor to others
+				}
+				for _, m := range adj[n.id] {
+					if !seen[m] {
+						seen[m] = true
+						next = append(next, node{m, n.path + " → " + name(byID, m)})
+					}
+				}
+			}
+			frontier = next
+		}
+		return out
+	}
+	add := func(key, id string) {
+		acts := reach(id)
+		if len(acts) == 0 {
+			return
+		}
+		m := k.iocs[key]
+		if m == nil {
+			m = map[int]string{}
+			k.iocs[key] = m
+		}
+		for ai, p := range acts {
+			if _, ok := m[ai]; !ok {
+				m[ai] = p
+			}
+		}
+	}
+	sampleRefs := map[string][]string{} // file id → malware ids
+	for _, id := range ids {
+		o := byID[id]
+		if o.Type == "malware" && len(o.Raw) > 0 && bytes.Contains(o.Raw, []byte("sample_refs")) {
+			var p struct {
+				SampleRefs []string `json:"sample_refs"`
+			}
+			_ = json.Unmarshal(o.Raw, &p) // best effort
+			for _, f := range p.SampleRefs {
+				sampleRefs[f] = append(sampleRefs[f], id)
+				relFor(f, id)
+			}
+		}
+	}
+	for _, id := range ids {
+		o := byID[id]
+		switch o.Type {
+		case "indicator":
+			if !active(o) || len(o.Raw) == 0 {
+				continue
+			}
+			var p struct {
+				Pattern     string `json:"pattern"`
+				PatternType string `json:"pattern_type"`
+			}
+			if json.Unmarshal(o.Raw, &p) != nil || (p.PatternType != "" && p.PatternType != "stix") {
+				continue
+			}
+			for _, tv := range PatternValues(p.Pattern) {
+				add(iocKey(tv[0], tv[1]), id)
+			}
+		case "ipv4-addr", "ipv6-addr", "domain-name", "url", "email-addr":
+			var p struct {
+				Value string `json:"value"`
+			}
+			if json.Unmarshal(o.Raw, &p) == nil && p.Value != "" {
+				add(iocKey(o.Type, p.Value), id)
+			}
+		case "file":
+			var p struct {
+				Name   string            `json:"name"`
+				Hashes map[string]string `json:"hashes"`
+			}
+			if json.Unmarshal(o.Raw, &p) != nil {
+				continue
+			}
+			var ks knownSample
+			for h, v := range p.Hashes {
+				switch strings.ToUpper(strings.ReplaceAll(h, "-", "")) {
+				case "TLSH":
+					ks.tlsh = v
+				case "SSDEEP":
+					ks.ssdeep = v
+				default:
+					add(iocKey("file", v), id)
+				}
+			}
+			if ks.tlsh == "" && ks.ssdeep == "" {
+				continue
+			}
+			acts := reach(id)
+			if len(acts) == 0 {
+				continue
+			}
+			ks.id, ks.name = id, p.Name
+			for ai := range acts {
+				ks.actors = append(ks.actors, ai)
+			}
+			sort.Ints(ks.actors)
+			ks.familyPath = acts[ks.actors[0]]
+			for _, m := range adj[id] {
+				if mo := byID[m]; mo != nil && mo.Type == "malware" {
+					ks.family = mo.Name
+					break
+				}
+			}
+			k.samples = append(k.samples, ks)
+		}
+	}
+}
+
+func name(byID map[string]*stix.Object, id string) string {
+	o := byID[id]
+	if o == nil {
+		return id
+	}
+	if o.Name != "" {
+		return o.Name
+	}
+	if len(o.Raw) > 0 && len(o.Raw) < 1<<16 {
+		var p struct {
+			Value string `json:"value"`
+		}
+		if json.Unmarshal(o.Raw, &p) == nil && p.Value != "" {
+			return o.Type + " " + p.Value
+		}
+	}
+	return o.Type
+}
+
+// Uses returns the ATT&CK ids (else STIX ids) of the techniques and
+// software that the actor uses directly or through its campaigns, sorted.
+// Techniques implied only by the actor's software are left out.
+func (k *Knowledge) Uses(a *Actor) []string {
+	var out []string
+	for ti, w := range a.techs {
+		if w >= campaignWeight {
+			out = append(out, firstNonEmpty(k.techs[ti].extID, k.techs[ti].id))
+		}
+	}
+	for si, w := range a.sw {
+		if w >= campaignWeight {
+			out = append(out, firstNonEmpty(k.sws[si].extID, k.sws[si].id))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
