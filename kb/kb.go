@@ -1,0 +1,199 @@
+// Package kb is culprit's threat-intelligence knowledge base: the domain
+// types and the storage contract (Store), and the logic that every backend
+// shares: import planning with provenance and idempotence, name
+// normalisation and lookup, same-as links between actors seen by several
+// sources, actor cards, and export.
+//
+// kb holds no SQL. A backend (package sqlite, later PostgreSQL) implements
+// Store and proves it with the conformance suite in kb/kbtest.
+//
+// The knowledge never merges objects by force. Two intrusion sets that
+// describe the same group (the ATT&CK "Lazarus Group" and the MISP galaxy
+// cluster of the same name) both stay as they were supplied; a SameAs link
+// with a confidence and its reason joins them, and readers decide how far to
+// trust it.
+package kb
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/culprit-cti/culprit/stix"
+)
+
+// ErrNotFound is returned (wrapped) when an object or source does not exist.
+var ErrNotFound = errors.New("not found")
+
+// SourceKind says where knowledge came from.
+type SourceKind string
+
+// Source kinds.
+const (
+	SourceFile    SourceKind = "file"    // a local file or stdin
+	SourceFeed    SourceKind = "feed"    // a download from a public feed
+	SourceBuiltin SourceKind = "builtin" // knowledge embedded in the binary
+)
+
+// Source is one supplier of knowledge: a file, a feed download or the
+// builtin knowledge. Two imports with the same Kind, Name and SHA256 are the
+// same source.
+type Source struct {
+	Kind       SourceKind
+	Name       string    // a short name: the file's base name, the feed's name
+	Path       string    // the local path, "-" for stdin, or "" for feeds
+	URL        string    // the feed URL, or ""
+	SHA256     string    // hex SHA-256 of the input as read (compressed bytes for .gz), or ""
+	ImportedAt time.Time // when the import ran; set by the store from its clock when zero
+}
+
+// Provenance records that a source supplied an object, and which version.
+type Provenance struct {
+	Source   Source
+	Modified time.Time // the object's modified as this source supplied it (zero for SCOs)
+	// FirstSeen and LastSeen are the times of the first and the latest
+	// import of this source that supplied the object.
+	FirstSeen time.Time
+	LastSeen  time.Time
+}
+
+// Version is an earlier version of an object, replaced by a newer one.
+type Version struct {
+	ID         string
+	Modified   time.Time
+	Raw        []byte
+	ReplacedAt time.Time
+}
+
+// ObjectQuery selects objects for Store.Objects.
+type ObjectQuery struct {
+	// Types restricts the result to these STIX types; empty means all.
+	Types []string
+	// IncludeInactive also yields revoked and deprecated objects.
+	IncludeInactive bool
+}
+
+// RelationshipQuery selects relationship objects for Store.Relationships.
+// Empty fields match anything; a query with no field set yields every
+// relationship.
+type RelationshipQuery struct {
+	Types           []string // relationship_type values, e.g. "uses"
+	SourceRefs      []string // source_ref values
+	TargetRefs      []string // target_ref values
+	IncludeInactive bool     // also yield revoked and deprecated relationships
+}
+
+// NameKind says what kind of name matched in a lookup.
+type NameKind string
+
+// Name kinds, in order of strength.
+const (
+	KindID         NameKind = "id"          // the STIX id itself
+	KindExternalID NameKind = "external_id" // an external_references external_id, e.g. G0032
+	KindPrimary    NameKind = "primary"     // the object's name
+	KindAlias      NameKind = "alias"       // aliases / x_mitre_aliases
+)
+
+// NameMatch is one object found by Store.LookupName.
+type NameMatch struct {
+	ID       string   // STIX id of the object
+	Type     string   // its STIX type
+	Name     string   // its primary name
+	Matched  string   // the name, as supplied, that matched the query
+	Kind     NameKind // what kind of name Matched is
+	Inactive bool     // revoked or deprecated
+}
+
+// Stats summarises what a store holds.
+type Stats struct {
+	Objects  int            // every stored object, active or not
+	Inactive int            // revoked or deprecated objects among them
+	ByType   map[string]int // object count per STIX type
+	Names    int            // indexed names
+	SameAs   int            // stored same-as links
+	Sources  int            // distinct sources
+	Versions int            // replaced versions kept in the history
+}
+
+// Store is the storage contract of the knowledge base. Implementations are
+// safe for concurrent use by multiple goroutines: any number of readers may
+// run while an import is in progress, and see the store either before or
+// after the import, never in between.
+type Store interface {
+	// Import reads every object of objs and stores them in one transaction,
+	// recording src as their provenance: either the whole input is stored
+	// or, on any error, nothing changes. Implementations must apply exactly
+	// the rules of Plan (and should call it): duplicate ids, dangling
+	// relationships, older and newer versions, inactive objects. After the
+	// objects are stored the same-as links are recomputed with Link over
+	// the active actors and stored. The returned stats describe the import;
+	// on error they are zero.
+	Import(ctx context.Context, src Source, objs Stream, opts ImportOptions) (ImportStats, error)
+
+	// Object returns the current version of the object with this STIX id,
+	// active or not, or an error wrapping ErrNotFound.
+	Object(ctx context.Context, id string) (*stix.Object, error)
+
+	// Objects calls fn for each stored object selected by q, ordered by type
+	// then id, until fn returns an error, which Objects returns. Revoked
+	// and deprecated objects are skipped unless q.IncludeInactive is set.
+	// fn must not call other Store methods that write.
+	Objects(ctx context.Context, q ObjectQuery, fn func(*stix.Object) error) error
+
+	// Relationships calls fn for each stored relationship selected by q,
+	// ordered by id, until fn returns an error, which it returns.
+	Relationships(ctx context.Context, q RelationshipQuery, fn func(*stix.Object) error) error
+
+	// LookupName returns every object that has a name, alias or external
+	// id equal to name after Normalize, or whose id is name, ordered by
+	// kind (id, external id, primary, alias), then type and id. An object
+	// appears once, with its strongest match. No match is not an error:
+	// the result is empty.
+	LookupName(ctx context.Context, name string) ([]NameMatch, error)
+
+	// SameAs returns the stored same-as links, as computed by Link at the
+	// last import, ordered by A then B.
+	SameAs(ctx context.Context) ([]SameAs, error)
+
+	// Provenance returns every source that supplied the object, oldest
+	// first, or an error wrapping ErrNotFound if the object does not exist.
+	Provenance(ctx context.Context, id string) ([]Provenance, error)
+
+	// Versions returns the earlier versions of the object that newer ones
+	// replaced, oldest first (empty when it was never replaced).
+	Versions(ctx context.Context, id string) ([]Version, error)
+
+	// Stats summarises the store.
+	Stats(ctx context.Context) (Stats, error)
+
+	// Close releases the store. Other methods must not be called after it.
+	Close() error
+}
+
+// Stream yields the decoded objects of one input in order. Next returns
+// io.EOF at the end. *stix.Decoder satisfies it; SliceStream adapts a slice.
+//
+// A Stream may also have an Offset() int64 method reporting the byte offset
+// of the input reached; Plan then names objects by offset in its errors.
+type Stream interface {
+	Next() (*stix.Object, error)
+}
+
+// SliceStream returns a Stream over objs, for inputs decoded all at once
+// (such as MISP galaxy files) and for tests.
+func SliceStream(objs []*stix.Object) Stream { return &sliceStream{objs: objs} }
+
+type sliceStream struct {
+	objs []*stix.Object
+	i    int
+}
+
+func (s *sliceStream) Next() (*stix.Object, error) {
+	if s.i >= len(s.objs) {
+		return nil, io.EOF
+	}
+	o := s.objs[s.i]
+	s.i++
+	return o, nil
+}

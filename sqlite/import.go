@@ -1,0 +1,274 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sort"
+
+	"github.com/culprit-cti/culprit/kb"
+	"github.com/culprit-cti/culprit/stix"
+)
+
+// Import implements kb.Store: it plans the import with kb.Plan against the
+// versions stored, writes the outcome and the recomputed same-as links in
+// one transaction, and commits only if everything succeeded.
+func (s *Store) Import(ctx context.Context, src kb.Source, objs kb.Stream, opts kb.ImportOptions) (kb.ImportStats, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if src.ImportedAt.IsZero() {
+		src.ImportedAt = s.now()
+	}
+	if src.Kind == "" {
+		src.Kind = kb.SourceFile
+	}
+	fail := func(err error) (kb.ImportStats, error) { return kb.ImportStats{}, err }
+
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fail(fmt.Errorf("import %s: begin: %w", src.Name, err))
+	}
+	defer tx.Rollback()
+
+	current, err := loadCurrent(ctx, tx)
+	if err != nil {
+		return fail(fmt.Errorf("import %s: %w", src.Name, err))
+	}
+	batch, err := kb.Plan(ctx, src, objs, func(id string) (kb.Current, bool) {
+		c, ok := current[id]
+		return c, ok
+	}, opts)
+	if err != nil {
+		return fail(err)
+	}
+	w := writer{tx: tx, now: formatTime(src.ImportedAt)}
+	if err := w.write(ctx, batch); err != nil {
+		return fail(fmt.Errorf("import %s: %w", src.Name, err))
+	}
+	relink := len(current) == 0
+	for _, c := range batch.Changes {
+		if kb.IsActor(c.Object.Type) || c.Object.Type == "relationship" && kb.IsSameAsRelation(c.Object.RelationshipType) {
+			relink = true
+			break
+		}
+	}
+	if relink {
+		if err := relinkTx(ctx, tx); err != nil {
+			return fail(fmt.Errorf("import %s: same-as links: %w", src.Name, err))
+		}
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM same_as`).Scan(&batch.Stats.SameAs); err != nil {
+		return fail(fmt.Errorf("import %s: %w", src.Name, err))
+	}
+	if err := tx.Commit(); err != nil {
+		return fail(fmt.Errorf("import %s: commit: %w", src.Name, err))
+	}
+	if len(batch.Changes) > 0 {
+		s.names.Store(nil)
+	}
+	return batch.Stats, nil
+}
+
+// loadCurrent reads the version of every stored object.
+func loadCurrent(ctx context.Context, tx *sql.Tx) (map[string]kb.Current, error) {
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM objects`).Scan(&n); err != nil {
+		return nil, fmt.Errorf("count objects: %w", err)
+	}
+	m := make(map[string]kb.Current, n)
+	rows, err := tx.QueryContext(ctx, `SELECT id, modified, hash FROM objects`)
+	if err != nil {
+		return nil, fmt.Errorf("load versions: %w", err)
+	}
+	defer rows.Close()
+	var id, modified string
+	var hash []byte
+	for rows.Next() {
+		if err := rows.Scan(&id, &modified, &hash); err != nil {
+			return nil, fmt.Errorf("load versions: %w", err)
+		}
+		var c kb.Current
+		if c.Modified, err = parseTime(modified); err != nil {
+			return nil, err
+		}
+		copy(c.Hash[:], hash)
+		m[id] = c
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load versions: %w", err)
+	}
+	return m, nil
+}
+
+type writer struct {
+	tx  *sql.Tx
+	now string
+}
+
+func (w writer) prepare(ctx context.Context, q string) (*sql.Stmt, error) {
+	st, err := w.tx.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("prepare %.40q: %w", q, err)
+	}
+	return st, nil
+}
+
+func (w writer) write(ctx context.Context, b *kb.Batch) error {
+	var sourceID int64
+	err := w.tx.QueryRowContext(ctx, `
+		INSERT INTO sources (kind, name, path, url, sha256, first_imported, last_imported)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (kind, name, sha256) DO UPDATE SET path = excluded.path, url = excluded.url, last_imported = excluded.last_imported
+		RETURNING id`,
+		string(b.Source.Kind), b.Source.Name, b.Source.Path, b.Source.URL, b.Source.SHA256, w.now, w.now).Scan(&sourceID)
+	if err != nil {
+		return fmt.Errorf("record source: %w", err)
+	}
+
+	if len(b.Changes) > 0 {
+		if err := w.writeChanges(ctx, b.Changes); err != nil {
+			return err
+		}
+	}
+
+	prov, err := w.prepare(ctx, `
+		INSERT INTO provenance (object_id, source_id, modified, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (object_id, source_id) DO UPDATE SET modified = excluded.modified, last_seen = excluded.last_seen`)
+	if err != nil {
+		return err
+	}
+	defer prov.Close()
+	for i, s := range b.Seen {
+		if i%1000 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if _, err := prov.ExecContext(ctx, s.ID, sourceID, formatTime(s.Modified), w.now, w.now); err != nil {
+			return fmt.Errorf("record provenance of %s: %w", s.ID, err)
+		}
+	}
+	return nil
+}
+
+func (w writer) writeChanges(ctx context.Context, changes []kb.Change) error {
+	keep, err := w.prepare(ctx, `
+		INSERT OR IGNORE INTO object_versions (id, modified, raw, replaced_at)
+		SELECT id, modified, raw, ? FROM objects WHERE id = ?`)
+	if err != nil {
+		return err
+	}
+	defer keep.Close()
+	dropNames, err := w.prepare(ctx, `DELETE FROM names WHERE object_id = ?`)
+	if err != nil {
+		return err
+	}
+	defer dropNames.Close()
+	put, err := w.prepare(ctx, `
+		INSERT INTO objects (id, type, spec_version, modified, name, revoked, deprecated, inactive, hash, raw)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET type = excluded.type, spec_version = excluded.spec_version,
+			modified = excluded.modified, name = excluded.name, revoked = excluded.revoked,
+			deprecated = excluded.deprecated, inactive = excluded.inactive, hash = excluded.hash, raw = excluded.raw`)
+	if err != nil {
+		return err
+	}
+	defer put.Close()
+	name, err := w.prepare(ctx, `INSERT OR IGNORE INTO names (norm, name, object_id, kind) VALUES (?, ?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	defer name.Close()
+	rel, err := w.prepare(ctx, `INSERT OR REPLACE INTO relationships (id, type, source_ref, target_ref, confidence, inactive) VALUES (?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	defer rel.Close()
+
+	for i, c := range changes {
+		if i%1000 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		o := c.Object
+		if c.Replaces {
+			if _, err := keep.ExecContext(ctx, w.now, o.ID); err != nil {
+				return fmt.Errorf("keep previous version of %s: %w", o.ID, err)
+			}
+			if _, err := dropNames.ExecContext(ctx, o.ID); err != nil {
+				return fmt.Errorf("replace names of %s: %w", o.ID, err)
+			}
+		}
+		specVersion := o.SpecVersion
+		if specVersion == "" {
+			specVersion = "2.1"
+		}
+		_, err := put.ExecContext(ctx, o.ID, o.Type, specVersion, formatTime(o.Modified), o.Name,
+			o.Revoked, o.Deprecated, c.Inactive, c.Hash[:], []byte(o.Raw))
+		if err != nil {
+			return fmt.Errorf("store %s: %w", o.ID, err)
+		}
+		for _, n := range c.Names {
+			if _, err := name.ExecContext(ctx, n.Norm, n.Name, o.ID, string(n.Kind)); err != nil {
+				return fmt.Errorf("index names of %s: %w", o.ID, err)
+			}
+		}
+		if o.Type == "relationship" {
+			var conf any
+			if o.Confidence != nil {
+				conf = *o.Confidence
+			}
+			if _, err := rel.ExecContext(ctx, o.ID, o.RelationshipType, o.SourceRef, o.TargetRef, conf, c.Inactive); err != nil {
+				return fmt.Errorf("store relationship %s: %w", o.ID, err)
+			}
+		}
+	}
+	return nil
+}
+
+// relinkTx recomputes the same-as links with kb.Link over the active actors
+// and the same-as relationships, and replaces the stored ones.
+func relinkTx(ctx context.Context, tx *sql.Tx) error {
+	var objs []*stix.Object
+	rows, err := tx.QueryContext(ctx, `
+		SELECT raw FROM objects WHERE inactive = 0 AND type IN ('intrusion-set', 'threat-actor')
+		UNION ALL
+		SELECT o.raw FROM relationships r JOIN objects o ON o.id = r.id
+		WHERE r.inactive = 0 AND r.type IN ('same-as', 'duplicate-of', 'similar')`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var raw []byte
+		if err := rows.Scan(&raw); err != nil {
+			return err
+		}
+		o, err := stix.ParseObject(raw)
+		if err != nil {
+			return err
+		}
+		objs = append(objs, o)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows.Close()
+	sort.Slice(objs, func(i, j int) bool { return objs[i].ID < objs[j].ID })
+	links := kb.Link(objs)
+	if _, err := tx.ExecContext(ctx, `DELETE FROM same_as`); err != nil {
+		return err
+	}
+	st, err := tx.PrepareContext(ctx, `INSERT INTO same_as (a, b, confidence, reason, source) VALUES (?, ?, ?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for _, l := range links {
+		if _, err := st.ExecContext(ctx, l.A, l.B, l.Confidence, l.Reason, l.Source); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,77 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/culprit-cti/culprit/kb"
+)
+
+// nameIndex is the in-memory name index: Normalize(name) to the matches,
+// one per object with its strongest kind, in LookupName order.
+type nameIndex struct {
+	byNorm map[string][]kb.NameMatch
+}
+
+// LookupName implements kb.Store. The index is loaded on first use and
+// after each import; a lookup is a map access.
+func (s *Store) LookupName(ctx context.Context, name string) ([]kb.NameMatch, error) {
+	if kb.LooksLikeID(name) {
+		o, err := s.Object(ctx, name)
+		if errors.Is(err, kb.ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return []kb.NameMatch{{ID: o.ID, Type: o.Type, Name: o.Name, Matched: o.ID, Kind: kb.KindID, Inactive: o.Revoked || o.Deprecated}}, nil
+	}
+	idx := s.names.Load()
+	if idx == nil {
+		var err error
+		if idx, err = s.loadNames(ctx); err != nil {
+			return nil, err
+		}
+	}
+	m := idx.byNorm[kb.Normalize(name)]
+	if len(m) == 0 {
+		return nil, nil
+	}
+	return append([]kb.NameMatch(nil), m...), nil
+}
+
+func (s *Store) loadNames(ctx context.Context) (*nameIndex, error) {
+	// Serialise with imports, so that an index built from a state before
+	// an import is not stored after the import reset it.
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if idx := s.names.Load(); idx != nil {
+		return idx, nil
+	}
+	rows, err := s.db.QueryContext(ctx, `
+		SELECT n.norm, n.name, n.kind, o.id, o.type, o.name, o.inactive
+		FROM names n JOIN objects o ON o.id = n.object_id`)
+	if err != nil {
+		return nil, fmt.Errorf("load name index: %w", err)
+	}
+	defer rows.Close()
+	idx := &nameIndex{byNorm: make(map[string][]kb.NameMatch)}
+	for rows.Next() {
+		var norm, kind string
+		var m kb.NameMatch
+		if err := rows.Scan(&norm, &m.Matched, &kind, &m.ID, &m.Type, &m.Name, &m.Inactive); err != nil {
+			return nil, fmt.Errorf("load name index: %w", err)
+		}
+		m.Kind = kb.NameKind(kind)
+		idx.byNorm[norm] = append(idx.byNorm[norm], m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load name index: %w", err)
+	}
+	for norm, ms := range idx.byNorm {
+		idx.byNorm[norm] = kb.SortMatches(ms)
+	}
+	s.names.Store(idx)
+	return idx, nil
+}

@@ -1,0 +1,392 @@
+// Package sqlite is the embedded kb.Store: one SQLite file, through the
+// pure-Go driver modernc.org/sqlite, in WAL mode with foreign keys and a busy
+// timeout. The schema migrations are embedded in the binary and applied in
+// order, each in its own transaction, recording the schema version in the
+// schema_version table.
+//
+// The import rules live in package kb (kb.Plan and kb.Link); this package
+// stores their outcome in one transaction per import. The name index is
+// also cached in memory, so that lookups take microseconds; the cache is
+// refreshed after every import through the Store, but not after imports by
+// other processes into the same file (reopen the store to see those).
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/culprit-cti/culprit/kb"
+	"github.com/culprit-cti/culprit/stix"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Store is a kb.Store in one SQLite file. It is safe for concurrent use.
+type Store struct {
+	db *sql.DB
+	// Now is the clock used for import times; time.Now by default.
+	Now func() time.Time
+
+	mu    sync.Mutex                // serialises imports
+	names atomic.Pointer[nameIndex] // nil until first lookup, reset by imports
+}
+
+var _ kb.Store = (*Store)(nil)
+
+// Open opens (creating it if needed) the store in the SQLite file at path
+// and brings its schema up to date. The directory must exist.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("open store: empty path")
+	}
+	if strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("open store %s: path must not contain '?' or '#'", path)
+	}
+	dsn := "file:" + path + "?_txlock=immediate" +
+		"&_pragma=busy_timeout(10000)" +
+		"&_pragma=journal_mode(WAL)" +
+		"&_pragma=foreign_keys(1)" +
+		"&_pragma=synchronous(NORMAL)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(8)
+	db.SetMaxIdleConns(4)
+	s := &Store{db: db, Now: time.Now}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// SchemaVersion returns the number of migrations applied.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&v)
+	if err != nil {
+		return 0, fmt.Errorf("schema version: %w", err)
+	}
+	return v, nil
+}
+
+// migrate applies, in order, every embedded migration not yet applied. A
+// migration's version is the number its file name starts with.
+func (s *Store) migrate(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
+		return fmt.Errorf("create schema_version: %w", err)
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		base := strings.TrimPrefix(name, "migrations/")
+		num, _, _ := strings.Cut(base, "_")
+		v, err := strconv.Atoi(num)
+		if err != nil {
+			return fmt.Errorf("migration %s: name must start with its number", base)
+		}
+		if err := s.migrateOne(ctx, v, name); err != nil {
+			return fmt.Errorf("migration %s: %w", base, err)
+		}
+	}
+	return nil
+}
+
+func (s *Store) migrateOne(ctx context.Context, version int, name string) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_version WHERE version = ?`, version).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	body, err := fs.ReadFile(migrations, name)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version, applied_at) VALUES (?, ?)`, version, formatTime(time.Now())); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// formatTime gives the stored form of a time: RFC 3339 in UTC with
+// nanoseconds, "" for the zero time. Stored times compare as strings.
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02T15:04:05.000000000Z")
+}
+
+func parseTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("stored time %q: %w", s, err)
+	}
+	return t, nil
+}
+
+func (s *Store) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// Object implements kb.Store.
+func (s *Store) Object(ctx context.Context, id string) (*stix.Object, error) {
+	var raw []byte
+	err := s.db.QueryRowContext(ctx, `SELECT raw FROM objects WHERE id = ?`, id).Scan(&raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("object %s: %w", id, kb.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("object %s: %w", id, err)
+	}
+	o, err := stix.ParseObject(raw)
+	if err != nil {
+		return nil, fmt.Errorf("stored object %s: %w", id, err)
+	}
+	return o, nil
+}
+
+// Objects implements kb.Store.
+func (s *Store) Objects(ctx context.Context, q kb.ObjectQuery, fn func(*stix.Object) error) error {
+	var where []string
+	var args []any
+	if len(q.Types) > 0 {
+		where = append(where, "type IN ("+placeholders(len(q.Types))+")")
+		for _, t := range q.Types {
+			args = append(args, t)
+		}
+	}
+	if !q.IncludeInactive {
+		where = append(where, "inactive = 0")
+	}
+	query := `SELECT id, raw FROM objects`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	query += " ORDER BY type, id"
+	return s.each(ctx, query, args, fn)
+}
+
+// Relationships implements kb.Store.
+func (s *Store) Relationships(ctx context.Context, q kb.RelationshipQuery, fn func(*stix.Object) error) error {
+	var where []string
+	var args []any
+	in := func(col string, vals []string) {
+		if len(vals) == 0 {
+			return
+		}
+		where = append(where, "r."+col+" IN ("+placeholders(len(vals))+")")
+		for _, v := range vals {
+			args = append(args, v)
+		}
+	}
+	in("type", q.Types)
+	in("source_ref", q.SourceRefs)
+	in("target_ref", q.TargetRefs)
+	if !q.IncludeInactive {
+		where = append(where, "r.inactive = 0")
+	}
+	query := `SELECT o.id, o.raw FROM relationships r JOIN objects o ON o.id = r.id`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	query += " ORDER BY r.id"
+	return s.each(ctx, query, args, fn)
+}
+
+// each runs query, whose rows are (id, raw), and calls fn with each parsed
+// object.
+func (s *Store) each(ctx context.Context, query string, args []any, fn func(*stix.Object) error) error {
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("query objects: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var raw []byte
+		if err := rows.Scan(&id, &raw); err != nil {
+			return fmt.Errorf("query objects: %w", err)
+		}
+		o, err := stix.ParseObject(raw)
+		if err != nil {
+			return fmt.Errorf("stored object %s: %w", id, err)
+		}
+		if err := fn(o); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("query objects: %w", err)
+	}
+	return nil
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+// SameAs implements kb.Store.
+func (s *Store) SameAs(ctx context.Context) ([]kb.SameAs, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT a, b, confidence, reason, source FROM same_as ORDER BY a, b`)
+	if err != nil {
+		return nil, fmt.Errorf("same-as links: %w", err)
+	}
+	defer rows.Close()
+	var out []kb.SameAs
+	for rows.Next() {
+		var l kb.SameAs
+		if err := rows.Scan(&l.A, &l.B, &l.Confidence, &l.Reason, &l.Source); err != nil {
+			return nil, fmt.Errorf("same-as links: %w", err)
+		}
+		out = append(out, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("same-as links: %w", err)
+	}
+	return out, nil
+}
+
+// Provenance implements kb.Store.
+func (s *Store) Provenance(ctx context.Context, id string) ([]kb.Provenance, error) {
+	rows, err := s.db.QueryContext(ctx, `
+		SELECT s.kind, s.name, s.path, s.url, s.sha256, s.last_imported, p.modified, p.first_seen, p.last_seen
+		FROM provenance p JOIN sources s ON s.id = p.source_id
+		WHERE p.object_id = ? ORDER BY p.first_seen, s.id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("provenance of %s: %w", id, err)
+	}
+	defer rows.Close()
+	var out []kb.Provenance
+	for rows.Next() {
+		var p kb.Provenance
+		var kind, imported, modified, first, last string
+		if err := rows.Scan(&kind, &p.Source.Name, &p.Source.Path, &p.Source.URL, &p.Source.SHA256, &imported, &modified, &first, &last); err != nil {
+			return nil, fmt.Errorf("provenance of %s: %w", id, err)
+		}
+		p.Source.Kind = kb.SourceKind(kind)
+		for _, f := range []struct {
+			s string
+			t *time.Time
+		}{{imported, &p.Source.ImportedAt}, {modified, &p.Modified}, {first, &p.FirstSeen}, {last, &p.LastSeen}} {
+			if *f.t, err = parseTime(f.s); err != nil {
+				return nil, fmt.Errorf("provenance of %s: %w", id, err)
+			}
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("provenance of %s: %w", id, err)
+	}
+	if len(out) == 0 {
+		var n int
+		if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM objects WHERE id = ?`, id).Scan(&n); err != nil {
+			return nil, fmt.Errorf("provenance of %s: %w", id, err)
+		}
+		if n == 0 {
+			return nil, fmt.Errorf("provenance of %s: %w", id, kb.ErrNotFound)
+		}
+	}
+	return out, nil
+}
+
+// Versions implements kb.Store.
+func (s *Store) Versions(ctx context.Context, id string) ([]kb.Version, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT modified, raw, replaced_at FROM object_versions WHERE id = ? ORDER BY modified`, id)
+	if err != nil {
+		return nil, fmt.Errorf("versions of %s: %w", id, err)
+	}
+	defer rows.Close()
+	var out []kb.Version
+	for rows.Next() {
+		v := kb.Version{ID: id}
+		var modified, replaced string
+		if err := rows.Scan(&modified, &v.Raw, &replaced); err != nil {
+			return nil, fmt.Errorf("versions of %s: %w", id, err)
+		}
+		if v.Modified, err = parseTime(modified); err != nil {
+			return nil, err
+		}
+		if v.ReplacedAt, err = parseTime(replaced); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("versions of %s: %w", id, err)
+	}
+	return out, nil
+}
+
+// Stats implements kb.Store.
+func (s *Store) Stats(ctx context.Context) (kb.Stats, error) {
+	st := kb.Stats{ByType: make(map[string]int)}
+	rows, err := s.db.QueryContext(ctx, `SELECT type, COUNT(*), SUM(inactive) FROM objects GROUP BY type ORDER BY type`)
+	if err != nil {
+		return st, fmt.Errorf("stats: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var typ string
+		var n, inactive int
+		if err := rows.Scan(&typ, &n, &inactive); err != nil {
+			return st, fmt.Errorf("stats: %w", err)
+		}
+		st.ByType[typ] = n
+		st.Objects += n
+		st.Inactive += inactive
+	}
+	if err := rows.Err(); err != nil {
+		return st, fmt.Errorf("stats: %w", err)
+	}
+	for _, c := range []struct {
+		q string
+		n *int
+	}{
+		{`SELECT COUNT(*) FROM names`, &st.Names},
+		{`SELECT COUNT(*) FROM same_as`, &st.SameAs},
+		{`SELECT COUNT(*) FROM sources`, &st.Sources},
+		{`SELECT COUNT(*) FROM object_versions`, &st.Versions},
+	} {
+		if err := s.db.QueryRowContext(ctx, c.q).Scan(c.n); err != nil {
+			return st, fmt.Errorf("stats: %w", err)
+		}
+	}
+	return st, nil
+}
