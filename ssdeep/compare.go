@@ -72,13 +72,6 @@ func (p *pattern) set(s []byte) {
 	}
 }
 
-// clear undoes set(s), cheaper than zeroing the whole table.
-func (p *pattern) clear(s []byte) {
-	for _, c := range s {
-		p.mask[c] = 0
-	}
-	p.n = 0
-}
 
 // scoreStrings scores two normalised parts compared at block size bs.
 func scoreStrings(s1, s2 []byte, bs uint64) int {

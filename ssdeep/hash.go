@@ -26,7 +26,11 @@
 // query, exactly the set a full scan with Compare finds, without scanning.
 package ssdeep
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"io"
+)
 
 const (
 	rollingWindow  = 7
@@ -59,12 +63,11 @@ var sumTable = func() (t [64 * 64]byte) {
 	return t
 }()
 
-// blockHash is the state of one candidate block size, 3·2^index.
+// blockHash is the digest of one candidate block size, 3·2^index.
 type blockHash struct {
 	digest     [SpamSumLength]byte
 	dindex     int  // characters emitted; digest[dindex] may hold a pending last one
 	halfdigest byte // last character as seen while dindex < 32 (truncated part 2)
-	h, halfh   byte // piece hashes: h is reset at every cut, halfh only before 32 characters
 }
 
 // Hasher computes an ssdeep digest of the bytes written to it. The zero
@@ -72,19 +75,29 @@ type blockHash struct {
 // goroutines at once; separate Hashers are independent.
 type Hasher struct {
 	total        uint64
+	fixed        uint64 // announced total size, if sized
 	reduceBorder uint64
-	bhstart      int
-	bhend        int
+	bhstart      int // smallest block size still a candidate
+	bhend        int // one past the largest block size started
+	bhendLimit   int
+	halfEnd      int // block sizes below halfEnd have 32+ characters and keep halfh apart
 	rollmask     uint32
+	sized        bool
 	needLast     bool
-	lasth        byte
 	overflow     bool
+	lasth        byte
 
 	// rolling hash over the last 7 bytes (window holds them in its low 56 bits)
 	h1, h2, h3 uint32
 	window     uint64
 
-	bh [numBlockHashes]blockHash
+	// Piece hashes per block size, 8 per word (block size i in byte i%8 of
+	// word i/8), so that one step updates 8 of them at once: hs is reset at
+	// every cut; halfs is reset only while the digest is shorter than 32
+	// characters, so it equals hs until then and is kept apart only below
+	// halfEnd. Bytes outside the live ranges hold garbage.
+	hs, halfs [4]uint64
+	bh        [numBlockHashes]blockHash
 }
 
 // New returns a Hasher ready for input.
@@ -96,13 +109,28 @@ func New() *Hasher {
 
 // Reset discards all input, returning h to the state New returns.
 func (h *Hasher) Reset() {
-	h.total = 0
+	h.total, h.fixed = 0, 0
 	h.reduceBorder = minBlockSize * SpamSumLength
-	h.bhstart, h.bhend = 0, 1
+	h.bhstart, h.bhend, h.bhendLimit, h.halfEnd = 0, 1, numBlockHashes-1, 0
 	h.rollmask = 0
-	h.needLast, h.lasth, h.overflow = false, 0, false
+	h.sized, h.needLast, h.overflow, h.lasth = false, false, false, 0
 	h.h1, h.h2, h.h3, h.window = 0, 0, 0, 0
-	h.bh[0] = blockHash{h: hashInit, halfh: hashInit}
+	h.hs, h.halfs = [4]uint64{hashInit}, [4]uint64{hashInit}
+	h.bh[0].dindex, h.bh[0].digest[0], h.bh[0].halfdigest = 0, 0, 0
+}
+
+// setSize announces the total input size, which lets the hasher skip block
+// sizes that cannot be chosen (libfuzzy's fuzzy_set_total_input_length).
+// The caller must then write exactly n bytes.
+func (h *Hasher) setSize(n uint64) {
+	bi := 0
+	for uint64(minBlockSize<<uint(bi))*SpamSumLength < n {
+		bi++
+		if bi == numBlockHashes-2 {
+			break
+		}
+	}
+	h.sized, h.fixed, h.bhendLimit = true, n, bi+1
 }
 
 // Sum returns the ssdeep digest of data, as the ssdeep tool prints it.
@@ -110,8 +138,37 @@ func (h *Hasher) Reset() {
 func Sum(data []byte) Digest {
 	var h Hasher
 	h.Reset()
-	h.Write(data) //nolint:errcheck // only ErrTooLarge, documented above
+	if uint64(len(data)) > MaxInputSize {
+		data = data[:MaxInputSize]
+	}
+	h.setSize(uint64(len(data)))
+	h.Write(data) //nolint:errcheck // cannot fail: size checked above
 	return h.Sum()
+}
+
+// SumReader returns the ssdeep digest of the size bytes read from r, as
+// the ssdeep tool prints it. Knowing the size in advance lets it skip the
+// block sizes that cannot be chosen, as the ssdeep tool does for files. It
+// fails if r holds fewer or more than size bytes.
+func SumReader(r io.Reader, size int64) (Digest, error) {
+	if size < 0 || uint64(size) > MaxInputSize {
+		return Digest{}, fmt.Errorf("ssdeep: input size %d out of range", size)
+	}
+	var h Hasher
+	h.Reset()
+	h.setSize(uint64(size))
+	n, err := io.CopyBuffer(&h, io.LimitReader(r, size), make([]byte, 64<<10))
+	if err != nil {
+		return Digest{}, fmt.Errorf("ssdeep: read input: %w", err)
+	}
+	if n != size {
+		return Digest{}, fmt.Errorf("ssdeep: input is %d bytes, want %d: %w", n, size, io.ErrUnexpectedEOF)
+	}
+	var one [1]byte
+	if m, _ := r.Read(one[:]); m != 0 {
+		return Digest{}, fmt.Errorf("ssdeep: input longer than %d bytes", size)
+	}
+	return h.Sum(), nil
 }
 
 // Write adds p to the input. It returns ErrTooLarge, having consumed
@@ -124,21 +181,27 @@ func (h *Hasher) Write(p []byte) (int, error) {
 	}
 	h.total += uint64(len(p))
 	h1, h2, h3, win := h.h1, h.h2, h.h3, h.window
+	hs := h.hs[h.bhstart>>3 : (h.bhend-1)>>3+1]
+	halfs := h.halfs[:0]
+	if h.halfEnd > h.bhstart {
+		halfs = h.halfs[h.bhstart>>3 : (h.halfEnd-1)>>3+1]
+	}
+	rollmask, needLast := h.rollmask, h.needLast
 	for _, c := range p {
 		h2 = h2 - h1 + rollingWindow*uint32(c)
 		h1 = h1 + uint32(c) - uint32(win>>48)
 		win = (win<<8 | uint64(c)) & (1<<56 - 1)
 		h3 = h3<<5 ^ uint32(c)
 
-		c6 := int(c & 63)
-		bh := h.bh[h.bhstart:h.bhend]
-		for i := range bh {
-			b := &bh[i]
-			b.h = sumTable[int(b.h)<<6|c6]
-			b.halfh = sumTable[int(b.halfh)<<6|c6]
+		cb := uint64(c&63) * lsb
+		for i, v := range hs {
+			hs[i] = sumStep(v, cb)
 		}
-		if h.needLast {
-			h.lasth = sumTable[int(h.lasth)<<6|c6]
+		for i, v := range halfs {
+			halfs[i] = sumStep(v, cb)
+		}
+		if needLast {
+			h.lasth = sumTable[int(h.lasth)<<6|int(c&63)]
 		}
 
 		horg := h1 + h2 + h3 + 1
@@ -146,16 +209,51 @@ func (h *Hasher) Write(p []byte) (int, error) {
 			continue
 		}
 		d := horg / minBlockSize
-		if d&h.rollmask != 0 || d*minBlockSize != horg {
+		if d&rollmask != 0 || d*minBlockSize != horg {
 			continue
 		}
 		h.cut(d >> uint(h.bhstart))
+		rollmask, needLast = h.rollmask, h.needLast
+		hs = h.hs[h.bhstart>>3 : (h.bhend-1)>>3+1]
+		halfs = h.halfs[:0]
+		if h.halfEnd > h.bhstart {
+			halfs = h.halfs[h.bhstart>>3 : (h.halfEnd-1)>>3+1]
+		}
 	}
 	h.h1, h.h2, h.h3, h.window = h1, h2, h3, win
 	return len(p), nil
 }
 
-// cut handles a trigger point: the rolling hash +1 is divisible by 3·2^i
+const lsb = 0x0101010101010101
+
+// sumStep is the piece hash step for 8 states at once: each byte v of x
+// becomes (v·0x01000193 ^ c) mod 64, cb being c mod 64 in every byte.
+// v·0x01000193 ≡ 16v + 2v + v (mod 64); the three terms are taken modulo
+// 64 first so that no byte carries into the next.
+func sumStep(x, cb uint64) uint64 {
+	m := (x&(3*lsb))<<4 + (x&(31*lsb))<<1 + x
+	return (m ^ cb) & (63 * lsb)
+}
+
+func getByte(w *[4]uint64, i int) byte { return byte(w[i>>3] >> (8 * uint(i&7))) }
+
+func setByte(w *[4]uint64, i int, v byte) {
+	sh := 8 * uint(i&7)
+	w[i>>3] = w[i>>3]&^(0xff<<sh) | uint64(v)<<sh
+}
+
+// hsAt returns block i's piece hash.
+func (h *Hasher) hsAt(i int) byte { return getByte(&h.hs, i) }
+
+// halfh returns block i's piece hash for the truncated part 2.
+func (h *Hasher) halfh(i int) byte {
+	if i < h.halfEnd {
+		return getByte(&h.halfs, i)
+	}
+	return getByte(&h.hs, i)
+}
+
+// cut handles a trigger point: the rolling hash + 1 is divisible by 3·2^i
 // for i = bhstart, bhstart+1, ... while the low bit of d (the quotient
 // shifted by bhstart) stays 0.
 func (h *Hasher) cut(d uint32) {
@@ -164,16 +262,21 @@ func (h *Hasher) cut(d uint32) {
 		if b.dindex == 0 {
 			h.fork() // first cut at this block size: start the next one
 		}
-		b.digest[b.dindex] = b64[b.h]
-		b.halfdigest = b64[b.halfh]
+		b.digest[b.dindex] = b64[h.hsAt(i)]
+		b.halfdigest = b64[h.halfh(i)]
 		if b.dindex < SpamSumLength-1 {
 			b.dindex++
 			b.digest[b.dindex] = 0
-			b.h = hashInit
-			if b.dindex < SpamSumLength/2 {
-				b.halfh = hashInit
+			switch {
+			case b.dindex < SpamSumLength/2:
 				b.halfdigest = 0
+			case b.dindex == SpamSumLength/2:
+				// From now on halfh goes on past cuts: keep it apart.
+				// Block sizes below i already have 32 characters or more.
+				setByte(&h.halfs, i, h.hsAt(i))
+				h.halfEnd = i + 1
 			}
+			setByte(&h.hs, i, hashInit)
 		} else {
 			h.reduce()
 		}
@@ -184,15 +287,17 @@ func (h *Hasher) cut(d uint32) {
 	}
 }
 
-// fork starts the next larger block size as a copy of the largest one.
+// fork starts the next larger block size as a copy of the largest one,
+// which has no characters yet (so its halfh equals its h).
 func (h *Hasher) fork() {
-	last := &h.bh[h.bhend-1]
-	if h.bhend <= numBlockHashes-1 {
-		h.bh[h.bhend] = blockHash{h: last.h, halfh: last.halfh}
+	last := h.bhend - 1
+	if h.bhend <= h.bhendLimit {
+		setByte(&h.hs, h.bhend, h.hsAt(last))
+		h.bh[h.bhend].dindex, h.bh[h.bhend].digest[0], h.bh[h.bhend].halfdigest = 0, 0, 0
 		h.bhend++
 	} else if h.bhend == numBlockHashes && !h.needLast {
 		h.needLast = true
-		h.lasth = last.h
+		h.lasth = h.hsAt(last)
 	}
 }
 
@@ -200,7 +305,11 @@ func (h *Hasher) fork() {
 // the input is already too long for it and the next one has enough
 // characters.
 func (h *Hasher) reduce() {
-	if h.bhend-h.bhstart < 2 || h.reduceBorder >= h.total ||
+	size := h.total
+	if h.sized {
+		size = h.fixed
+	}
+	if h.bhend-h.bhstart < 2 || h.reduceBorder >= size ||
 		h.bh[h.bhstart+1].dindex < SpamSumLength/2 {
 		return
 	}
@@ -234,7 +343,7 @@ func (h *Hasher) digest(notrunc bool) Digest {
 	b := &h.bh[bi]
 	p1 := append(buf[:0], b.digest[:b.dindex]...)
 	if roll != 0 {
-		p1 = append(p1, b64[b.h])
+		p1 = append(p1, b64[h.hsAt(bi)])
 	} else if b.digest[b.dindex] != 0 {
 		p1 = append(p1, b.digest[b.dindex])
 	}
@@ -250,9 +359,9 @@ func (h *Hasher) digest(notrunc bool) Digest {
 		p2 = append(buf[:0], b.digest[:n]...)
 		if roll != 0 {
 			if notrunc {
-				p2 = append(p2, b64[b.h])
+				p2 = append(p2, b64[h.hsAt(bi+1)])
 			} else {
-				p2 = append(p2, b64[b.halfh])
+				p2 = append(p2, b64[h.halfh(bi+1)])
 			}
 		} else {
 			c := b.halfdigest
@@ -265,7 +374,7 @@ func (h *Hasher) digest(notrunc bool) Digest {
 		}
 	} else if roll != 0 {
 		if bi == 0 {
-			p2 = append(buf[:0], b64[h.bh[bi].h])
+			p2 = append(buf[:0], b64[h.hsAt(bi)])
 		} else {
 			p2 = append(buf[:0], b64[h.lasth])
 		}
