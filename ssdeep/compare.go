@@ -72,7 +72,6 @@ func (p *pattern) set(s []byte) {
 	}
 }
 
-
 // scoreStrings scores two normalised parts compared at block size bs.
 func scoreStrings(s1, s2 []byte, bs uint64) int {
 	if len(s1) < rollingWindow || len(s2) < rollingWindow {
