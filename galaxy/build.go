@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/culprit-cti/culprit/stix"
 )
@@ -361,56 +360,9 @@ func marshalObject(v any) (*stix.Object, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode STIX object: %w", err)
 	}
-	return parseObject(raw)
-}
-
-// parseObject fills a stix.Object from the JSON this package builds.
-//
-// TODO(galaxy): replace the body with stix.ParseObject once package stix
-// provides it; this local version reads only the properties galaxy writes.
-func parseObject(raw []byte) (*stix.Object, error) {
-	var p struct {
-		Type               string                   `json:"type"`
-		ID                 string                   `json:"id"`
-		SpecVersion        string                   `json:"spec_version"`
-		Created            string                   `json:"created"`
-		Modified           string                   `json:"modified"`
-		Name               string                   `json:"name"`
-		Description        string                   `json:"description"`
-		Aliases            []string                 `json:"aliases"`
-		Revoked            bool                     `json:"revoked"`
-		Confidence         *int                     `json:"confidence"`
-		ExternalReferences []stix.ExternalReference `json:"external_references"`
-		RelationshipType   string                   `json:"relationship_type"`
-		SourceRef          string                   `json:"source_ref"`
-		TargetRef          string                   `json:"target_ref"`
-	}
-	if err := json.Unmarshal(raw, &p); err != nil {
-		return nil, fmt.Errorf("parse STIX object: %w", err)
-	}
-	created, err := time.Parse(time.RFC3339Nano, p.Created)
+	o, err := stix.ParseObject(raw)
 	if err != nil {
-		return nil, fmt.Errorf("parse STIX object %s: created: %w", p.ID, err)
+		return nil, fmt.Errorf("built an invalid STIX object: %w", err)
 	}
-	modified, err := time.Parse(time.RFC3339Nano, p.Modified)
-	if err != nil {
-		return nil, fmt.Errorf("parse STIX object %s: modified: %w", p.ID, err)
-	}
-	return &stix.Object{
-		Type:               p.Type,
-		ID:                 p.ID,
-		SpecVersion:        p.SpecVersion,
-		Created:            created,
-		Modified:           modified,
-		Name:               p.Name,
-		Description:        p.Description,
-		Aliases:            p.Aliases,
-		Revoked:            p.Revoked,
-		Confidence:         p.Confidence,
-		ExternalReferences: p.ExternalReferences,
-		RelationshipType:   p.RelationshipType,
-		SourceRef:          p.SourceRef,
-		TargetRef:          p.TargetRef,
-		Raw:                raw,
-	}, nil
+	return o, nil
 }
