@@ -35,6 +35,21 @@ type Object struct {
 	SourceRef        string // "source_ref"
 	TargetRef        string // "target_ref"
 
+	// Sighting (SRO "sighting") properties.
+	SightingOfRef string // "sighting_of_ref"
+
+	// ObjectRefs is "object_refs" (report, note, opinion, grouping,
+	// observed-data).
+	ObjectRefs []string
+
+	// KillChainPhases is "kill_chain_phases" (attack-pattern, indicator,
+	// malware, tool, infrastructure); ATT&CK puts its tactics there.
+	KillChainPhases []KillChainPhase
+
+	// Cyber-observable (SCO) properties.
+	Value  string            // "value" of ipv4-addr, ipv6-addr, domain-name, url, email-addr
+	Hashes map[string]string // "hashes" of file and x509-certificate, keyed by algorithm ("SHA-256", "TLSH", "SSDEEP", ...)
+
 	// Raw is the complete object, as it is stored and exported.
 	Raw json.RawMessage
 }
@@ -57,4 +72,10 @@ func (o *Object) ExternalID(source string) string {
 		}
 	}
 	return ""
+}
+
+// KillChainPhase is a STIX kill-chain-phase (STIX 2.1 section 2.8).
+type KillChainPhase struct {
+	KillChainName string `json:"kill_chain_name"`
+	PhaseName     string `json:"phase_name"`
 }
