@@ -23,6 +23,8 @@ type resWalk struct {
 	base    int64
 	seen    map[int64]bool
 	leaves  int
+	visits  int // directory entries examined, leaves or not
+	stopped bool
 	byType  map[string]*ResourceType
 	order   []string
 	typeKey string
@@ -70,10 +72,14 @@ func (p *parser) resourceDir(w *resWalk, off int64, depth int) {
 		p.warnf("resource directory at 0x%x: %d entries declared, %d in the file", off, n, len(entries)/8)
 	}
 	for i := 0; 8*i+8 <= len(entries); i++ {
-		if w.leaves >= MaxResources {
-			p.warnf("resource directory at 0x%x: more than %d resources, stopped", off, MaxResources)
+		if w.leaves >= MaxResources || w.visits >= 4*MaxResources {
+			if !w.stopped {
+				p.warnf("resource directory at 0x%x: more than %d resources, stopped", off, MaxResources)
+				w.stopped = true
+			}
 			return
 		}
+		w.visits++
 		nameField, target := le.Uint32(entries[8*i:]), le.Uint32(entries[8*i+4:])
 		switch depth {
 		case 0:

@@ -82,7 +82,7 @@ func (r Reader) Entropy(off, n int64) float64 {
 		n = r.Size - off
 	}
 	var counts [256]int64
-	buf := make([]byte, 64<<10)
+	buf := make([]byte, min(n, 64<<10))
 	var total int64
 	for total < n {
 		k := int64(len(buf))
