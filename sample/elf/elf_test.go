@@ -23,8 +23,8 @@ var dynamic = fixture.ELF{
 func TestParseFixture(t *testing.T) {
 	type summary struct {
 		Class, Endianness, Type, Machine, Interpreter, SOName string
-		Needed                                               []string
-		Sections                                             []string
+		Needed                                                []string
+		Sections                                              []string
 	}
 	tests := []struct {
 		name string
