@@ -22,6 +22,7 @@ type Item struct {
 	Ref    string // as written: an external id, a name, an alias or a STIX id
 	Source string // where the observation comes from (report, analyst)
 	Note   string
+	Line   int // line in the YAML case file; 0 for bundles
 }
 
 // Indicator is an observed indicator value.
@@ -30,6 +31,7 @@ type Indicator struct {
 	Value  string
 	Source string
 	Note   string
+	Line   int // line in the YAML case file; 0 for bundles
 }
 
 // Sample is a file found in the incident, known by its fuzzy hashes.
@@ -39,6 +41,7 @@ type Sample struct {
 	TLSH   string
 	SSDEEP string
 	Source string
+	Line   int // line in the YAML case file; 0 for bundles
 }
 
 // Claim is a statement that the incident is the work of an actor.
@@ -52,6 +55,7 @@ type Claim struct {
 	Reliability string
 	Credibility int
 	SelfClaim   bool // the actor speaks about itself (e.g. "Guardians of Peace")
+	Line        int  // line in the YAML case file; 0 for bundles
 }
 
 // Victim describes who was attacked.
