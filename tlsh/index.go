@@ -1,0 +1,346 @@
+package tlsh
+
+import (
+	"cmp"
+	"slices"
+	"sync"
+)
+
+// DefaultMaxDist is the customary TLSH radius for "same family".
+const DefaultMaxDist = 30
+
+// An Index stores digests with caller-chosen IDs and finds every stored
+// digest within a distance of a query: exactly the entries a scan that
+// computes Distance against each of them would return, but without a scan.
+// It is safe for concurrent use.
+//
+// # How the search is exact
+//
+// Distance is not a metric (the triangle inequality fails by hundreds), so
+// the index uses no metric-space argument. It uses only that the distance is
+// a sum of non-negative parts:
+//
+//	Distance(q, c) = header(q, c) + checksum(q, c) + Σ_{s<16} seg_s(q, c)
+//
+// where header is the length and q-ratio terms, checksum is 0 or 1, and
+// seg_s is the body distance over the 8 buckets of segment s (code bytes 2s
+// and 2s+1). The index keeps, for each segment s and each of the 65,536
+// values a segment can take, the list of entries with that value (postings),
+// and with every posting the entry's length class and q ratios.
+//
+// Let D be the radius and, for a stored entry c, B_c = D - header(q, c) its
+// budget for checksum and body, and t_c = floor(B_c / 16) when B_c >= 0.
+//
+//  1. If Distance(q, c) <= D then B_c >= 0 and Σ_s seg_s(q, c) <= B_c, so some
+//     segment has seg_s(q, c) <= t_c: were all 16 at least t_c+1, their sum
+//     would be at least 16*t_c + 16 > B_c (pigeonhole principle).
+//  2. Let s* be the smallest such segment, the one that "claims" c. Since
+//     header >= 0, t_c <= t = floor(D/16). Search enumerates, for every
+//     segment s, every segment value v with seg distance d_v <= t from the
+//     query's value (the ball of radius t), and visits all postings of v.
+//     c's value in s* is in that ball, so c is visited at (s*, d_v =
+//     seg_{s*}(q, c)).
+//  3. At a visited posting, Search computes header(q, c) from the posting
+//     alone and skips it if B_c < 0 or d_v > t_c: neither can hold for
+//     (s*, c) when Distance(q, c) <= D, by 1. Otherwise it reads c, skips it
+//     unless s is c's claiming segment (no s' < s has seg_{s'} <= t_c), and
+//     computes Distance(q, c) exactly, reporting c if it is <= D.
+//
+// So every entry within D is reported, at its claiming segment, exactly once,
+// and nothing beyond D is reported. Entries added since the postings were
+// last built are scanned directly. When the ball is so large (D about 64 or
+// more) that the postings would cost more than a scan, Search scans.
+//
+// An entry takes about 140 bytes: the 35-byte digest, its 4-byte ID, and 16
+// postings of 6 bytes.
+type Index struct {
+	mu      sync.RWMutex
+	digests []Digest // by position, in order of Add
+	ids     []uint32 // by position
+	built   int      // positions [0, built) are in the postings
+	seg     [numSegments]segment
+}
+
+const (
+	numSegments = 16
+	segValues   = 1 << 16
+)
+
+// segment holds the postings of one segment: the positions (and headers) of
+// the entries whose segment value is v are pos[start[v]:start[v+1]]
+// (hdr[start[v]:start[v+1]]).
+type segment struct {
+	start []uint32 // segValues+1 offsets
+	pos   []uint32
+	hdr   []uint16 // lvalue<<8 | q ratios
+}
+
+// Match is an entry found by Search.
+type Match struct {
+	ID       uint32
+	Digest   Digest
+	Distance int
+}
+
+// NewIndex returns an empty Index.
+func NewIndex() *Index {
+	x := &Index{}
+	for s := range x.seg {
+		x.seg[s].start = make([]uint32, segValues+1)
+	}
+	return x
+}
+
+// Len returns the number of entries.
+func (x *Index) Len() int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return len(x.digests)
+}
+
+// Add stores d under id. IDs need not be unique: each Add is an entry of its
+// own. Add is O(1); the postings are brought up to date by the next Search.
+func (x *Index) Add(d Digest, id uint32) {
+	x.mu.Lock()
+	x.digests = append(x.digests, d)
+	x.ids = append(x.ids, id)
+	x.mu.Unlock()
+}
+
+// segValue returns the value of segment s of d.
+func segValue(d *Digest, s int) uint16 {
+	return uint16(d.code[2*s]) | uint16(d.code[2*s+1])<<8
+}
+
+func headerKey(d *Digest) uint16 { return uint16(d.lvalue)<<8 | uint16(d.q) }
+
+// pendingLimit is how many unindexed entries Search tolerates before it
+// brings the postings up to date: scanning them costs about as much as the
+// indexed part of a query.
+func pendingLimit(built int) int { return 1024 + built/512 }
+
+// build adds the entries at positions [x.built, len) to the postings. The
+// caller holds x.mu for writing.
+func (x *Index) build() {
+	n := len(x.digests)
+	p := n - x.built
+	if p <= 0 {
+		return
+	}
+	counts := make([]uint32, segValues)
+	order := make([]uint32, p) // pending positions, sorted by segment value
+	for s := range x.seg {
+		x.seg[s].merge(x.digests, x.built, s, counts, order)
+	}
+	x.built = n
+}
+
+// merge inserts the postings of digests[first:] into the segment in place:
+// the existing lists move right, from the last value backwards, to make room
+// for the new ones after them. counts and order are scratch.
+func (g *segment) merge(digests []Digest, first, s int, counts, order []uint32) {
+	clear(counts)
+	pending := digests[first:]
+	for i := range pending {
+		counts[segValue(&pending[i], s)]++
+	}
+	// order the pending positions by value (counting sort): below[v] is the
+	// number of pending entries with value < v, kept in counts as offsets.
+	sum := uint32(0)
+	for v, c := range counts {
+		counts[v] = sum
+		sum += c
+	}
+	for i := range pending {
+		v := segValue(&pending[i], s)
+		order[counts[v]] = uint32(first + i)
+		counts[v]++
+	}
+	// Now counts[v] = number of pending entries with value <= v.
+	old := len(g.pos)
+	g.pos = slices.Grow(g.pos, len(pending))[:old+len(pending)]
+	g.hdr = slices.Grow(g.hdr, len(pending))[:old+len(pending)]
+	g.start[segValues] = uint32(old + len(pending))
+	g.mergeBackward(digests, counts, order, old)
+}
+
+// mergeBackward moves the old lists right and places the new postings. On
+// entry g.start holds the old offsets (with start[segValues] already set to
+// the new end, so it is not used as an old offset), counts[v] the number of
+// new postings with value <= v and order the new positions sorted by value.
+func (g *segment) mergeBackward(digests []Digest, counts, order []uint32, old int) {
+	oldEnd := uint32(old)
+	for v := segValues - 1; v >= 0; v-- {
+		oldStart := g.start[v]
+		n := oldEnd - oldStart
+		var below uint32 // new postings with value < v
+		if v > 0 {
+			below = counts[v-1]
+		}
+		dst := oldStart + below
+		copy(g.pos[dst:dst+n], g.pos[oldStart:oldEnd])
+		copy(g.hdr[dst:dst+n], g.hdr[oldStart:oldEnd])
+		k := dst + n
+		for _, p := range order[below:counts[v]] {
+			g.pos[k] = p
+			g.hdr[k] = headerKey(&digests[p])
+			k++
+		}
+		g.start[v] = dst
+		oldEnd = oldStart
+	}
+}
+
+// neighbours[a] lists all 256 code bytes b in increasing byteDiff[a][b],
+// and nbrDist[a] their distances.
+var neighbours, nbrDist = func() (nb, nd [256][256]uint8) {
+	for a := range 256 {
+		bs := make([]int, 256)
+		for b := range bs {
+			bs[b] = b
+		}
+		slices.SortStableFunc(bs, func(x, y int) int { return cmp.Compare(byteDiff[a][x], byteDiff[a][y]) })
+		for i, b := range bs {
+			nb[a][i] = uint8(b)
+			nd[a][i] = byteDiff[a][b]
+		}
+	}
+	return nb, nd
+}()
+
+// ballSize returns the number of segment values within distance t of
+// (a0, a1).
+func ballSize(a0, a1 byte, t int) int {
+	n := 0
+	for i := 0; i < 256 && int(nbrDist[a0][i]) <= t; i++ {
+		r := t - int(nbrDist[a0][i])
+		for j := 0; j < 256 && int(nbrDist[a1][j]) <= r; j++ {
+			n++
+		}
+	}
+	return n
+}
+
+// scanThreshold is the total ball size over the 16 segments beyond which a
+// scan is cheaper than the postings: the postings visited would then be an
+// eighth of all of them.
+const scanThreshold = numSegments * segValues / 8
+
+// Search returns every entry whose Distance to q (with or without the
+// length term) is at most maxDist, ordered by distance, then ID, then the
+// order of Add. It returns the same set as comparing q with every entry.
+func (x *Index) Search(q Digest, maxDist int, lengthTerm bool) []Match {
+	if maxDist < 0 {
+		return nil
+	}
+	x.mu.RLock()
+	if len(x.digests)-x.built > pendingLimit(x.built) {
+		x.mu.RUnlock()
+		x.mu.Lock()
+		x.build()
+		x.mu.Unlock()
+		x.mu.RLock()
+	}
+	defer x.mu.RUnlock()
+
+	var out []match
+	t := maxDist / numSegments
+	total := 0
+	for s := 0; s < numSegments && total <= scanThreshold; s++ {
+		total += ballSize(q.code[2*s], q.code[2*s+1], t)
+	}
+	if total > scanThreshold {
+		out = x.scan(out, &q, 0, len(x.digests), maxDist, lengthTerm)
+	} else {
+		out = x.searchPostings(out, &q, maxDist, lengthTerm)
+		out = x.scan(out, &q, x.built, len(x.digests), maxDist, lengthTerm)
+	}
+	slices.SortFunc(out, func(a, b match) int {
+		return cmp.Or(cmp.Compare(a.dist, b.dist), cmp.Compare(x.ids[a.pos], x.ids[b.pos]), cmp.Compare(a.pos, b.pos))
+	})
+	if len(out) == 0 {
+		return nil
+	}
+	res := make([]Match, len(out))
+	for i, m := range out {
+		res[i] = Match{ID: x.ids[m.pos], Digest: x.digests[m.pos], Distance: int(m.dist)}
+	}
+	return res
+}
+
+type match struct {
+	pos  uint32
+	dist int32
+}
+
+// scan compares q with the entries at positions [from, to).
+func (x *Index) scan(out []match, q *Digest, from, to, maxDist int, lengthTerm bool) []match {
+	for p := from; p < to; p++ {
+		if d := Distance(*q, x.digests[p], lengthTerm); d <= maxDist {
+			out = append(out, match{uint32(p), int32(d)})
+		}
+	}
+	return out
+}
+
+// searchPostings is steps 2 and 3 of the Index comment over the built
+// entries.
+func (x *Index) searchPostings(out []match, q *Digest, maxDist int, lengthTerm bool) []match {
+	t := maxDist / numSegments
+	// Header cost by posting header byte: lc by lvalue, qc by q ratios.
+	var lc, qc [256]int32
+	for v := range 256 {
+		if lengthTerm {
+			lc[v] = int32(lengthCost(q.lvalue - byte(v)))
+		}
+		qc[v] = int32(qCost(q.q-byte(v)) + qCost(q.q>>4-byte(v)>>4))
+	}
+	D := int32(maxDist)
+	for s := range numSegments {
+		g := &x.seg[s]
+		a0, a1 := q.code[2*s], q.code[2*s+1]
+		for i := 0; i < 256 && int(nbrDist[a0][i]) <= t; i++ {
+			d0 := int(nbrDist[a0][i])
+			b0 := uint16(neighbours[a0][i])
+			for j := 0; j < 256 && d0+int(nbrDist[a1][j]) <= t; j++ {
+				dv := int32(d0 + int(nbrDist[a1][j]))
+				v := b0 | uint16(neighbours[a1][j])<<8
+				lo, hi := g.start[v], g.start[v+1]
+				for k := lo; k < hi; k++ {
+					h := g.hdr[k]
+					budget := D - lc[h>>8] - qc[h&0xff]
+					if budget < 0 || dv > budget/numSegments {
+						continue
+					}
+					p := g.pos[k]
+					if d, ok := x.claim(q, p, s, int(budget), lengthTerm); ok {
+						out = append(out, match{p, D - budget + int32(d)})
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// claim reports whether segment s claims the entry at p for query q, and if
+// so whether the checksum and body distance fit in budget, returning it.
+func (x *Index) claim(q *Digest, p uint32, s, budget int, lengthTerm bool) (int, bool) {
+	c := &x.digests[p]
+	tc := budget / numSegments
+	d := 0
+	for s2 := range numSegments {
+		sd := int(byteDiff[q.code[2*s2]][c.code[2*s2]]) + int(byteDiff[q.code[2*s2+1]][c.code[2*s2+1]])
+		if s2 < s && sd <= tc {
+			return 0, false // claimed by an earlier segment
+		}
+		d += sd
+		if d > budget {
+			return 0, false
+		}
+	}
+	if q.checksum != c.checksum {
+		d++
+	}
+	return d, d <= budget
+}

@@ -1,0 +1,169 @@
+package tlsh
+
+import (
+	"bytes"
+	"cmp"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	gocmp "github.com/google/go-cmp/cmp"
+)
+
+// digestString lets go-cmp compare and print digests.
+var digestString = gocmp.Transformer("String", Digest.String)
+
+// bruteForce is the definition Search must meet.
+func bruteForce(pop []Digest, ids []uint32, q Digest, maxDist int, lengthTerm bool) []Match {
+	var out []Match
+	for i, d := range pop {
+		if dist := Distance(q, d, lengthTerm); dist <= maxDist {
+			out = append(out, Match{ID: ids[i], Digest: d, Distance: dist})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Match) int {
+		return cmp.Or(cmp.Compare(a.Distance, b.Distance), cmp.Compare(a.ID, b.ID))
+	})
+	return out
+}
+
+func TestIndexMatchesBruteForce(t *testing.T) {
+	n := 3000
+	if testing.Short() {
+		n = 1000
+	}
+	pop := population(21, n)
+	rnd := rand.New(rand.NewPCG(21, 22))
+	ids := make([]uint32, len(pop))
+	x := NewIndex()
+	for i, d := range pop {
+		ids[i] = uint32(rnd.IntN(len(pop))) // repeated IDs are allowed
+		x.Add(d, ids[i])
+	}
+	queries := make([]Digest, 0, 40)
+	for len(queries) < cap(queries) {
+		q := pop[rnd.IntN(len(pop))]
+		if len(queries)%2 == 1 {
+			q = perturb(rnd, q)
+		}
+		queries = append(queries, q)
+	}
+	queries = append(queries, Digest{}) // far from everything
+	all := []int{0, 1, 15, 16, 30, 31, 47, 63, 64, 100, 400}
+	some := []int{0, 30, 31, 64}
+	check := func(t *testing.T, x *Index, pop []Digest, ids []uint32, dists []int) {
+		t.Helper()
+		nonEmpty := 0
+		for _, maxDist := range dists {
+			for _, lengthTerm := range []bool{true, false} {
+				for qi, q := range queries {
+					want := bruteForce(pop, ids, q, maxDist, lengthTerm)
+					got := x.Search(q, maxDist, lengthTerm)
+					if slices.Equal(want, got) {
+						// fast path: go-cmp is slow on large result sets
+					} else if diff := gocmp.Diff(want, got, digestString); diff != "" {
+						t.Fatalf("query %d (%v), maxDist %d, lengthTerm %v: Search differs from brute force (-want +got):\n%s",
+							qi, q, maxDist, lengthTerm, diff)
+					}
+					if maxDist == 30 && len(want) > 1 {
+						nonEmpty++
+					}
+				}
+			}
+		}
+		if nonEmpty < len(queries)/2 {
+			t.Errorf("only %d queries at distance 30 found a neighbour besides themselves: the population is too sparse to test", nonEmpty)
+		}
+	}
+	t.Run("built", func(t *testing.T) { check(t, x, pop, ids, all) })
+
+	// Entries added after the postings were built are found by the scan of
+	// pending entries, and later merged into the postings.
+	more := population(23, pendingLimit(len(pop))+10)
+	for i, d := range more {
+		pop = append(pop, perturb(rnd, d))
+		ids = append(ids, uint32(i))
+		x.Add(pop[len(pop)-1], ids[len(ids)-1])
+		if i == 100 {
+			t.Run("pending", func(t *testing.T) { check(t, x, pop, ids, some) })
+		}
+	}
+	t.Run("merged", func(t *testing.T) {
+		x.Search(queries[0], 0, true) // merges
+		if x.built != len(pop) {
+			t.Fatalf("built = %d after Search, want %d", x.built, len(pop))
+		}
+		check(t, x, pop, ids, some)
+	})
+	t.Run("reloaded", func(t *testing.T) {
+		var buf bytes.Buffer
+		if _, err := x.WriteTo(&buf); err != nil {
+			t.Fatal(err)
+		}
+		y, err := ReadIndex(&buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(t, y, pop, ids, some)
+	})
+}
+
+// TestIndexPostingsInvariant checks the postings after incremental merges
+// against a from-scratch build.
+func TestIndexPostingsInvariant(t *testing.T) {
+	pop := population(31, 3000)
+	x := NewIndex()
+	for i, d := range pop {
+		x.Add(d, uint32(i))
+		if i%700 == 0 {
+			x.mu.Lock()
+			x.build()
+			x.mu.Unlock()
+		}
+	}
+	x.build()
+	for s := range numSegments {
+		g := &x.seg[s]
+		if got, want := len(g.pos), len(pop); got != want {
+			t.Fatalf("segment %d: %d postings, want %d", s, got, want)
+		}
+		seen := make([]bool, len(pop))
+		for v := range segValues {
+			if g.start[v] > g.start[v+1] {
+				t.Fatalf("segment %d: start[%d] = %d > start[%d] = %d", s, v, g.start[v], v+1, g.start[v+1])
+			}
+			for k := g.start[v]; k < g.start[v+1]; k++ {
+				p := g.pos[k]
+				if seen[p] {
+					t.Fatalf("segment %d: position %d listed twice", s, p)
+				}
+				seen[p] = true
+				if got := segValue(&pop[p], s); got != uint16(v) {
+					t.Fatalf("segment %d: position %d listed under %#x, has value %#x", s, p, v, got)
+				}
+				if g.hdr[k] != headerKey(&pop[p]) {
+					t.Fatalf("segment %d: position %d has header %#x, want %#x", s, p, g.hdr[k], headerKey(&pop[p]))
+				}
+			}
+		}
+	}
+}
+
+func TestIndexEdgeCases(t *testing.T) {
+	x := NewIndex()
+	var q Digest
+	if got := x.Search(q, 30, true); len(got) != 0 {
+		t.Errorf("Search on empty index = %v, want none", got)
+	}
+	x.Add(q, 7)
+	if got := x.Search(q, -1, true); len(got) != 0 {
+		t.Errorf("Search(maxDist -1) = %v, want none", got)
+	}
+	want := []Match{{ID: 7, Digest: q, Distance: 0}}
+	if diff := gocmp.Diff(want, x.Search(q, 0, false), digestString); diff != "" {
+		t.Errorf("Search(self) mismatch (-want +got):\n%s", diff)
+	}
+	if x.Len() != 1 {
+		t.Errorf("Len = %d, want 1", x.Len())
+	}
+}
