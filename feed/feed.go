@@ -150,7 +150,7 @@ func Fetch(ctx context.Context, client *http.Client, src Source, dir string, pro
 		ctx: ctx, client: client, src: src, progress: progress,
 		path: filepath.Join(dir, src.Name),
 	}
-	f.cached = loadCached(f.path, src.URL)
+	f.cached = loadCached(f.path)
 
 	res, err := f.run()
 	res.Source = src
@@ -183,10 +183,11 @@ func checkSource(src Source) error {
 }
 
 // loadCached returns the meta of the cached copy at path when the copy is
-// whole (size and SHA-256 match its sidecar) and came from url, else nil.
-func loadCached(path, url string) *Meta {
+// whole (size and SHA-256 match its sidecar), else nil. The copy may come
+// from another URL: it is still a fallback, but is not revalidated.
+func loadCached(path string) *Meta {
 	m, err := readMeta(path + ".meta.json")
-	if err != nil || m.URL != url {
+	if err != nil {
 		return nil
 	}
 	sum, size, err := hashFile(path)
@@ -337,7 +338,7 @@ func (f *fetch) attempt() (res Result, progressed bool, err error) {
 	}
 	req.Header.Set("Accept-Encoding", "identity")
 	req.Header.Set("User-Agent", "culprit-feed/1")
-	if f.cached != nil {
+	if f.cached != nil && f.cached.URL == f.src.URL {
 		if f.cached.ETag != "" {
 			req.Header.Set("If-None-Match", f.cached.ETag)
 		}
@@ -370,7 +371,7 @@ func (f *fetch) attempt() (res Result, progressed bool, err error) {
 
 	switch resp.StatusCode {
 	case http.StatusNotModified:
-		if f.cached == nil {
+		if f.cached == nil || f.cached.URL != f.src.URL {
 			return res, false, fmt.Errorf("GET %s: 304 Not Modified without a cached copy", f.src.URL)
 		}
 		f.discardPart()

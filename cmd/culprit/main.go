@@ -47,6 +47,7 @@ type command struct {
 func commands() map[string]command {
 	return map[string]command{
 		// Each subcommand lives in cmd_<verb>.go beside this file.
+		"sync": syncCommand(nil), // TODO(cli): pass the kb import as importFiles
 	}
 }
 
