@@ -1,0 +1,426 @@
+package ssdeep
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"math/bits"
+	"slices"
+	"sync"
+)
+
+// Index finds, among many stored digests, every one that scores at least
+// a threshold against a query: exactly the set that comparing the query
+// with each stored digest (Compare) returns, without comparing them all.
+//
+// # Why no result is lost
+//
+// Compare(q, s) > 0 only in one of these cases:
+//
+//  1. q and s have the same block size and equal normalised parts (100);
+//  2. some normalised part of q and some normalised part of s, compared at
+//     the same block size B, both have 7 or more characters and share a
+//     substring of 7 characters (score_strings returns 0 otherwise). The
+//     part compared at B is part 1 of a digest of block size B or part 2
+//     of one of block size B/2.
+//
+// For case 2 every stored part is indexed in the key space of the block
+// size it is compared at (part 1 at B, part 2 at 2B), with winnowing over
+// 3-character grams: for each run of 5 consecutive grams (7 characters)
+// the gram with the smallest hash is selected. If two strings share 7
+// characters, the 5 grams of that substring are the same in both, so the
+// same smallest hash is selected in both: the query's selected keys in
+// the key spaces of its two block sizes (B for part 1, 2B for part 2) meet
+// a key of s. A key space holds only parts compared at that block size,
+// so any digest found there has a compatible block size. Case 1 is covered
+// by the same keys when a part has 7 or more characters, and by an exact
+// table of digests whose two parts are both shorter. Candidates are then
+// scored with the same arithmetic as Compare, and kept if the score
+// reaches the threshold, so the result is exactly the scan's. Hash
+// collisions in the bucket table only add candidates.
+//
+// Stored digests are kept normalised and packed (6 bits a character);
+// postings are 4-byte entry numbers in a bucket table (compressed sparse
+// rows) that new entries reach through a small chained tail merged back
+// when it grows past an eighth of the table.
+//
+// An Index is safe for concurrent use: Add and ReadIndex exclude other
+// calls, Search calls run in parallel.
+type Index struct {
+	mu sync.RWMutex
+
+	ids   []uint64 // caller's id, per entry
+	offs  []uint32 // arena offset of the entry's packed parts
+	meta  []uint32 // block size exponent | len(part1)<<8 | len(part2)<<16
+	arena [][]byte // chunks of arenaChunk bytes; an entry never straddles two
+
+	offsets  []uint32 // bucket b's postings are postings[offsets[b]:offsets[b+1]]
+	postings []uint32 // entry numbers, ascending within a bucket
+	frozen   int      // entries [0, frozen) are in offsets/postings
+
+	tailHead []uint32 // per bucket: 1 + index in tailIDs of its newest tail posting
+	tailNext []uint32 // per tail posting: 1 + index of the next older one
+	tailIDs  []uint32
+
+	short map[string][]uint32 // entries whose two parts are shorter than 7
+
+	mergeMin int // tail entries before a merge is worth it
+}
+
+// Match is one search result.
+type Match struct {
+	ID    uint64 // as given to Add
+	Score int    // Compare(query, stored digest), 1..100
+}
+
+const (
+	gramLen    = 3
+	winLen     = rollingWindow - gramLen + 1 // grams per 7 characters
+	bucketBits = 20
+	numBuckets = 1 << bucketBits
+	arenaChunk = 1 << 20
+	maxEntries = 1<<31 - 1
+	noValue    = 0xff // a character that is not base64
+)
+
+// NewIndex returns an empty Index.
+func NewIndex() *Index { return &Index{short: map[string][]uint32{}, mergeMin: 8192} }
+
+// Len returns the number of digests stored.
+func (x *Index) Len() int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return len(x.ids)
+}
+
+// blockExp returns n for a block size 3·2^n (n ≤ 30), or -1.
+func blockExp(bs uint32) int {
+	if !validBlockSize(bs) {
+		return -1
+	}
+	return bits.TrailingZeros32(bs / minBlockSize)
+}
+
+// values normalises s and maps it to 6-bit values (noValue for other
+// bytes); ok is false if the result is longer than 64.
+func values(dst *[SpamSumLength]byte, s string) (n int, ok bool) {
+	n, ok = normalize(dst, s)
+	for i := range n {
+		v := b64Value[dst[i]]
+		if v < 0 {
+			dst[i] = noValue
+		} else {
+			dst[i] = byte(v)
+		}
+	}
+	return n, ok
+}
+
+// Add stores d under id (ids need not be unique). It fails if d is not a
+// valid digest (see Digest.Valid) or the index is full (2^31-1 entries
+// or 4 GiB of packed digests).
+func (x *Index) Add(d Digest, id uint64) error {
+	if !d.Valid() {
+		return fmt.Errorf("ssdeep: index add %q: %w", d.String(), ErrSyntax)
+	}
+	var p1, p2 [SpamSumLength]byte
+	n1, _ := values(&p1, d.Part1)
+	n2, _ := values(&p2, d.Part2)
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.add(blockExp(d.BlockSize), p1[:n1], p2[:n2], id)
+}
+
+// add stores an entry of normalised 6-bit parts; x.mu is held.
+func (x *Index) add(exp int, p1, p2 []byte, id uint64) error {
+	if len(x.ids) >= maxEntries {
+		return errors.New("ssdeep: index full")
+	}
+	size := packedLen(len(p1) + len(p2))
+	last := len(x.arena) - 1
+	if last < 0 || len(x.arena[last])+size > arenaChunk {
+		if len(x.arena) >= 1<<32/arenaChunk {
+			return errors.New("ssdeep: index full")
+		}
+		x.arena = append(x.arena, make([]byte, 0, arenaChunk))
+		last++
+	}
+	off := uint32(last*arenaChunk + len(x.arena[last]))
+	x.arena[last] = pack(x.arena[last], p1, p2)
+	e := uint32(len(x.ids))
+	x.ids = append(x.ids, id)
+	x.offs = append(x.offs, off)
+	x.meta = append(x.meta, uint32(exp)|uint32(len(p1))<<8|uint32(len(p2))<<16)
+
+	if len(p1) < rollingWindow && len(p2) < rollingWindow {
+		k := shortKey(exp, p1, p2)
+		x.short[k] = append(x.short[k], e)
+		return nil
+	}
+	if x.tailHead == nil {
+		x.tailHead = make([]uint32, numBuckets)
+	}
+	var keys [2 * SpamSumLength]uint32
+	ks := selectKeys(selectKeys(keys[:0], uint32(exp), p1), uint32(exp+1), p2)
+	for _, b := range ks {
+		x.tailIDs = append(x.tailIDs, e)
+		x.tailNext = append(x.tailNext, x.tailHead[b])
+		x.tailHead[b] = uint32(len(x.tailIDs))
+	}
+	if n := len(x.ids) - x.frozen; n >= x.mergeMin && n >= x.frozen/8 {
+		x.merge()
+	}
+	return nil
+}
+
+func shortKey(exp int, p1, p2 []byte) string {
+	return string(rune('A'+exp)) + string(p1) + ":" + string(p2)
+}
+
+// merge moves the tail postings into the bucket table.
+func (x *Index) merge() {
+	if len(x.tailIDs) == 0 {
+		x.frozen = len(x.ids)
+		return
+	}
+	offsets := make([]uint32, numBuckets+1)
+	postings := make([]uint32, len(x.postings)+len(x.tailIDs))
+	var n uint32
+	for b := range numBuckets {
+		offsets[b] = n
+		if x.offsets != nil {
+			n += uint32(copy(postings[n:], x.postings[x.offsets[b]:x.offsets[b+1]]))
+		}
+		// The chain runs newest first: write it backwards.
+		k := uint32(0)
+		for t := x.tailHead[b]; t != 0; t = x.tailNext[t-1] {
+			k++
+		}
+		for i, t := n+k, x.tailHead[b]; t != 0; t = x.tailNext[t-1] {
+			i--
+			postings[i] = x.tailIDs[t-1]
+		}
+		n += k
+	}
+	offsets[numBuckets] = n
+	x.offsets, x.postings = offsets, postings
+	clear(x.tailHead)
+	x.tailIDs, x.tailNext = x.tailIDs[:0], x.tailNext[:0]
+	x.frozen = len(x.ids)
+}
+
+// mix18 is a bijection of 18-bit values, so that gram order looks random.
+func mix18(v uint32) uint32 {
+	const m = 1<<18 - 1
+	v ^= v >> 9
+	v = v * 0x2E5BF & m
+	v ^= v >> 7
+	v = v * 0x1B873 & m
+	v ^= v >> 9
+	return v
+}
+
+// selectKeys appends the buckets of the winnowed grams of v (6-bit values)
+// in key space ks, without duplicates, and returns keys. Strings shorter
+// than 7 have none.
+func selectKeys(keys []uint32, ks uint32, v []byte) []uint32 {
+	if len(v) < rollingWindow {
+		return keys
+	}
+	const none = 1 << 31
+	var g [SpamSumLength]uint32
+	ng := len(v) - gramLen + 1
+	for i := range ng {
+		a, b, c := v[i], v[i+1], v[i+2]
+		if a|b|c >= 64 {
+			g[i] = none // holds a non-base64 byte: no stored string shares it
+			continue
+		}
+		g[i] = mix18(uint32(a)<<12 | uint32(b)<<6 | uint32(c))
+	}
+	start := len(keys)
+	for i := 0; i+winLen <= ng; i++ {
+		m := g[i]
+		for _, h := range g[i+1 : i+winLen] {
+			m = min(m, h)
+		}
+		if m == none {
+			continue
+		}
+		k := (ks<<18 | m) * 0x9E3779B1 >> (32 - bucketBits)
+		if !slices.Contains(keys[start:], k) {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+func packedLen(n int) int { return (n*6 + 7) / 8 }
+
+// pack appends the 6-bit values of p1 then p2, 4 to 3 bytes.
+func pack(dst []byte, p1, p2 []byte) []byte {
+	var acc uint32
+	nb := 0
+	for _, p := range [2][]byte{p1, p2} {
+		for _, v := range p {
+			acc = acc<<6 | uint32(v)
+			nb += 6
+			if nb >= 8 {
+				nb -= 8
+				dst = append(dst, byte(acc>>uint(nb)))
+			}
+		}
+	}
+	if nb > 0 {
+		dst = append(dst, byte(acc<<uint(8-nb)))
+	}
+	return dst
+}
+
+// unpack reads n 6-bit values from src into dst; padding bits must be 0.
+func unpack(dst []byte, src []byte, n int) (ok bool) {
+	var acc uint32
+	nb, j := 0, 0
+	for i := range n {
+		if nb < 6 {
+			acc = acc<<8 | uint32(src[j])
+			j++
+			nb += 8
+		}
+		nb -= 6
+		dst[i] = byte(acc>>uint(nb)) & 63
+	}
+	return acc&(1<<uint(nb)-1) == 0
+}
+
+// entry returns entry e's block size exponent and normalised parts.
+func (x *Index) entry(e uint32, buf *[2 * SpamSumLength]byte) (exp int, p1, p2 []byte) {
+	m := x.meta[e]
+	n1, n2 := int(m>>8&0xff), int(m>>16&0xff)
+	off := x.offs[e]
+	chunk := x.arena[off/arenaChunk]
+	at := int(off % arenaChunk)
+	unpack(buf[:n1+n2], chunk[at:at+packedLen(n1+n2)], n1+n2)
+	return int(m & 0xff), buf[:n1], buf[n1 : n1+n2]
+}
+
+// query is a prepared Search query.
+type query struct {
+	exp        int
+	n1, n2     int
+	v1, v2     [SpamSumLength]byte
+	pat1, pat2 pattern
+}
+
+func (q *query) prepare(d Digest) bool {
+	q.exp = blockExp(d.BlockSize)
+	if q.exp < 0 {
+		return false // no valid block size is compatible with it
+	}
+	var ok1, ok2 bool
+	q.n1, ok1 = values(&q.v1, d.Part1)
+	q.n2, ok2 = values(&q.v2, d.Part2)
+	if !ok1 || !ok2 {
+		return false // Compare scores it 0 against anything
+	}
+	q.pat1.set(q.v1[:q.n1])
+	q.pat2.set(q.v2[:q.n2])
+	return true
+}
+
+// score is Compare(query, stored entry) on normalised values.
+func (q *query) score(exp int, s1, s2 []byte) int {
+	bs := uint64(minBlockSize) << uint(q.exp)
+	switch exp {
+	case q.exp:
+		if string(q.v1[:q.n1]) == string(s1) && string(q.v2[:q.n2]) == string(s2) {
+			return 100
+		}
+		return max(q.pat1.score(s1, bs), q.pat2.score(s2, 2*bs))
+	case q.exp + 1:
+		return q.pat2.score(s1, 2*bs)
+	case q.exp - 1:
+		return q.pat1.score(s2, bs)
+	}
+	return 0
+}
+
+// Search returns every stored digest d with Compare(q, d) >= minScore
+// (minScore below 1 counts as 1), highest score first, then in the order
+// they were added. It returns the same set as comparing q with every
+// stored digest.
+func (x *Index) Search(q Digest, minScore int) []Match {
+	minScore = max(minScore, 1)
+	var qq query
+	if !qq.prepare(q) {
+		return nil
+	}
+	var keys [2 * SpamSumLength]uint32
+	ks := selectKeys(selectKeys(keys[:0], uint32(qq.exp), qq.v1[:qq.n1]), uint32(qq.exp+1), qq.v2[:qq.n2])
+
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	var cands []uint32
+	for _, b := range ks {
+		if x.offsets != nil {
+			cands = append(cands, x.postings[x.offsets[b]:x.offsets[b+1]]...)
+		}
+		if x.tailHead != nil {
+			for t := x.tailHead[b]; t != 0; t = x.tailNext[t-1] {
+				cands = append(cands, x.tailIDs[t-1])
+			}
+		}
+	}
+	if qq.n1 < rollingWindow && qq.n2 < rollingWindow {
+		cands = append(cands, x.short[shortKey(qq.exp, qq.v1[:qq.n1], qq.v2[:qq.n2])]...)
+	}
+	slices.Sort(cands)
+	cands = slices.Compact(cands)
+
+	type hit struct {
+		e     uint32
+		score int
+	}
+	var hits []hit
+	var buf [2 * SpamSumLength]byte
+	for _, e := range cands {
+		exp, s1, s2 := x.entry(e, &buf)
+		if s := qq.score(exp, s1, s2); s >= minScore {
+			hits = append(hits, hit{e, s})
+		}
+	}
+	if len(hits) == 0 {
+		return nil
+	}
+	slices.SortStableFunc(hits, func(a, b hit) int { return cmp.Compare(b.score, a.score) })
+	out := make([]Match, len(hits))
+	for i, h := range hits {
+		out[i] = Match{ID: x.ids[h.e], Score: h.score}
+	}
+	return out
+}
+
+// scan is the brute-force Search: it scores q against every entry. It is
+// the reference Search is tested and measured against.
+func (x *Index) scan(q Digest, minScore int) []Match {
+	minScore = max(minScore, 1)
+	var qq query
+	if !qq.prepare(q) {
+		return nil
+	}
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	var out []Match
+	var buf [2 * SpamSumLength]byte
+	for e := range x.ids {
+		exp, s1, s2 := x.entry(uint32(e), &buf)
+		if exp < qq.exp-1 || exp > qq.exp+1 {
+			continue
+		}
+		if s := qq.score(exp, s1, s2); s >= minScore {
+			out = append(out, Match{ID: x.ids[e], Score: s})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Match) int { return cmp.Compare(b.Score, a.Score) })
+	return out
+}

@@ -1,0 +1,136 @@
+package ssdeep
+
+import (
+	"bytes"
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"testing"
+
+	gocmp "github.com/google/go-cmp/cmp"
+)
+
+func mathPow(x, y float64) float64 { return math.Pow(x, y) }
+
+// bruteForce is the reference: Compare against every digest.
+func bruteForce(stored []Digest, q Digest, minScore int) []Match {
+	var out []Match
+	for i, d := range stored {
+		if s := Compare(q, d); s >= max(minScore, 1) {
+			out = append(out, Match{ID: uint64(i), Score: s})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Match) int { return cmp.Compare(b.Score, a.Score) })
+	return out
+}
+
+func testPopulation(n int) []Digest {
+	ds := population(popConfig{n: n, family: 25, minSize: 256, maxSize: 48 << 10, seed: 7})
+	// A few digests with short parts, shared by several entries.
+	ds = append(ds, Sum([]byte("abc")), Sum([]byte("abc")), Sum([]byte("Hello, World!")), Sum(nil))
+	return ds
+}
+
+// TestIndexMatchesBruteForce checks that Search returns exactly what a scan
+// with Compare returns, on families of near neighbours, with merges of the
+// tail into the table on the way.
+func TestIndexMatchesBruteForce(t *testing.T) {
+	n := 3000
+	if testing.Short() || raceEnabled {
+		n = 1200
+	}
+	stored := testPopulation(n)
+	x := NewIndex()
+	x.mergeMin = 100 // merge often
+	for i, d := range stored {
+		if err := x.Add(d, uint64(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if x.frozen == 0 || x.frozen == len(stored) && len(stored)%100 != 0 {
+		t.Logf("frozen %d of %d", x.frozen, len(stored))
+	}
+	// Queries: every 4th stored digest, fresh variants, and odd ones.
+	var queries []Digest
+	for i := 0; i < len(stored); i += 4 {
+		queries = append(queries, stored[i])
+	}
+	queries = append(queries, testPopulation(200)[:200]...) // same seed: relatives of stored families
+	queries = append(queries,
+		Digest{BlockSize: 3, Part1: "abc", Part2: "abc"},
+		Digest{BlockSize: 6, Part1: "AAAAAAAAAAAAAAAAAAAA", Part2: "AAAAAAAAAAAA"},
+		Digest{BlockSize: 7, Part1: "abcdefgh", Part2: "abcdefgh"},
+	)
+	nonEmpty := 0
+	for qi, q := range queries {
+		for _, minScore := range []int{1, 40, 80} {
+			got := x.Search(q, minScore)
+			want := bruteForce(stored, q, minScore)
+			if diff := gocmp.Diff(want, got); diff != "" {
+				t.Fatalf("query %d %s, minScore %d: Search differs from brute force (-want +got):\n%s", qi, q, minScore, diff)
+			}
+			if minScore == 1 && len(want) > 1 {
+				nonEmpty++
+			}
+		}
+	}
+	// The test must be able to fail: the population has to hold neighbours.
+	if nonEmpty < len(queries)/2 {
+		t.Errorf("only %d of %d queries have more than one result; population too sparse", nonEmpty, len(queries))
+	}
+	// Queries not valid for the index still agree with brute force.
+	for _, q := range []Digest{
+		{BlockSize: 48, Part1: "a!b!c!d!e!f!g!h", Part2: "x"},
+		{BlockSize: 0},
+		{BlockSize: 3, Part1: string(bytes.Repeat([]byte("ab"), 40))},
+	} {
+		got, want := x.Search(q, 1), bruteForce(stored, q, 1)
+		if diff := gocmp.Diff(want, got, cmpEmpty); diff != "" {
+			t.Errorf("query %q: (-want +got):\n%s", q, diff)
+		}
+	}
+}
+
+var cmpEmpty = gocmp.Comparer(func(a, b []Match) bool {
+	return len(a) == 0 && len(b) == 0 || slices.Equal(a, b)
+})
+
+func TestIndexAddRejectsInvalid(t *testing.T) {
+	for _, d := range []Digest{
+		{BlockSize: 5, Part1: "abc", Part2: "abc"},
+		{BlockSize: 3, Part1: "a:c", Part2: ""},
+		{BlockSize: 3, Part1: string(bytes.Repeat([]byte("a"), 65))},
+	} {
+		if err := NewIndex().Add(d, 1); err == nil {
+			t.Errorf("Add(%q) = nil, want an error", d)
+		}
+	}
+}
+
+func TestPackUnpack(t *testing.T) {
+	for n1 := 0; n1 <= 64; n1 += 7 {
+		for n2 := 0; n2 <= 64; n2 += 5 {
+			t.Run(fmt.Sprintf("%d+%d", n1, n2), func(t *testing.T) {
+				p1, p2 := make([]byte, n1), make([]byte, n2)
+				for i := range p1 {
+					p1[i] = byte(i*7) & 63
+				}
+				for i := range p2 {
+					p2[i] = byte(63 - i)
+				}
+				b := pack(nil, p1, p2)
+				if len(b) != packedLen(n1+n2) {
+					t.Fatalf("packed %d bytes, want %d", len(b), packedLen(n1+n2))
+				}
+				got := make([]byte, n1+n2)
+				if !unpack(got, b, n1+n2) {
+					t.Fatal("unpack: non-zero padding")
+				}
+				if want := append(slices.Clone(p1), p2...); !bytes.Equal(got, want) {
+					t.Errorf("unpack(pack) = %v, want %v", got, want)
+				}
+			})
+		}
+	}
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package ssdeep
+
+const raceEnabled = false
