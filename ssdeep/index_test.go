@@ -134,3 +134,58 @@ func TestPackUnpack(t *testing.T) {
 		}
 	}
 }
+
+func TestIndexPersistence(t *testing.T) {
+	stored := testPopulation(500)
+	x := NewIndex()
+	x.mergeMin = 64
+	for i, d := range stored {
+		if err := x.Add(d, uint64(i)*3); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	n, err := x.WriteTo(&buf)
+	if err != nil || n != int64(buf.Len()) {
+		t.Fatalf("WriteTo = %d, %v; wrote %d bytes", n, err, buf.Len())
+	}
+	file := buf.Bytes()
+	y, err := ReadIndex(bytes.NewReader(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if y.Len() != x.Len() {
+		t.Fatalf("read %d entries, want %d", y.Len(), x.Len())
+	}
+	for i := 0; i < len(stored); i += 7 {
+		if diff := gocmp.Diff(x.Search(stored[i], 1), y.Search(stored[i], 1)); diff != "" {
+			t.Fatalf("query %d after reload (-before +after):\n%s", i, diff)
+		}
+	}
+	var again bytes.Buffer
+	if _, err := y.WriteTo(&again); err != nil || !bytes.Equal(again.Bytes(), file) {
+		t.Errorf("rewritten index differs from the original (err %v)", err)
+	}
+
+	corrupt := func(f func(b []byte) []byte) []byte { return f(slices.Clone(file)) }
+	for _, tc := range []struct {
+		name string
+		data []byte
+	}{
+		{"empty", nil},
+		{"magic", corrupt(func(b []byte) []byte { b[0] = 'X'; return b })},
+		{"version", corrupt(func(b []byte) []byte { b[8] = 2; return b })},
+		{"huge count", corrupt(func(b []byte) []byte { b[19] = 0x7f; return b })},
+		{"truncated", file[:len(file)/2]},
+		{"no checksum", file[:len(file)-4]},
+		{"flipped bit", corrupt(func(b []byte) []byte { b[len(b)/2] ^= 4; return b })},
+		{"bad exponent", corrupt(func(b []byte) []byte { b[20+8] = 31; return b })},
+		{"long part", corrupt(func(b []byte) []byte { b[20+9] = 65; return b })},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := ReadIndex(bytes.NewReader(tc.data)); err == nil {
+				t.Errorf("ReadIndex = nil error, want one")
+			}
+		})
+	}
+}
