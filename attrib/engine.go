@@ -27,13 +27,17 @@ type Params struct {
 	VictimLLR       float64 // log LR of a victim sector/country the actor targeted
 
 	UnknownPrior float64 // prior probability of an actor not in the knowledge base
-	Temperature  float64 // the evidence is divided by it (calibration)
+	// ActivityPrior is the exponent b of the prior over known actors,
+	// proportional to (1 + number of sources cited for the actor)^b: an
+	// actor reported often is more likely behind a new report. 0 is uniform.
+	ActivityPrior float64
+	Temperature   float64 // the evidence is divided by it (calibration)
 }
 
 // DefaultParams returns the fitted parameters.
 func DefaultParams() Params {
 	return Params{
-		Mu: 40, MuSoftware: 4, Gamma: 0.5, ParentWeight: 0.3, Alpha: 0.5,
+		Mu: 40, MuSoftware: 4, Gamma: 0.5, ParentWeight: 0, Alpha: 0.3, ActivityPrior: 1.5,
 		TechniqueWeight: 1, SoftwareWeight: 1,
 		IndicatorLLR: 5, SampleLLR: 6, ClaimLLR: 3, VictimLLR: 0.4,
 		UnknownPrior: 0.1, Temperature: 1,
@@ -444,9 +448,14 @@ func (k *Knowledge) score(res *Result, items []*item, p Params, opt Options) {
 	}
 	// Priors: the unknown actor gets UnknownPrior, the known share the rest.
 	up := math.Min(math.Max(p.UnknownPrior, 1e-6), 1-1e-6)
-	lpKnown := math.Log((1 - up) / float64(max(nA, 1)))
+	prior := make([]float64, nA)
+	var z float64
+	for ai, a := range k.actors {
+		prior[ai] = p.ActivityPrior * math.Log1p(float64(a.reports))
+		z += math.Exp(prior[ai])
+	}
 	for ai := range nA {
-		logit[ai] += lpKnown
+		logit[ai] += math.Log(1-up) + prior[ai] - math.Log(z)
 	}
 	logit[nA] += math.Log(up)
 	post := softmax(logit)
@@ -463,7 +472,7 @@ func (k *Knowledge) score(res *Result, items []*item, p Params, opt Options) {
 	for rank, ai := range order {
 		a := k.actors[ai]
 		h := Hypothesis{ID: a.ID, IDs: a.IDs, Name: a.Name, ExternalID: a.ExternalID, Aliases: a.Aliases,
-			Links: a.Links, Probability: post[ai], Estimate: Estimate(post[ai]),
+			Members: a.Members, Links: a.Links, Probability: post[ai], Estimate: Estimate(post[ai]),
 			Score: logit[ai] - logit[nA]}
 		if rank < opt.Explain {
 			h.Evidence = k.explain(ai, items, scale)

@@ -7,16 +7,26 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/culprit-cti/culprit/ssdeep"
 	"github.com/culprit-cti/culprit/stix"
+	"github.com/culprit-cti/culprit/tlsh"
 )
 
 // Link says that two objects (usually two actors known under different
 // names) are the same. It mirrors the knowledge base's same-as links.
 type Link struct {
-	A, B       string // STIX ids
-	Confidence int    // 0-100
-	Reason     string // e.g. "shared alias", "attributed-to"
-	Source     string // who says so
+	A          string `json:"a"` // STIX ids
+	B          string `json:"b"`
+	Confidence int    `json:"confidence"` // 0-100
+	Reason     string `json:"reason"`     // e.g. "alias", "attributed-to"
+	Source     string `json:"source,omitempty"`
+}
+
+// Member is one actor object folded into a hypothesis.
+type Member struct {
+	ID   string `json:"id"`
+	Type string `json:"type"`
+	Name string `json:"name"`
 }
 
 // Citation is one source that supports a relationship.
@@ -32,12 +42,14 @@ type Actor struct {
 	Name       string   // the primary object's name
 	ExternalID string   // ATT&CK group id (G0032) of the primary, if any
 	Aliases    []string // every other name and alias, deduplicated
+	Members    []Member // the folded objects, primary first
 	Links      []Link   // the links that folded the objects together
 
 	techs    map[int]float64 // technique index → weighted count
 	sw       map[int]float64 // software index → weighted count
 	techN    float64
 	swN      float64
+	reports  int                   // distinct sources cited for the actor's behaviour
 	cites    map[string][]Citation // "t:<idx>" / "s:<idx>" → citations
 	sectors  map[string]bool
 	country  map[string]bool
@@ -93,8 +105,8 @@ type Knowledge struct {
 
 type knownSample struct {
 	id, name   string
-	tlsh       string
-	ssdeep     string
+	tlsh       *tlsh.Digest
+	ssdeep     *ssdeep.Digest
 	family     string // malware name
 	actors     []int
 	familyPath string
@@ -344,6 +356,7 @@ func (k *Knowledge) foldActors(ids []string, byID map[string]*stix.Object, rels 
 		seen := map[string]bool{norm(p.Name): true}
 		for _, id := range members {
 			o := byID[id]
+			a.Members = append(a.Members, Member{ID: id, Type: o.Type, Name: o.Name})
 			for _, n := range append([]string{o.Name}, o.Aliases...) {
 				if nn := norm(n); nn != "" && !seen[nn] {
 					seen[nn] = true
@@ -443,6 +456,7 @@ func (k *Knowledge) indexBehaviour(byID map[string]*stix.Object, rels []*stix.Ob
 		w     float64
 	}
 	swUsers := map[int][]use{}
+	reportSeen := map[int]map[string]bool{}
 	for _, r := range rels {
 		if r.RelationshipType != "uses" {
 			continue
@@ -464,6 +478,16 @@ func (k *Knowledge) indexBehaviour(byID map[string]*stix.Object, rels []*stix.Ob
 			continue
 		}
 		cs := citations(r)
+		for _, u := range users {
+			m := reportSeen[u.actor]
+			if m == nil {
+				m = map[string]bool{}
+				reportSeen[u.actor] = m
+			}
+			for _, c := range cs {
+				m[firstNonEmpty(c.URL, c.Source)] = true
+			}
+		}
 		if ti, ok := k.techBy[r.TargetRef]; ok && strings.HasPrefix(r.TargetRef, "attack-pattern--") {
 			for _, u := range users {
 				a := k.actors[u.actor]
@@ -490,6 +514,9 @@ func (k *Knowledge) indexBehaviour(byID map[string]*stix.Object, rels []*stix.Ob
 				}
 			}
 		}
+	}
+	for ai, m := range reportSeen {
+		k.actors[ai].reports = len(m)
 	}
 	k.techDF = make([]float64, len(k.techs))
 	k.swDF = make([]float64, len(k.sws))
@@ -762,14 +789,18 @@ func (k *Knowledge) indexIndicators(ids []string, byID map[string]*stix.Object, 
 			for h, v := range p.Hashes {
 				switch strings.ToUpper(strings.ReplaceAll(h, "-", "")) {
 				case "TLSH":
-					ks.tlsh = v
+					if d, err := tlsh.Parse(v); err == nil {
+						ks.tlsh = &d
+					}
 				case "SSDEEP":
-					ks.ssdeep = v
+					if d, err := ssdeep.Parse(v); err == nil {
+						ks.ssdeep = &d
+					}
 				default:
 					add(iocKey("file", v), id)
 				}
 			}
-			if ks.tlsh == "" && ks.ssdeep == "" {
+			if ks.tlsh == nil && ks.ssdeep == nil {
 				continue
 			}
 			acts := reach(id)

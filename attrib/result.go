@@ -25,6 +25,7 @@ type Hypothesis struct {
 	Name        string     `json:"name"`
 	ExternalID  string     `json:"external_id,omitempty"`
 	Aliases     []string   `json:"aliases,omitempty"`
+	Members     []Member   `json:"members"`         // the folded objects, primary first
 	Links       []Link     `json:"links,omitempty"` // same-as links that folded the ids
 	Probability float64    `json:"probability"`
 	Estimate    string     `json:"estimate"` // ICD 203 estimative phrase
@@ -80,4 +81,51 @@ func Estimate(p float64) string {
 	default:
 		return "almost certain"
 	}
+}
+
+// Path returns the links that lead from the hypothesis' primary object to
+// the member id, shortest first found (breadth-first over Links), or nil
+// when id is the primary or not a member.
+func (h *Hypothesis) Path(id string) []Link {
+	if id == h.ID {
+		return nil
+	}
+	prev := map[string]Link{}
+	seen := map[string]bool{h.ID: true}
+	queue := []string{h.ID}
+	for len(queue) > 0 {
+		cur := queue[0]
+		queue = queue[1:]
+		for _, l := range h.Links {
+			var next string
+			switch cur {
+			case l.A:
+				next = l.B
+			case l.B:
+				next = l.A
+			default:
+				continue
+			}
+			if seen[next] {
+				continue
+			}
+			seen[next] = true
+			prev[next] = l
+			if next == id {
+				var path []Link
+				for n := id; n != h.ID; {
+					l := prev[n]
+					path = append([]Link{l}, path...)
+					if l.A == n {
+						n = l.B
+					} else {
+						n = l.A
+					}
+				}
+				return path
+			}
+			queue = append(queue, next)
+		}
+	}
+	return nil
 }

@@ -3,10 +3,9 @@
 package attacktest
 
 import (
-	"compress/gzip"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"os"
+	"io"
 	"sync"
 	"testing"
 
@@ -30,7 +29,7 @@ func Load(tb testing.TB, file string) []*stix.Object {
 	if objs, ok := cache[path]; ok {
 		return objs
 	}
-	objs, err := decode(path)
+	objs, err := Read(path)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -38,55 +37,23 @@ func Load(tb testing.TB, file string) []*stix.Object {
 	return objs
 }
 
-// decode is a minimal reader of the fields the engine reads; the product
-// uses package stix's decoder.
-func decode(path string) ([]*stix.Object, error) {
-	f, err := os.Open(path)
+// Read decodes every object of the bundle at path with package stix.
+func Read(path string) ([]*stix.Object, error) {
+	rc, _, err := stix.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		return nil, err
-	}
-	var b struct {
-		Objects []json.RawMessage `json:"objects"`
-	}
-	if err := json.NewDecoder(gz).Decode(&b); err != nil {
-		return nil, fmt.Errorf("decode %s: %w", path, err)
-	}
-	out := make([]*stix.Object, 0, len(b.Objects))
-	for _, raw := range b.Objects {
-		var o struct {
-			Type, ID, Name, Description string
-			Aliases                     []string                 `json:"aliases"`
-			MitreAliases                []string                 `json:"x_mitre_aliases"`
-			Revoked                     bool                     `json:"revoked"`
-			Deprecated                  bool                     `json:"x_mitre_deprecated"`
-			Confidence                  *int                     `json:"confidence"`
-			Refs                        []stix.ExternalReference `json:"external_references"`
-			RelationshipType            string                   `json:"relationship_type"`
-			SourceRef                   string                   `json:"source_ref"`
-			TargetRef                   string                   `json:"target_ref"`
+	defer rc.Close()
+	dec := stix.NewDecoder(rc, path)
+	var objs []*stix.Object
+	for {
+		o, err := dec.Next()
+		if errors.Is(err, io.EOF) {
+			return objs, nil
 		}
-		if err := json.Unmarshal(raw, &o); err != nil {
-			return nil, fmt.Errorf("decode %s: %w", path, err)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", path, err)
 		}
-		al := o.Aliases
-		seen := map[string]bool{}
-		for _, a := range al {
-			seen[a] = true
-		}
-		for _, a := range o.MitreAliases {
-			if !seen[a] {
-				al = append(al, a)
-			}
-		}
-		out = append(out, &stix.Object{Type: o.Type, ID: o.ID, SpecVersion: "2.1", Name: o.Name,
-			Description: o.Description, Aliases: al, Revoked: o.Revoked, Deprecated: o.Deprecated,
-			Confidence: o.Confidence, ExternalReferences: o.Refs, RelationshipType: o.RelationshipType,
-			SourceRef: o.SourceRef, TargetRef: o.TargetRef, Raw: raw})
+		objs = append(objs, o)
 	}
-	return out, nil
 }
