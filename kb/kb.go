@@ -52,8 +52,9 @@ type Source struct {
 type Provenance struct {
 	Source   Source
 	Modified time.Time // the object's modified as this source supplied it (zero for SCOs)
-	// FirstSeen and LastSeen are the times of the first and the latest
-	// import of this source that supplied the object.
+	// FirstSeen is the time of the first import of this source that
+	// supplied the object, LastSeen that of the import that supplied the
+	// version Modified. Source.ImportedAt is the source's latest import.
 	FirstSeen time.Time
 	LastSeen  time.Time
 }

@@ -131,6 +131,25 @@ func (w writer) write(ctx context.Context, b *kb.Batch) error {
 		}
 	}
 
+	// Provenance: only rows that are new or whose version changed are
+	// written, so that re-importing a source costs one read of its rows.
+	have := make(map[string]string)
+	rows, err := w.tx.QueryContext(ctx, `SELECT object_id, modified FROM provenance WHERE source_id = ?`, sourceID)
+	if err != nil {
+		return fmt.Errorf("read provenance: %w", err)
+	}
+	for rows.Next() {
+		var id, modified string
+		if err := rows.Scan(&id, &modified); err != nil {
+			rows.Close()
+			return fmt.Errorf("read provenance: %w", err)
+		}
+		have[id] = modified
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read provenance: %w", err)
+	}
 	prov, err := w.prepare(ctx, `
 		INSERT INTO provenance (object_id, source_id, modified, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (object_id, source_id) DO UPDATE SET modified = excluded.modified, last_seen = excluded.last_seen`)
@@ -144,7 +163,11 @@ func (w writer) write(ctx context.Context, b *kb.Batch) error {
 				return err
 			}
 		}
-		if _, err := prov.ExecContext(ctx, s.ID, sourceID, formatTime(s.Modified), w.now, w.now); err != nil {
+		modified := formatTime(s.Modified)
+		if m, ok := have[s.ID]; ok && m == modified {
+			continue
+		}
+		if _, err := prov.ExecContext(ctx, s.ID, sourceID, modified, w.now, w.now); err != nil {
 			return fmt.Errorf("record provenance of %s: %w", s.ID, err)
 		}
 	}
