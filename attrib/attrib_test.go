@@ -30,7 +30,6 @@ func obj(t testing.TB, format string, args ...any) *stix.Object {
 
 const ts = `"created":"2020-01-01T00:00:00.000Z","modified":"2020-01-01T00:00:00.000Z"`
 
-
 func id(typ, name string) string {
 	return stix.DeterministicID(typ, name)
 }
