@@ -57,7 +57,6 @@ package galaxy
 
 import (
 	"bufio"
-	"bytes"
 	"compress/gzip"
 	"encoding/json"
 	"errors"
@@ -260,17 +259,6 @@ type rawFile struct {
 	Values      []rawCluster
 }
 
-// rawCluster is one element of "values".
-type rawCluster struct {
-	offset      int64 // byte offset of the element
-	Value       string
-	UUID        string
-	Description string
-	Revoked     bool
-	Meta        map[string]json.RawMessage
-	Related     []rawRelated
-}
-
 type rawRelated struct {
 	DestUUID string   `json:"dest-uuid"`
 	Type     string   `json:"type"`
@@ -386,15 +374,13 @@ func readValues(dec *json.Decoder, f *rawFile, maxValue int64) error {
 	}
 	for i := 0; dec.More(); i++ {
 		off := dec.InputOffset()
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return &valueError{index: i, offset: off, err: err}
+		c := rawCluster{offset: off}
+		err := dec.Decode(&c)
+		// The file limit bounds what Decode buffers; the cluster limit is
+		// checked on the bytes the cluster took.
+		if size := dec.InputOffset() - off; size > maxValue {
+			return &valueError{index: i, offset: off, err: fmt.Errorf("cluster is %d bytes, over the limit of %d: %w", size, maxValue, ErrTooLarge)}
 		}
-		if int64(len(raw)) > maxValue {
-			return &valueError{index: i, offset: off, err: fmt.Errorf("cluster is %d bytes, over the limit of %d: %w", len(raw), maxValue, ErrTooLarge)}
-		}
-		c, err := decodeCluster(raw)
-		c.offset = off
 		if err != nil {
 			return &valueError{index: i, offset: off, err: err}
 		}
@@ -406,35 +392,15 @@ func readValues(dec *json.Decoder, f *rawFile, maxValue int64) error {
 	return nil
 }
 
-func decodeCluster(raw json.RawMessage) (rawCluster, error) {
-	var c struct {
-		Value       *string                    `json:"value"`
-		UUID        *string                    `json:"uuid"`
-		Description *string                    `json:"description"`
-		Revoked     *bool                      `json:"revoked"`
-		Meta        map[string]json.RawMessage `json:"meta"`
-		Related     []rawRelated               `json:"related"`
-	}
-	d := json.NewDecoder(bytes.NewReader(raw))
-	d.UseNumber()
-	if err := d.Decode(&c); err != nil {
-		return rawCluster{}, err
-	}
-	var out rawCluster
-	if c.Value != nil {
-		out.Value = *c.Value
-	}
-	if c.UUID != nil {
-		out.UUID = *c.UUID
-	}
-	if c.Description != nil {
-		out.Description = *c.Description
-	}
-	if c.Revoked != nil {
-		out.Revoked = *c.Revoked
-	}
-	out.Meta, out.Related = c.Meta, c.Related
-	return out, nil
+// rawCluster is one element of "values".
+type rawCluster struct {
+	offset      int64                      // byte offset of the element in the input
+	Value       string                     `json:"value"`
+	UUID        string                     `json:"uuid"`
+	Description string                     `json:"description"`
+	Revoked     bool                       `json:"revoked"`
+	Meta        map[string]json.RawMessage `json:"meta"`
+	Related     []rawRelated               `json:"related"`
 }
 
 var (
