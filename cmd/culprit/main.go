@@ -47,6 +47,10 @@ type command struct {
 func commands() map[string]command {
 	return map[string]command{
 		// Each subcommand lives in cmd_<verb>.go beside this file.
+		"import":    importCommand(),
+		"actors":    actorsCommand(),
+		"show":      showCommand(),
+		"export":    exportCommand(),
 		"attribute": {"rank the actors that may be behind a case, with probabilities and evidence", runAttribute},
 		"eval":      {"measure the attribution engine on an ATT&CK bundle (leave one report out)", runEval},
 

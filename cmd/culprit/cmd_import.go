@@ -1,0 +1,373 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/culprit-cti/culprit/galaxy"
+	"github.com/culprit-cti/culprit/kb"
+	"github.com/culprit-cti/culprit/stix"
+)
+
+// defaultMaxInput bounds the decompressed size of one input to import.
+const defaultMaxInput = 1 << 30
+
+func importCommand() command {
+	return command{
+		summary: "import STIX bundles and MISP galaxy cluster files into the knowledge base",
+		run:     runImport,
+	}
+}
+
+// importOptions are the flags of import.
+type importOptions struct {
+	db       string
+	asJSON   bool
+	progress bool
+	maxSize  int64
+}
+
+// importResult is one file's line of import --json.
+type importResult struct {
+	File   string         `json:"file"`
+	Format string         `json:"format"` // "stix" or "misp-galaxy"
+	SHA256 string         `json:"sha256"`
+	Stats  kb.ImportStats `json:"stats"`
+}
+
+func runImport(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "import", "[--db PATH] [--json] [--progress] [--max-size BYTES] FILE...")
+	var o importOptions
+	fs.StringVar(&o.db, "db", "", dbUsage)
+	fs.BoolVar(&o.asJSON, "json", false, "print the import statistics as JSON")
+	fs.BoolVar(&o.progress, "progress", false, "report progress on stderr even when it is not a terminal")
+	fs.Int64Var(&o.maxSize, "max-size", defaultMaxInput, "refuse inputs larger than this many bytes (decompressed)")
+	files, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(files) == 0 {
+		return fmt.Errorf("%w: no FILE to import (use - for stdin)", errUsage)
+	}
+	if o.maxSize <= 0 {
+		return fmt.Errorf("%w: --max-size must be positive", errUsage)
+	}
+	if !o.progress {
+		o.progress = isTerminal(e.stderr)
+	}
+	store, err := openStore(ctx, e, o.db, true)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	results, err := importFiles(ctx, e, store, files, o)
+	if o.asJSON {
+		if results == nil {
+			results = []importResult{}
+		}
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if jerr := enc.Encode(results); jerr != nil && err == nil {
+			err = jerr
+		}
+	} else {
+		for _, r := range results {
+			printImport(e.stdout, r)
+		}
+	}
+	return err
+}
+
+// importFeedFiles imports files downloaded by sync into the default
+// knowledge base; it has the signature sync expects (importFunc).
+func importFeedFiles(ctx context.Context, e *env, paths []string) error {
+	store, err := openStore(ctx, e, "", true)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	results, err := importFiles(ctx, e, store, paths, importOptions{maxSize: defaultMaxInput, progress: isTerminal(e.stderr)})
+	for _, r := range results {
+		printImport(e.stdout, r)
+	}
+	return err
+}
+
+// importFiles imports each file in its own transaction and stops at the
+// first failure; the files before it stay imported.
+func importFiles(ctx context.Context, e *env, store kb.Store, files []string, o importOptions) ([]importResult, error) {
+	var results []importResult
+	for _, f := range files {
+		r, err := importFile(ctx, e, store, f, o)
+		if err != nil {
+			if len(results) > 0 {
+				return results, fmt.Errorf("%w (the %d file(s) before it were imported)", err, len(results))
+			}
+			return results, err
+		}
+		results = append(results, r)
+	}
+	return results, nil
+}
+
+func importFile(ctx context.Context, e *env, store kb.Store, name string, o importOptions) (importResult, error) {
+	path, display := name, name
+	if name == "-" {
+		tmp, err := spool(e.stdin, o.maxSize)
+		if err != nil {
+			return importResult{}, fmt.Errorf("stdin: %w", err)
+		}
+		defer os.Remove(tmp)
+		path, display = tmp, "-"
+	}
+	sum, err := fileSHA256(path)
+	if err != nil {
+		return importResult{}, err
+	}
+	format, err := detectFormat(path)
+	if err != nil {
+		return importResult{}, fmt.Errorf("%s: %w", display, err)
+	}
+	src := kb.Source{Kind: kb.SourceFile, Name: filepath.Base(display), Path: display, SHA256: sum}
+	if display != "-" {
+		if abs, err := filepath.Abs(path); err == nil {
+			src.Path = abs
+		}
+	} else {
+		src.Name = "stdin"
+	}
+	res := importResult{File: display, Format: format, SHA256: sum}
+	p := newProgress(e.stderr, display, o.progress)
+	opts := kb.ImportOptions{}
+
+	rc, size, err := stix.Open(path)
+	if err != nil {
+		return res, err
+	}
+	defer rc.Close()
+	lr := &limitedReader{r: rc, left: o.maxSize, max: o.maxSize}
+	var stream kb.Stream
+	switch format {
+	case "misp-galaxy":
+		f, err := galaxy.Decoder{MaxFileSize: o.maxSize}.Decode(lr, display)
+		if err != nil {
+			return res, err
+		}
+		stream = kb.SliceStream(f.Objects)
+	default:
+		dec := stix.NewDecoder(lr, display)
+		stream = dec
+		if c, ok := rc.(interface{ Consumed() int64 }); ok && size > 0 {
+			p.fraction = func() float64 { return float64(c.Consumed()) / float64(size) }
+		}
+	}
+	opts.Progress = p.update
+	res.Stats, err = store.Import(ctx, src, stream, opts)
+	p.done()
+	if err != nil {
+		if errors.Is(err, errInputTooLarge) {
+			return res, fmt.Errorf("%s: input larger than --max-size %d bytes: refused, nothing imported", display, o.maxSize)
+		}
+		return res, err
+	}
+	return res, nil
+}
+
+var errInputTooLarge = errors.New("input too large")
+
+// limitedReader fails, instead of ending silently, when more than max bytes
+// are read.
+type limitedReader struct {
+	r         io.Reader
+	left, max int64
+}
+
+func (l *limitedReader) Read(p []byte) (int, error) {
+	if l.left <= 0 {
+		// Is there anything beyond the limit?
+		var b [1]byte
+		n, err := l.r.Read(b[:])
+		if n > 0 {
+			return 0, fmt.Errorf("more than %d bytes: %w", l.max, errInputTooLarge)
+		}
+		return 0, err
+	}
+	if int64(len(p)) > l.left {
+		p = p[:l.left]
+	}
+	n, err := l.r.Read(p)
+	l.left -= int64(n)
+	return n, err
+}
+
+// spool copies r to a temporary file, at most max bytes, so that stdin is
+// imported like a file (hashed, sniffed, sized for progress).
+func spool(r io.Reader, max int64) (string, error) {
+	f, err := os.CreateTemp("", "culprit-stdin-*")
+	if err != nil {
+		return "", err
+	}
+	n, err := io.Copy(f, io.LimitReader(r, max+1))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && n > max {
+		err = fmt.Errorf("more than %d bytes: %w", max, errInputTooLarge)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("read %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// sniffLimit bounds how much of an input detectFormat reads.
+const sniffLimit = 4 << 20
+
+// detectFormat tells a MISP galaxy cluster file ("misp-galaxy": an object
+// with a "values" array) from STIX ("stix": a bundle, an array of objects
+// or one object) by reading the top-level keys. Undecided inputs are
+// "stix", whose decoder reports what is wrong with them.
+func detectFormat(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	br := bufio.NewReader(f)
+	var r io.Reader = br
+	if magic, _ := br.Peek(2); bytes.Equal(magic, []byte{0x1f, 0x8b}) {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return "", fmt.Errorf("gzip: %w", err)
+		}
+		defer zr.Close()
+		r = zr
+	}
+	dec := json.NewDecoder(io.LimitReader(r, sniffLimit))
+	tok, err := dec.Token()
+	if err != nil || tok != json.Delim('{') {
+		return "stix", nil
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return "stix", nil
+		}
+		key, _ := tok.(string)
+		switch key {
+		case "values":
+			return "misp-galaxy", nil
+		case "objects", "spec_version", "id":
+			return "stix", nil
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return "stix", nil
+		}
+	}
+	return "stix", nil
+}
+
+func printImport(w io.Writer, r importResult) {
+	s := r.Stats
+	fmt.Fprintf(w, "%s (%s): %d objects: %d new, %d updated, %d unchanged, %d older kept newer",
+		r.File, r.Format, s.Objects, s.New, s.Updated, s.Unchanged, s.Older)
+	if s.Inactive > 0 {
+		fmt.Fprintf(w, "; %d of the new/updated revoked or deprecated", s.Inactive)
+	}
+	if s.Duplicates > 0 {
+		fmt.Fprintf(w, "; %d duplicates in the input", s.Duplicates)
+	}
+	if s.Conflicts > 0 {
+		fmt.Fprintf(w, "; %d conflicting with the stored version (stored kept)", s.Conflicts)
+	}
+	if s.Dangling > 0 {
+		fmt.Fprintf(w, "; %d dangling relationships dropped", s.Dangling)
+	}
+	fmt.Fprintf(w, "; %d same-as links in the knowledge base\n", s.SameAs)
+	fmt.Fprintf(w, "  %-28s %8s %8s %9s %6s\n", "type", "new", "updated", "unchanged", "older")
+	for _, t := range s.SortedTypes() {
+		ts := s.ByType[t]
+		fmt.Fprintf(w, "  %-28s %8d %8d %9d %6d\n", t, ts.New, ts.Updated, ts.Unchanged, ts.Older)
+	}
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// progress reports objects read per second, and a percentage when the
+// input's size is known, on one rewritten stderr line.
+type progress struct {
+	w        io.Writer
+	name     string
+	on       bool
+	start    time.Time
+	last     time.Time
+	fraction func() float64
+	printed  bool
+}
+
+func newProgress(w io.Writer, name string, on bool) *progress {
+	now := time.Now()
+	return &progress{w: w, name: name, on: on, start: now}
+}
+
+func (p *progress) update(n int) {
+	if !p.on {
+		return
+	}
+	now := time.Now()
+	if now.Sub(p.last) < 200*time.Millisecond {
+		return
+	}
+	p.last = now
+	var b strings.Builder
+	fmt.Fprintf(&b, "\r%s: %d objects", p.name, n)
+	if el := now.Sub(p.start).Seconds(); el > 0 {
+		fmt.Fprintf(&b, ", %.0f objects/s", float64(n)/el)
+	}
+	if p.fraction != nil {
+		fmt.Fprintf(&b, ", %.0f%%", 100*min(p.fraction(), 1))
+	}
+	io.WriteString(p.w, b.String())
+	p.printed = true
+}
+
+func (p *progress) done() {
+	if p.printed {
+		io.WriteString(p.w, "\n")
+	}
+}

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/culprit-cti/culprit/kb"
+)
+
+func showCommand() command {
+	return command{
+		summary: "show the actor card of a name, alias, external id or STIX id",
+		run:     runShow,
+	}
+}
+
+func runShow(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "show", "[--db PATH] [--json] [--fold N] NAME|ID")
+	db := fs.String("db", "", dbUsage)
+	asJSON := fs.Bool("json", false, "print the cards as JSON")
+	fold := fs.Int("fold", kb.DefaultFold, "fold objects linked by a same-as link of at least this confidence (0-100) into one card")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return fmt.Errorf("%w: give one NAME or ID (quote names with spaces)", errUsage)
+	}
+	if *fold < 1 || *fold > 100 {
+		return fmt.Errorf("%w: --fold must be between 1 and 100", errUsage)
+	}
+	store, err := openStore(ctx, e, *db, false)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	cards, err := kb.FindActors(ctx, store, pos[0], *fold)
+	if err != nil {
+		return err
+	}
+	if len(cards) == 0 {
+		return fmt.Errorf("no actor has the name, alias or id %q (see culprit actors)", pos[0])
+	}
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(cards)
+	}
+	if len(cards) > 1 {
+		fmt.Fprintf(e.stdout, "%q matches %d actors that are not linked closely enough to be one:\n\n", pos[0], len(cards))
+	}
+	for i, c := range cards {
+		if i > 0 {
+			fmt.Fprintln(e.stdout)
+		}
+		printCard(e.stdout, c)
+	}
+	return nil
+}
+
+func printCard(w io.Writer, c *kb.Card) {
+	title := c.Name
+	if c.ExternalID != "" {
+		title += " (" + c.ExternalID + ")"
+	}
+	if c.Inactive {
+		title += " [revoked or deprecated]"
+	}
+	fmt.Fprintf(w, "%s\n%s\n", title, strings.Repeat("=", len(title)))
+	fmt.Fprintf(w, "id: %s\n", c.ID)
+	for _, m := range c.Matches {
+		fmt.Fprintf(w, "matched: %q (%s of %s)\n", m.Matched, m.Kind, m.ID)
+	}
+	if len(c.Countries) > 0 {
+		fmt.Fprintf(w, "country: %s\n", strings.Join(c.Countries, ", "))
+	}
+	if len(c.Sponsors) > 0 {
+		fmt.Fprintf(w, "suspected state sponsor: %s\n", strings.Join(c.Sponsors, "; "))
+	}
+	fmt.Fprintf(w, "\nobjects (%d):\n", len(c.Members))
+	for _, m := range c.Members {
+		conf := "primary"
+		if m.Reason != "" {
+			conf = fmt.Sprintf("same-as %d%%, %s", m.Confidence, m.Reason)
+		}
+		fmt.Fprintf(w, "  %s %s [%s] from %s\n", m.ID, m.Name, conf, strings.Join(m.Sources, ", "))
+	}
+	fmt.Fprintf(w, "\nnames (%d):\n", len(c.Names))
+	for _, n := range c.Names {
+		fmt.Fprintf(w, "  %-32s %-11s %s\n", n.Name, n.Kind, strings.Join(n.Sources, ", "))
+	}
+	related := func(title string, rs []kb.Related) {
+		if len(rs) == 0 {
+			return
+		}
+		fmt.Fprintf(w, "\n%s (%d):\n", title, len(rs))
+		for _, r := range rs {
+			ext := r.ExternalID
+			if ext == "" {
+				ext = "-"
+			}
+			fmt.Fprintf(w, "  %-10s %s\n", ext, r.Name)
+		}
+	}
+	related("techniques", c.Techniques)
+	related("software", c.Software)
+	related("campaigns", c.Campaigns)
+	if len(c.Links) > 0 {
+		fmt.Fprintf(w, "\nsame-as links (%d):\n", len(c.Links))
+		for _, l := range c.Links {
+			fmt.Fprintf(w, "  %3d%%  %s  %s <-> %s  (%s)\n", l.Confidence, l.Reason, l.A, l.B, l.Source)
+		}
+	}
+	if len(c.References) > 0 {
+		fmt.Fprintf(w, "\nreferences (%d):\n", len(c.References))
+		for _, r := range c.References {
+			s := r.SourceName
+			if r.ExternalID != "" {
+				s += " " + r.ExternalID
+			}
+			if r.URL != "" {
+				s += " " + r.URL
+			}
+			fmt.Fprintf(w, "  %s\n", s)
+		}
+	}
+}
