@@ -83,8 +83,8 @@ func FuzzHasher(f *testing.F) {
 		step := int(chunk) + 1
 		for rest := data; len(rest) > 0; {
 			n := min(step, len(rest))
-			if _, err := h.Write(rest[:n]); err != nil {
-				t.Fatal(err)
+			if m, err := h.Write(rest[:n]); m != n || err != nil {
+				t.Fatalf("Write(%d bytes) = %d, %v", n, m, err)
 			}
 			rest = rest[n:]
 		}

@@ -96,7 +96,7 @@ type Hasher struct {
 	// every cut; halfs is reset only while the digest is shorter than 32
 	// characters, so it equals hs until then and is kept apart only below
 	// halfEnd. Bytes outside the live ranges hold garbage.
-	hs, halfs [4]uint64
+	hs, halfs [5]uint64 // one spare word: run always loads two
 	bh        [numBlockHashes]blockHash
 }
 
@@ -115,7 +115,7 @@ func (h *Hasher) Reset() {
 	h.rollmask = 0
 	h.sized, h.needLast, h.overflow, h.lasth = false, false, false, 0
 	h.h1, h.h2, h.h3, h.window = 0, 0, 0, 0
-	h.hs, h.halfs = [4]uint64{hashInit}, [4]uint64{hashInit}
+	h.hs, h.halfs = [5]uint64{hashInit}, [5]uint64{hashInit}
 	h.bh[0].dindex, h.bh[0].digest[0], h.bh[0].halfdigest = 0, 0, 0
 }
 
@@ -180,14 +180,75 @@ func (h *Hasher) Write(p []byte) (int, error) {
 		return 0, ErrTooLarge
 	}
 	h.total += uint64(len(p))
+	for rest := p; len(rest) > 0; {
+		rest = rest[h.run(rest):]
+	}
+	return len(p), nil
+}
+
+// run hashes p up to and including its first cut point and returns the
+// number of bytes it consumed. The piece hashes of the live block sizes
+// usually fit in two words for hs and two for halfs, kept in registers;
+// otherwise runSlow does the same with the words in memory.
+func (h *Hasher) run(p []byte) int {
+	lo, hi := h.bhstart>>3, (h.bhend-1)>>3
+	flo, fhi := lo, lo-1 // no halfs words
+	if h.halfEnd > h.bhstart {
+		fhi = (h.halfEnd - 1) >> 3
+	}
+	if h.needLast || hi > lo+1 || fhi > lo+1 {
+		return h.runSlow(p)
+	}
+	two, nf := hi > lo, fhi-flo+1
+	w0, w1 := h.hs[lo], h.hs[lo+1]
+	f0, f1 := h.halfs[lo], h.halfs[lo+1]
+	h1, h2, h3, win := h.h1, h.h2, h.h3, h.window
+	rollmask := h.rollmask
+	for i, c := range p {
+		h2 = h2 - h1 + rollingWindow*uint32(c)
+		h1 = h1 + uint32(c) - uint32(win>>48)
+		win = (win<<8 | uint64(c)) & (1<<56 - 1)
+		h3 = h3<<5 ^ uint32(c)
+
+		cb := uint64(c&63) * lsb
+		w0 = sumStep(w0, cb)
+		if two {
+			w1 = sumStep(w1, cb)
+		}
+		if nf > 0 {
+			f0 = sumStep(f0, cb)
+			if nf > 1 {
+				f1 = sumStep(f1, cb)
+			}
+		}
+
+		horg := h1 + h2 + h3 + 1
+		if horg == 0 { // 0xffffffff is not -1 modulo 3
+			continue
+		}
+		d := horg / minBlockSize
+		if d&rollmask != 0 || d*minBlockSize != horg {
+			continue
+		}
+		h.hs[lo], h.hs[lo+1], h.halfs[lo], h.halfs[lo+1] = w0, w1, f0, f1
+		h.h1, h.h2, h.h3, h.window = h1, h2, h3, win
+		h.cut(d >> uint(h.bhstart))
+		return i + 1
+	}
+	h.hs[lo], h.hs[lo+1], h.halfs[lo], h.halfs[lo+1] = w0, w1, f0, f1
+	h.h1, h.h2, h.h3, h.window = h1, h2, h3, win
+	return len(p)
+}
+
+// runSlow is run for any number of live words and the last block size.
+func (h *Hasher) runSlow(p []byte) int {
 	h1, h2, h3, win := h.h1, h.h2, h.h3, h.window
 	hs := h.hs[h.bhstart>>3 : (h.bhend-1)>>3+1]
 	halfs := h.halfs[:0]
 	if h.halfEnd > h.bhstart {
 		halfs = h.halfs[h.bhstart>>3 : (h.halfEnd-1)>>3+1]
 	}
-	rollmask, needLast := h.rollmask, h.needLast
-	for _, c := range p {
+	for i, c := range p {
 		h2 = h2 - h1 + rollingWindow*uint32(c)
 		h1 = h1 + uint32(c) - uint32(win>>48)
 		win = (win<<8 | uint64(c)) & (1<<56 - 1)
@@ -200,28 +261,24 @@ func (h *Hasher) Write(p []byte) (int, error) {
 		for i, v := range halfs {
 			halfs[i] = sumStep(v, cb)
 		}
-		if needLast {
+		if h.needLast {
 			h.lasth = sumTable[int(h.lasth)<<6|int(c&63)]
 		}
 
 		horg := h1 + h2 + h3 + 1
-		if horg == 0 { // 0xffffffff is not -1 modulo 3
+		if horg == 0 {
 			continue
 		}
 		d := horg / minBlockSize
-		if d&rollmask != 0 || d*minBlockSize != horg {
+		if d&h.rollmask != 0 || d*minBlockSize != horg {
 			continue
 		}
+		h.h1, h.h2, h.h3, h.window = h1, h2, h3, win
 		h.cut(d >> uint(h.bhstart))
-		rollmask, needLast = h.rollmask, h.needLast
-		hs = h.hs[h.bhstart>>3 : (h.bhend-1)>>3+1]
-		halfs = h.halfs[:0]
-		if h.halfEnd > h.bhstart {
-			halfs = h.halfs[h.bhstart>>3 : (h.halfEnd-1)>>3+1]
-		}
+		return i + 1
 	}
 	h.h1, h.h2, h.h3, h.window = h1, h2, h3, win
-	return len(p), nil
+	return len(p)
 }
 
 const lsb = 0x0101010101010101
@@ -235,9 +292,9 @@ func sumStep(x, cb uint64) uint64 {
 	return (m ^ cb) & (63 * lsb)
 }
 
-func getByte(w *[4]uint64, i int) byte { return byte(w[i>>3] >> (8 * uint(i&7))) }
+func getByte(w *[5]uint64, i int) byte { return byte(w[i>>3] >> (8 * uint(i&7))) }
 
-func setByte(w *[4]uint64, i int, v byte) {
+func setByte(w *[5]uint64, i int, v byte) {
 	sh := 8 * uint(i&7)
 	w[i>>3] = w[i>>3]&^(0xff<<sh) | uint64(v)<<sh
 }
