@@ -53,7 +53,10 @@ func parseYAML(data []byte) (*Case, []Warning, error) {
 		if errors.Is(err, io.EOF) {
 			return &Case{}, nil, nil // an empty file: no evidence
 		}
-		return nil, nil, fmt.Errorf("yaml: %w", err)
+		if !strings.HasPrefix(err.Error(), "yaml:") {
+			err = fmt.Errorf("yaml: %w", err)
+		}
+		return nil, nil, err
 	}
 	p := &yamlParser{}
 	var extra yaml.Node

@@ -213,7 +213,9 @@ func TestParseErrors(t *testing.T) {
 		{"everything invalid", "techniques: [[]]\nindicators: ['??']\n", "case has no evidence", ErrNoEvidence},
 		{"top-level list", "- T1485\n", "a case file is a YAML mapping", nil},
 		{"top-level scalar", "T1485\n", "not a scalar", nil},
-		{"syntax error", "techniques: [T1485\n", "yaml:", nil},
+		{"syntax error", "techniques: [T1485\n", "yaml: line", nil},
+		{"deep nesting", "techniques: " + strings.Repeat("[", 1_000_000) + strings.Repeat("]", 1_000_000), "exceeded max depth", nil},
+		{"alias expansion", "a: &a [" + strings.Repeat("x,", 1000) + "]\nb: &b [" + strings.Repeat("*a,", 1000) + "]\ntechniques: [" + strings.Repeat("*b,", 1000) + "]\n", "case has no evidence", ErrNoEvidence},
 		{"json that is not a bundle", `{"type": "report", "id": "report--1"}`, `not a STIX bundle (type "report")`, nil},
 		{"json array", `[1, 2]`, "a case file is a YAML mapping", nil},
 	}
