@@ -53,6 +53,7 @@ func commands() map[string]command {
 		"export":    exportCommand(),
 		"attribute": {"rank the actors that may be behind a case, with probabilities and evidence", runAttribute},
 		"eval":      {"measure the attribution engine on an ATT&CK bundle (leave one report out)", runEval},
+		"sample":    sampleCommand(),
 
 		"sync": syncCommand(nil), // TODO(cli): pass the kb import as importFiles
 	}

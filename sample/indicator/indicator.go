@@ -12,15 +12,24 @@
 //     "version=\"1.0.0.0\"" within 16 characters before it), and not
 //     0.0.0.0 or 255.255.255.255.
 //   - IPv6: colon-hexadecimal text that net/netip accepts as IPv6 with at
-//     least two non-empty groups, not the unspecified or loopback address.
+//     least three non-empty groups, or two of which one has three or more
+//     digits ("fe80::1" but not "7::ff"), not the unspecified or loopback
+//     address.
 //   - Domains: dot-separated DNS labels ending in a known top-level domain
 //     (TLDs: all country codes and the common generic ones, listed in
 //     tld.go). Names ending in a TLD that is also a common file extension
 //     (.so, .py, .sh, .pl, .rs, .md, .zip, .mov ... see ambiguousTLDs) count
 //     only with at least three labels or inside a URL or e-mail address.
+//     Outside URLs and e-mail addresses, a name is also refused when its
+//     TLD is written in another case than the rest ("unicode.Cf"), when it
+//     has two labels and the first is a common package or namespace name
+//     ("runtime.work", "net.services", "reflect.flag.ro"; see codeWords),
+//     or when it has two
+//     labels, a TLD other than com/net/org/edu/gov/mil/info/biz and a
+//     second-level label under three characters ("k.za").
 //   - URLs: http, https, ftp, ftps, ws and wss URLs; their host is also
 //     reported as a domain or address.
-//   - E-mail addresses whose domain passes the domain rule.
+//   - E-mail addresses whose domain passes the domain rules.
 package indicator
 
 import (
@@ -82,6 +91,10 @@ func Find(s string) []Indicator {
 	trusted := map[string]bool{}
 	if strings.Contains(s, "://") {
 		for _, u := range reURL.FindAllString(s, -1) {
+			// A ")" with no "(" before it closes the text around the URL.
+			if i := strings.IndexByte(u, ')'); i >= 0 && !strings.Contains(u[:i], "(") {
+				u = u[:i]
+			}
 			u = strings.TrimRight(u, ".,;:!?)]}")
 			host := urlHost(u)
 			if host == "" {
@@ -102,7 +115,7 @@ func Find(s string) []Indicator {
 	}
 	if strings.Contains(s, "@") {
 		for _, m := range reEmail.FindAllStringSubmatch(s, -1) {
-			if isDomain(m[1], true) {
+			if isDomain(m[1], false) {
 				add(Email, strings.ToLower(m[0]))
 				add(Domain, strings.ToLower(m[1]))
 				trusted[strings.ToLower(m[1])] = true
@@ -118,7 +131,7 @@ func Find(s string) []Indicator {
 			if loc[1] < len(s) && (s[loc[1]] == '_' || s[loc[1]] == '-') {
 				continue
 			}
-			if trusted[d] || isDomain(d, false) {
+			if trusted[d] || isDomain(s[loc[0]:loc[1]], false) {
 				add(Domain, d)
 			}
 		}
@@ -158,9 +171,10 @@ func urlHost(u string) string {
 	return rest
 }
 
-// isDomain applies the TLD rules to a candidate domain name.
-func isDomain(d string, inURL bool) bool {
-	d = strings.ToLower(strings.TrimSuffix(d, "."))
+// isDomain applies the TLD rules to a candidate domain name as written.
+func isDomain(name string, inURL bool) bool {
+	name = strings.TrimSuffix(name, ".")
+	d := strings.ToLower(name)
 	i := strings.LastIndexByte(d, '.')
 	if i < 0 || len(d) > 253 {
 		return false
@@ -169,8 +183,27 @@ func isDomain(d string, inURL bool) bool {
 	if !IsTLD(tld) {
 		return false
 	}
-	if !inURL && ambiguousTLDs[tld] && strings.Count(d, ".") < 2 {
-		return false
+	if !inURL {
+		// "unicode.Cf", "System.IO": a TLD in other case than the name
+		// is an identifier, not a host name.
+		if t := name[i+1:]; t != tld && (t != strings.ToUpper(tld) || name != strings.ToUpper(name)) {
+			return false
+		}
+		labels := strings.Split(d, ".")
+		if codeWords[labels[0]] {
+			return false
+		}
+		if len(labels) == 2 {
+			if ambiguousTLDs[tld] {
+				return false
+			}
+			// Two-label names under other than the classic generic TLDs
+			// need a second-level label of at least three characters:
+			// shorter ones are mostly noise from binary data.
+			if !classicTLDs[tld] && len(labels[0]) < 3 {
+				return false
+			}
+		}
 	}
 	// A name whose labels are all digits but the TLD is a version or an
 	// address fragment, not a host.
@@ -195,7 +228,7 @@ func ipv4At(s string, start, end int) (string, bool) {
 		return "", false
 	}
 	a, err := netip.ParseAddr(s[start:end])
-	if err != nil || !a.Is4() || a.IsUnspecified() || a == netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
+	if err != nil || !a.Is4() || a.IsUnspecified() || a.IsLoopback() || a == netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
 		return "", false
 	}
 	return a.String(), true
@@ -213,14 +246,15 @@ func ipv6At(s string, start, end int) (string, bool) {
 		return "", false
 	}
 	cand := s[start:end]
-	groups := 0
+	groups, long := 0, false
 	for _, g := range strings.Split(cand, ":") {
 		if g != "" {
 			groups++
+			long = long || len(g) >= 3
 		}
 	}
-	if groups < 2 {
-		return "", false
+	if groups < 2 || groups == 2 && !long {
+		return "", false // "7::ff" is more likely data than an address
 	}
 	a, err := netip.ParseAddr(cand)
 	if err != nil || !a.Is6() || a.IsUnspecified() || a.IsLoopback() {

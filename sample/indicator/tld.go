@@ -60,3 +60,23 @@ func IsTLD(tld string) bool {
 	tld = strings.ToLower(tld)
 	return tldSet()[tld] || strings.HasPrefix(tld, "xn--") && len(tld) > 4
 }
+
+// classicTLDs are the original generic TLDs.
+var classicTLDs = map[string]bool{
+	"com": true, "net": true, "org": true, "edu": true, "gov": true, "mil": true, "info": true, "biz": true,
+}
+
+// codeWords are first labels that mean a symbol of a program (Go, Java, .NET package or namespace names) rather than a host.
+var codeWords = map[string]bool{
+	"runtime": true, "itab": true, "type": true, "go": true, "net": true, "os": true, "io": true,
+	"lib": true, "main": true, "sync": true, "reflect": true, "unicode": true, "syscall": true,
+	"internal": true, "vendor": true, "crypto": true, "strings": true, "bytes": true, "time": true,
+	"fmt": true, "errors": true, "math": true, "sort": true, "context": true, "http": true,
+	"json": true, "xml": true, "regexp": true, "encoding": true, "textproto": true, "template": true,
+	"system": true, "java": true, "javax": true, "android": true, "microsoft": true, "std": true,
+	"self": true, "this": true, "super": true, "window": true, "document": true,
+	"reflectlite": true, "unique": true, "bisect": true, "syntax": true, "tls": true, "map": true,
+	"slices": true, "maps": true, "iter": true, "atomic": true, "godebug": true, "poll": true,
+	"x509": true, "elliptic": true, "big": true, "bufio": true, "flag": true, "log": true,
+	"slog": true, "url": true, "mime": true, "multipart": true, "hash": true, "cmp": true,
+}
