@@ -138,7 +138,9 @@ func ReadIndex(r io.Reader) (*Index, error) {
 	if got := binary.LittleEndian.Uint32(sum[:]); got != want {
 		return nil, fmt.Errorf("ssdeep: read index: %w: checksum %08x, want %08x", ErrCorrupt, got, want)
 	}
-	x.merge()
+	if len(x.ids)-x.frozen >= x.mergeMin {
+		x.merge()
+	}
 	return x, nil
 }
 
