@@ -27,6 +27,14 @@ type Params struct {
 	VictimLLR       float64 // log LR of a victim sector/country the actor targeted
 
 	UnknownPrior float64 // prior probability of an actor not in the knowledge base
+	// NovelTechnique and NovelSoftware are the probabilities that an item
+	// of an actor not in the knowledge base is one that no known actor is
+	// known to use: the unknown actor's likelihood of such an item is
+	// Novel/(number of such items), of any other item (1-Novel) times its
+	// base rate, renormalised. 0 makes the unknown actor the plain
+	// background model.
+	NovelTechnique float64
+	NovelSoftware  float64
 	// ActivityPrior is the exponent b of the prior over known actors,
 	// proportional to (1 + number of sources cited for the actor)^b: an
 	// actor reported often is more likely behind a new report. 0 is uniform.
@@ -37,7 +45,8 @@ type Params struct {
 // DefaultParams returns the fitted parameters.
 func DefaultParams() Params {
 	return Params{
-		Mu: 40, MuSoftware: 4, Gamma: 0.5, ParentWeight: 0, Alpha: 0.3, ActivityPrior: 1.5,
+		Mu: 20, MuSoftware: 8, Gamma: 0.5, ParentWeight: 0, Alpha: 0.3, ActivityPrior: 1.5,
+		NovelTechnique: 0.05, NovelSoftware: 0.2,
 		TechniqueWeight: 1, SoftwareWeight: 1,
 		IndicatorLLR: 5, SampleLLR: 6, ClaimLLR: 3, VictimLLR: 0.4,
 		UnknownPrior: 0.1, Temperature: 1,
@@ -265,6 +274,11 @@ func (k *Knowledge) techItem(ref string, ti int, p Params) *item {
 	for ai, a := range k.actors {
 		it.dense[ai] = k.techLLR(a, ti, bg, p)
 	}
+	it.unknown = novelty(k.techDF[ti] == 0, k.techNovel, len(k.techs), bg, p.Gamma/(k.techDFn+p.Gamma*float64(len(k.techs))), p.NovelTechnique)
+	if k.techDF[ti] == 0 {
+		it.detail = "used by no known actor"
+		return it
+	}
 	it.detail = fmt.Sprintf("used by %.0f of %d actors", math.Ceil(k.techDF[ti]), len(k.actors))
 	return it
 }
@@ -281,6 +295,7 @@ func (k *Knowledge) swItem(ref string, si int, p Params) *item {
 	for ai, a := range k.actors {
 		it.dense[ai] = k.swLLR(a, si, bg, p)
 	}
+	it.unknown = novelty(k.swDF[si] == 0, k.swNovel, len(k.sws), bg, p.Gamma/(k.swDFn+p.Gamma*float64(len(k.sws))), p.NovelSoftware)
 	n := 0
 	for _, a := range k.actors {
 		if a.sw[si] > 0 {
@@ -289,6 +304,21 @@ func (k *Knowledge) swItem(ref string, si int, p Params) *item {
 	}
 	it.detail = fmt.Sprintf("%s used by %d actors", s.typ, n)
 	return it
+}
+
+// novelty is the unknown actor's log likelihood ratio against the
+// background for an item: novel tells whether no known actor uses it, n0 of
+// the n items are novel, bg is the item's background rate and bg0 that of a
+// novel item.
+func novelty(novel bool, n0, n int, bg, bg0, nu float64) float64 {
+	if nu <= 0 || n0 == 0 || n0 == n {
+		return 0
+	}
+	b0 := float64(n0) * bg0 // background mass of the novel items
+	if novel {
+		return math.Log(nu/float64(n0)) - math.Log(bg)
+	}
+	return math.Log(1-nu) - math.Log(1-b0)
 }
 
 func (k *Knowledge) iocItem(typ, value string, p Params, shared *Shared, warn *[]string) *item {

@@ -92,6 +92,7 @@ type Knowledge struct {
 	swDF    []float64
 	techDFn float64
 	swDFn   float64
+	techNovel, swNovel int // items that no actor uses
 
 	// indicators: normalised value → actor index → path description
 	iocs map[string]map[int]string
@@ -515,6 +516,18 @@ func (k *Knowledge) indexBehaviour(byID map[string]*stix.Object, rels []*stix.Ob
 			}
 		}
 	}
+	defer func() {
+		for _, df := range k.techDF {
+			if df == 0 {
+				k.techNovel++
+			}
+		}
+		for _, df := range k.swDF {
+			if df == 0 {
+				k.swNovel++
+			}
+		}
+	}()
 	for ai, m := range reportSeen {
 		k.actors[ai].reports = len(m)
 	}

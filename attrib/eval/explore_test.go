@@ -54,9 +54,61 @@ func TestFitExplore(t *testing.T) {
 		t.Skip("FIT not set")
 	}
 	objs := attacktest.Load(t, "enterprise-attack-18.1.json.gz")
-	p, _, err := Fit(t.Context(), objs, Config{Seed: 1}, 2, func(s Step) { t.Log(s) })
+	p, _, err := Fit(t.Context(), objs, Config{Seed: 1}, 1, func(s Step) { t.Log(s) })
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("%+v", p)
+}
+
+func TestSignals(t *testing.T) {
+	if os.Getenv("SIGNALS") == "" {
+		t.Skip("SIGNALS not set")
+	}
+	objs := attacktest.Load(t, "enterprise-attack-18.1.json.gz")
+	ds, _ := prepare(objs, 1, 0.15, 3)
+	reps, _ := ds.split("dev", 200)
+	sig := map[string][2][]float64{}
+	add := func(name string, held bool, v float64) {
+		s := sig[name]
+		if held {
+			s[0] = append(s[0], v)
+		} else {
+			s[1] = append(s[1], v)
+		}
+		sig[name] = s
+	}
+	for _, r := range reps {
+		k := attrib.NewKnowledge(ds.without(r), nil, attrib.KnowledgeOptions{})
+		known := map[string]int{}
+		bestCov := 0.0
+		for _, a := range k.Actors() {
+			c := 0
+			for _, u := range k.Uses(a) {
+				known[u]++
+				for _, it := range r.items {
+					if it == u {
+						c++
+					}
+				}
+			}
+			bestCov = max(bestCov, float64(c)/float64(len(r.items)))
+		}
+		novel := 0
+		for _, it := range r.items {
+			if known[it] == 0 {
+				novel++
+			}
+		}
+		res, _ := k.Attribute(reportCase(r), attrib.Options{Params: attrib.DefaultParams(), Explain: -1, Next: -1})
+		add("p_unknown", r.heldOut, res.Unknown)
+		add("novel_frac", r.heldOut, float64(novel)/float64(len(r.items)))
+		add("neg_best_cov", r.heldOut, -bestCov)
+		add("neg_top_score", r.heldOut, -res.Hypotheses[0].Score)
+		add("neg_top_score_per_item", r.heldOut, -res.Hypotheses[0].Score/float64(len(r.items)))
+		add("n_items", r.heldOut, float64(len(r.items)))
+	}
+	for n, s := range sig {
+		t.Logf("%-25s AUROC %.3f", n, auroc(s[0], s[1]))
+	}
 }

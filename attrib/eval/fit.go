@@ -27,6 +27,8 @@ func Axes() []Axis {
 		{"software_weight", []float64{0.25, 0.5, 0.75, 1, 1.5, 2, 3}, func(p *attrib.Params, v float64) { p.SoftwareWeight = v }},
 		{"unknown_prior", []float64{0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5}, func(p *attrib.Params, v float64) { p.UnknownPrior = v }},
 		{"activity_prior", []float64{0, 0.25, 0.5, 0.75, 1, 1.5}, func(p *attrib.Params, v float64) { p.ActivityPrior = v }},
+		{"novel_technique", []float64{0, 0.02, 0.05, 0.1, 0.2}, func(p *attrib.Params, v float64) { p.NovelTechnique = v }},
+		{"novel_software", []float64{0, 0.1, 0.2, 0.3, 0.5, 0.7}, func(p *attrib.Params, v float64) { p.NovelSoftware = v }},
 		{"temperature", []float64{0.3, 0.5, 0.7, 0.85, 1, 1.2, 1.5, 2, 3}, func(p *attrib.Params, v float64) { p.Temperature = v }},
 	}
 }
