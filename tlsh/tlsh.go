@@ -107,25 +107,39 @@ func (h *Hasher) Write(p []byte) (int, error) {
 	return n, nil
 }
 
+// salted[k][x] is the first Pearson step of triplet k for a newest byte x:
+// pearson[s_k ^ x], where s_0 = pearson[0] = 1 salts the checksum and
+// s_1..s_6 = pearson[2], pearson[3], pearson[5], pearson[7], pearson[11],
+// pearson[13] salt the six bucket triplets, as in the reference.
+var salted = func() (f [7][256]byte) {
+	for k, s := range [7]byte{1, 49, 12, 178, 166, 84, 230} {
+		for x := range 256 {
+			f[k][x] = pearson[s^byte(x)]
+		}
+	}
+	return f
+}()
+
 // update hashes p, with a full window of previous bytes in w1..w4. Each byte
 // x makes the six triplets (x, a, b) for pairs a, b of the previous 4 bytes
 // that TLSH uses, each salted and Pearson-hashed into a bucket, and the
-// checksum chains x, the byte before it and the previous checksum. The salts
-// are pearson[s] for the reference's salts s = 2, 3, 5, 7, 11, 13 (and 0 for
-// the checksum), folded in as constants.
+// checksum chains x, the byte before it and the previous checksum. All
+// indexes are bytes into 256-entry arrays, so there are no bounds checks;
+// the window lives in locals.
 func (h *Hasher) update(p []byte) {
 	b := &h.buckets
 	t := &pearson
+	f := &salted
 	c := h.checksum
 	w1, w2, w3, w4 := h.w1, h.w2, h.w3, h.w4
 	for _, x := range p {
-		c = t[t[t[1^x]^w1]^c]
-		b[t[t[t[49^x]^w1]^w2]]++
-		b[t[t[t[12^x]^w1]^w3]]++
-		b[t[t[t[178^x]^w2]^w3]]++
-		b[t[t[t[166^x]^w2]^w4]]++
-		b[t[t[t[84^x]^w1]^w4]]++
-		b[t[t[t[230^x]^w3]^w4]]++
+		c = t[t[f[0][x]^w1]^c]
+		b[t[t[f[1][x]^w1]^w2]]++
+		b[t[t[f[2][x]^w1]^w3]]++
+		b[t[t[f[3][x]^w2]^w3]]++
+		b[t[t[f[4][x]^w2]^w4]]++
+		b[t[t[f[5][x]^w1]^w4]]++
+		b[t[t[f[6][x]^w3]^w4]]++
 		w4, w3, w2, w1 = w3, w2, w1, x
 	}
 	h.checksum = c
