@@ -84,14 +84,14 @@ type Knowledge struct {
 	actorBy map[string]int // folded STIX id → actor
 	names   map[string][]int
 
-	techs   []technique
-	techBy  map[string]int
-	sws     []software
-	swBy    map[string]int
-	techDF  []float64 // weighted number of actors using each technique
-	swDF    []float64
-	techDFn float64
-	swDFn   float64
+	techs              []technique
+	techBy             map[string]int
+	sws                []software
+	swBy               map[string]int
+	techDF             []float64 // weighted number of actors using each technique
+	swDF               []float64
+	techDFn            float64
+	swDFn              float64
 	techNovel, swNovel int // items that no actor uses
 
 	// indicators: normalised value → actor index → path description

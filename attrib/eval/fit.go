@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/culprit-cti/culprit/attrib"
 	"github.com/culprit-cti/culprit/stix"
@@ -14,22 +15,23 @@ type Axis struct {
 	Name   string
 	Values []float64
 	Set    func(p *attrib.Params, v float64)
+	Get    func(p attrib.Params) float64
 }
 
 // Axes returns the parameters Fit searches and their candidate values.
 func Axes() []Axis {
 	return []Axis{
-		{"mu", []float64{2, 5, 10, 20, 40, 80, 160}, func(p *attrib.Params, v float64) { p.Mu = v }},
-		{"mu_software", []float64{0.25, 0.5, 1, 2, 4, 8, 16}, func(p *attrib.Params, v float64) { p.MuSoftware = v }},
-		{"gamma", []float64{0.05, 0.1, 0.25, 0.5, 1, 2}, func(p *attrib.Params, v float64) { p.Gamma = v }},
-		{"parent_weight", []float64{0, 0.1, 0.2, 0.3, 0.5, 0.8}, func(p *attrib.Params, v float64) { p.ParentWeight = v }},
-		{"alpha", []float64{0, 0.2, 0.35, 0.5, 0.65, 0.8, 1}, func(p *attrib.Params, v float64) { p.Alpha = v }},
-		{"software_weight", []float64{0.25, 0.5, 0.75, 1, 1.5, 2, 3}, func(p *attrib.Params, v float64) { p.SoftwareWeight = v }},
-		{"unknown_prior", []float64{0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5}, func(p *attrib.Params, v float64) { p.UnknownPrior = v }},
-		{"activity_prior", []float64{0, 0.25, 0.5, 0.75, 1, 1.5}, func(p *attrib.Params, v float64) { p.ActivityPrior = v }},
-		{"novel_technique", []float64{0, 0.02, 0.05, 0.1, 0.2}, func(p *attrib.Params, v float64) { p.NovelTechnique = v }},
-		{"novel_software", []float64{0, 0.1, 0.2, 0.3, 0.5, 0.7}, func(p *attrib.Params, v float64) { p.NovelSoftware = v }},
-		{"temperature", []float64{0.3, 0.5, 0.7, 0.85, 1, 1.2, 1.5, 2, 3}, func(p *attrib.Params, v float64) { p.Temperature = v }},
+		{"mu", []float64{2, 5, 10, 20, 40, 80, 160}, func(p *attrib.Params, v float64) { p.Mu = v }, func(p attrib.Params) float64 { return p.Mu }},
+		{"mu_software", []float64{0.25, 0.5, 1, 2, 4, 8, 16}, func(p *attrib.Params, v float64) { p.MuSoftware = v }, func(p attrib.Params) float64 { return p.MuSoftware }},
+		{"gamma", []float64{0.05, 0.1, 0.25, 0.5, 1, 2}, func(p *attrib.Params, v float64) { p.Gamma = v }, func(p attrib.Params) float64 { return p.Gamma }},
+		{"parent_weight", []float64{0, 0.1, 0.2, 0.3, 0.5, 0.8}, func(p *attrib.Params, v float64) { p.ParentWeight = v }, func(p attrib.Params) float64 { return p.ParentWeight }},
+		{"alpha", []float64{0, 0.2, 0.35, 0.5, 0.65, 0.8, 1}, func(p *attrib.Params, v float64) { p.Alpha = v }, func(p attrib.Params) float64 { return p.Alpha }},
+		{"software_weight", []float64{0.25, 0.5, 0.75, 1, 1.5, 2, 3}, func(p *attrib.Params, v float64) { p.SoftwareWeight = v }, func(p attrib.Params) float64 { return p.SoftwareWeight }},
+		{"unknown_prior", []float64{0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5}, func(p *attrib.Params, v float64) { p.UnknownPrior = v }, func(p attrib.Params) float64 { return p.UnknownPrior }},
+		{"activity_prior", []float64{0, 0.25, 0.5, 0.75, 1, 1.5}, func(p *attrib.Params, v float64) { p.ActivityPrior = v }, func(p attrib.Params) float64 { return p.ActivityPrior }},
+		{"novel_technique", []float64{0, 0.02, 0.05, 0.1, 0.2}, func(p *attrib.Params, v float64) { p.NovelTechnique = v }, func(p attrib.Params) float64 { return p.NovelTechnique }},
+		{"novel_software", []float64{0, 0.1, 0.2, 0.3, 0.5, 0.7}, func(p *attrib.Params, v float64) { p.NovelSoftware = v }, func(p attrib.Params) float64 { return p.NovelSoftware }},
+		{"temperature", []float64{0.3, 0.5, 0.7, 0.85, 1, 1.2, 1.5, 2, 3}, func(p *attrib.Params, v float64) { p.Temperature = v }, func(p attrib.Params) float64 { return p.Temperature }},
 	}
 }
 
@@ -62,6 +64,11 @@ func Fit(ctx context.Context, objs []*stix.Object, cfg Config, rounds int, progr
 	for round := 1; round <= rounds; round++ {
 		changed := false
 		for _, ax := range Axes() {
+			// The current value is always a candidate, so a step never worsens
+			// the objective.
+			if v := ax.Get(cur); !slices.Contains(ax.Values, v) {
+				ax.Values = append(slices.Clone(ax.Values), v)
+			}
 			ps := make([]attrib.Params, len(ax.Values))
 			for i, v := range ax.Values {
 				ps[i] = cur
