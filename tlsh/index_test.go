@@ -173,3 +173,45 @@ func TestIndexEdgeCases(t *testing.T) {
 		t.Errorf("Len = %d, want 1", x.Len())
 	}
 }
+
+// TestIndexConcurrent runs Add and Search from several goroutines (for the
+// race detector) and checks the final contents.
+func TestIndexConcurrent(t *testing.T) {
+	pop := population(41, 2400)
+	x := NewIndex()
+	done := make(chan struct{})
+	for w := range 4 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := w; i < len(pop); i += 4 {
+				x.Add(pop[i], uint32(i))
+				if i%97 == 0 {
+					x.Search(pop[i], DefaultMaxDist, true)
+				}
+			}
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+	if x.Len() != len(pop) {
+		t.Fatalf("Len = %d, want %d", x.Len(), len(pop))
+	}
+	ids := make([]uint32, len(pop))
+	for i := range ids {
+		ids[i] = uint32(i)
+	}
+	for _, q := range pop[:50] {
+		want := bruteForce(pop, ids, q, DefaultMaxDist, true)
+		got := x.Search(q, DefaultMaxDist, true)
+		// Insertion order differed from pop's, so compare as sets.
+		sortByID := func(m []Match) {
+			slices.SortFunc(m, func(a, b Match) int { return cmp.Compare(a.ID, b.ID) })
+		}
+		sortByID(want)
+		sortByID(got)
+		if diff := gocmp.Diff(want, got, digestString); diff != "" {
+			t.Fatalf("Search(%v) mismatch (-want +got):\n%s", q, diff)
+		}
+	}
+}
