@@ -72,7 +72,7 @@ func FuzzHasher(f *testing.F) {
 func FuzzReadIndex(f *testing.F) {
 	x := NewIndex()
 	for i, d := range population(3, 40) {
-		x.Add(d, uint32(i))
+		mustAdd(f, x, d, uint32(i))
 	}
 	var buf bytes.Buffer
 	if _, err := x.WriteTo(&buf); err != nil {

@@ -2,6 +2,7 @@ package tlsh
 
 import (
 	"cmp"
+	"errors"
 	"slices"
 	"sync"
 )
@@ -98,13 +99,21 @@ func (x *Index) Len() int {
 	return len(x.digests)
 }
 
+// ErrIndexFull is returned by Add when the index holds MaxIndexLen entries.
+var ErrIndexFull = errors.New("tlsh: index full")
+
 // Add stores d under id. IDs need not be unique: each Add is an entry of its
 // own. Add is O(1); the postings are brought up to date by the next Search.
-func (x *Index) Add(d Digest, id uint32) {
+// It fails only when the index already holds MaxIndexLen entries.
+func (x *Index) Add(d Digest, id uint32) error {
 	x.mu.Lock()
+	defer x.mu.Unlock()
+	if len(x.digests) >= MaxIndexLen {
+		return ErrIndexFull
+	}
 	x.digests = append(x.digests, d)
 	x.ids = append(x.ids, id)
-	x.mu.Unlock()
+	return nil
 }
 
 // segValue returns the value of segment s of d.
@@ -144,8 +153,9 @@ func (g *segment) merge(digests []Digest, first, s int, counts, order []uint32) 
 	for i := range pending {
 		counts[segValue(&pending[i], s)]++
 	}
-	// order the pending positions by value (counting sort): below[v] is the
-	// number of pending entries with value < v, kept in counts as offsets.
+	// Counting sort of the pending positions by value into order: counts
+	// becomes the offsets of the values, and after the placing loop counts[v]
+	// is the number of pending entries with value <= v.
 	sum := uint32(0)
 	for v, c := range counts {
 		counts[v] = sum
@@ -156,7 +166,6 @@ func (g *segment) merge(digests []Digest, first, s int, counts, order []uint32) 
 		order[counts[v]] = uint32(first + i)
 		counts[v]++
 	}
-	// Now counts[v] = number of pending entries with value <= v.
 	old := len(g.pos)
 	g.pos = slices.Grow(g.pos, len(pending))[:old+len(pending)]
 	g.hdr = slices.Grow(g.hdr, len(pending))[:old+len(pending)]
@@ -233,6 +242,8 @@ func (x *Index) Search(q Digest, maxDist int, lengthTerm bool) []Match {
 	if maxDist < 0 {
 		return nil
 	}
+	// No two digests are further apart than 1536 + 2*84 + 1 + 128*6.
+	maxDist = min(maxDist, 1<<16)
 	x.mu.RLock()
 	if len(x.digests)-x.built > pendingLimit(x.built) {
 		x.mu.RUnlock()

@@ -40,7 +40,7 @@ func BenchmarkIndex(b *testing.B) {
 			runtime.ReadMemStats(&before)
 			x := NewIndex()
 			for i, d := range pop {
-				x.Add(d, uint32(i))
+				mustAdd(b, x, d, uint32(i))
 			}
 			x.mu.Lock()
 			x.build()
@@ -94,7 +94,7 @@ func BenchmarkIndexBuild(b *testing.B) {
 	for b.Loop() {
 		x := NewIndex()
 		for i, d := range pop {
-			x.Add(d, uint32(i))
+			mustAdd(b, x, d, uint32(i))
 		}
 		x.mu.Lock()
 		x.build()

@@ -38,7 +38,7 @@ func TestIndexMatchesBruteForce(t *testing.T) {
 	x := NewIndex()
 	for i, d := range pop {
 		ids[i] = uint32(rnd.IntN(len(pop))) // repeated IDs are allowed
-		x.Add(d, ids[i])
+		mustAdd(t, x, d, ids[i])
 	}
 	queries := make([]Digest, 0, 40)
 	for len(queries) < cap(queries) {
@@ -89,7 +89,7 @@ func TestIndexMatchesBruteForce(t *testing.T) {
 	for i, d := range more {
 		pop = append(pop, perturb(rnd, d))
 		ids = append(ids, uint32(i))
-		x.Add(pop[len(pop)-1], ids[len(ids)-1])
+		mustAdd(t, x, pop[len(pop)-1], ids[len(ids)-1])
 		if i == 100 {
 			t.Run("pending", func(t *testing.T) { check(t, x, pop, ids, some) })
 		}
@@ -120,7 +120,7 @@ func TestIndexPostingsInvariant(t *testing.T) {
 	pop := population(31, 3000)
 	x := NewIndex()
 	for i, d := range pop {
-		x.Add(d, uint32(i))
+		mustAdd(t, x, d, uint32(i))
 		if i%700 == 0 {
 			x.mu.Lock()
 			x.build()
@@ -161,7 +161,7 @@ func TestIndexEdgeCases(t *testing.T) {
 	if got := x.Search(q, 30, true); len(got) != 0 {
 		t.Errorf("Search on empty index = %v, want none", got)
 	}
-	x.Add(q, 7)
+	mustAdd(t, x, q, 7)
 	if got := x.Search(q, -1, true); len(got) != 0 {
 		t.Errorf("Search(maxDist -1) = %v, want none", got)
 	}
@@ -184,7 +184,10 @@ func TestIndexConcurrent(t *testing.T) {
 		go func() {
 			defer func() { done <- struct{}{} }()
 			for i := w; i < len(pop); i += 4 {
-				x.Add(pop[i], uint32(i))
+				if err := x.Add(pop[i], uint32(i)); err != nil {
+					t.Error(err)
+					return
+				}
 				if i%97 == 0 {
 					x.Search(pop[i], DefaultMaxDist, true)
 				}
@@ -213,5 +216,12 @@ func TestIndexConcurrent(t *testing.T) {
 		if diff := gocmp.Diff(want, got, digestString); diff != "" {
 			t.Fatalf("Search(%v) mismatch (-want +got):\n%s", q, diff)
 		}
+	}
+}
+
+func mustAdd(tb testing.TB, x *Index, d Digest, id uint32) {
+	tb.Helper()
+	if err := x.Add(d, id); err != nil {
+		tb.Fatal(err)
 	}
 }

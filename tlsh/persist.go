@@ -28,7 +28,7 @@ const (
 	entrySize    = 35 + 4
 )
 
-// MaxIndexLen is the largest number of entries ReadIndex accepts.
+// MaxIndexLen is the largest number of entries an Index holds.
 const MaxIndexLen = 1 << 30
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
