@@ -105,6 +105,7 @@ func build(name string, f *rawFile) (*File, error) {
 		Type: f.Type, Name: f.Name, UUID: f.UUID, Version: f.Version,
 		Source: f.Source, Category: f.Category, Description: f.Description,
 		Authors: f.Authors, Clusters: len(f.Values),
+		ids: ids, created: created, modified: ts,
 	}
 	var rels []*stix.Object
 	relSeen := map[string]bool{}
@@ -137,9 +138,10 @@ func build(name string, f *rawFile) (*File, error) {
 			if !ok {
 				o.Related = append(o.Related, r)
 				out.Unresolved++
+				out.pending = append(out.pending, pending{sourceID: o.ID, sourceUUID: u, rel: r})
 				continue
 			}
-			rel, err := relationship(f.Type, ts, created, o.ID, u, target, dest, r)
+			rel, err := relationship(f.Type, ts, created, o.ID, u, f.Type, target, dest, r)
 			if err != nil {
 				return nil, cfail(err)
 			}
@@ -156,6 +158,43 @@ func build(name string, f *rawFile) (*File, error) {
 		out.Objects = append(out.Objects, obj)
 	}
 	out.Objects = append(out.Objects, rels...)
+	return out, nil
+}
+
+// Link returns the relationships between clusters of different files:
+// one for each related[] entry (kept in x_misp_related) whose dest-uuid is
+// a cluster of another of the given files, built as Decode builds those
+// within one file, with the source file's timestamps. A dest-uuid found in
+// several files gives one relationship to each. Pass every galaxy file of
+// one import; files not made by Decode are ignored.
+func Link(files ...*File) ([]*stix.Object, error) {
+	var out []*stix.Object
+	seen := map[string]bool{}
+	for i, src := range files {
+		if src == nil {
+			continue
+		}
+		for _, p := range src.pending {
+			dest := strings.ToLower(p.rel.DestUUID)
+			for j, dst := range files {
+				if j == i || dst == nil {
+					continue
+				}
+				target, ok := dst.ids[dest]
+				if !ok {
+					continue
+				}
+				rel, err := relationship(src.Type, src.modified, src.created, p.sourceID, p.sourceUUID, dst.Type, target, dest, p.rel)
+				if err != nil {
+					return nil, fmt.Errorf("link %s cluster %s to %s: %w", src.Type, p.sourceUUID, dst.Type, err)
+				}
+				if !seen[rel.ID] {
+					seen[rel.ID] = true
+					out = append(out, rel)
+				}
+			}
+		}
+	}
 	return out, nil
 }
 
@@ -326,7 +365,7 @@ func Likelihood(tag string) (int, bool) {
 
 // relationship builds the relationship for one related[] entry resolved in
 // the same file.
-func relationship(galaxyType, modified, created, sourceID, sourceUUID, targetID, targetUUID string, r rawRelated) (*stix.Object, error) {
+func relationship(galaxyType, modified, created, sourceID, sourceUUID, targetGalaxy, targetID, targetUUID string, r rawRelated) (*stix.Object, error) {
 	rt := strings.Trim(relTypeBad.ReplaceAllString(strings.ToLower(strings.TrimSpace(r.Type)), "-"), "-")
 	if rt == "" {
 		rt = "related-to"
@@ -334,7 +373,7 @@ func relationship(galaxyType, modified, created, sourceID, sourceUUID, targetID,
 	s := sro{
 		Type:             "relationship",
 		SpecVersion:      "2.1",
-		ID:               stix.DeterministicID("relationship", "misp-galaxy:"+galaxyType+":"+sourceUUID+":"+rt+":"+targetUUID),
+		ID:               stix.DeterministicID("relationship", "misp-galaxy:"+galaxyType+":"+sourceUUID+":"+rt+":"+targetGalaxy+":"+targetUUID),
 		Created:          created,
 		Modified:         modified,
 		RelationshipType: rt,

@@ -40,7 +40,9 @@
 //     clusters whose dest-uuid is not in the same file, for the importer
 //     to resolve against other galaxies).
 //   - related[] entries whose dest-uuid is in the same file become
-//     "relationship" objects between the two deterministic ids, with MISP's
+//     "relationship" objects between the two deterministic ids (Link does
+//     the same across files, e.g. threat-actor "similar" mitre-intrusion-set),
+//     with id DeterministicID("relationship", "misp-galaxy:<source galaxy>:<source uuid>:<type>:<target galaxy>:<target uuid>"), MISP's
 //     relation type as relationship_type ("similar", "uses", "revoked-by"...;
 //     characters outside [a-z0-9-] become "-"), the tags in x_misp_tags, and
 //     the estimative-language likelihood tag mapped to a STIX confidence
@@ -106,8 +108,20 @@ type File struct {
 	// Clusters is the number of clusters (elements of "values") decoded.
 	Clusters int
 	// Unresolved counts related[] entries kept in x_misp_related because
-	// their dest-uuid is not a cluster of this file.
+	// their dest-uuid is not a cluster of this file (Link may resolve them
+	// against other files).
 	Unresolved int
+
+	ids      map[string]string // lower-case cluster uuid -> STIX id
+	pending  []pending         // the unresolved related[] entries
+	modified string            // STIX timestamps of this file's objects
+	created  string
+}
+
+// pending is a related[] entry whose dest-uuid is not in its own file.
+type pending struct {
+	sourceID, sourceUUID string
+	rel                  rawRelated
 }
 
 // Error is an error in a galaxy file. Index, Value and UUID identify the

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/culprit-cti/culprit/internal/refdata"
 	"github.com/culprit-cti/culprit/stix"
@@ -129,7 +130,7 @@ func TestDecodeObjects(t *testing.T) {
 				},
 				{
 					"type": "relationship", "spec_version": "2.1",
-					"id":      stix.DeterministicID("relationship", "misp-galaxy:threat-actor:"+uuidA+":similar:"+uuidB),
+					"id":      stix.DeterministicID("relationship", "misp-galaxy:threat-actor:"+uuidA+":similar:threat-actor:"+uuidB),
 					"created": created, "modified": modified,
 					"relationship_type": "similar", "source_ref": idA, "target_ref": idB,
 					"confidence":    float64(70),
@@ -138,7 +139,7 @@ func TestDecodeObjects(t *testing.T) {
 				},
 				{
 					"type": "relationship", "spec_version": "2.1",
-					"id":      stix.DeterministicID("relationship", "misp-galaxy:threat-actor:"+uuidB+":part-of:"+uuidA),
+					"id":      stix.DeterministicID("relationship", "misp-galaxy:threat-actor:"+uuidB+":part-of:threat-actor:"+uuidA),
 					"created": created, "modified": modified,
 					"relationship_type": "part-of", "source_ref": idB, "target_ref": idA,
 					"x_misp_galaxy": "threat-actor", "x_misp_type": "Part Of",
@@ -221,7 +222,7 @@ func TestDecodeFields(t *testing.T) {
 		},
 		{
 			Type: "relationship", SpecVersion: "2.1", Created: wantTime(0), Modified: wantTime(7),
-			ID:               stix.DeterministicID("relationship", "misp-galaxy:mitre-intrusion-set:"+uuidA+":similar:"+uuidB),
+			ID:               stix.DeterministicID("relationship", "misp-galaxy:mitre-intrusion-set:"+uuidA+":similar:mitre-intrusion-set:"+uuidB),
 			RelationshipType: "similar", SourceRef: idA, TargetRef: idB, Confidence: &conf,
 		},
 	}
@@ -233,7 +234,7 @@ func TestDecodeFields(t *testing.T) {
 	}
 	gotMeta := File{Type: f.Type, Name: f.Name, UUID: f.UUID, Version: f.Version, Source: f.Source, Category: f.Category, Description: f.Description, Authors: f.Authors, Clusters: f.Clusters}
 	wantMeta := File{Type: "mitre-intrusion-set", Name: "N", UUID: "7cdff317-a673-4474-84ec-4f1754947823", Version: 7, Source: "S", Category: "actor", Description: "d", Authors: []string{"a"}, Clusters: 2}
-	if diff := cmp.Diff(wantMeta, gotMeta); diff != "" {
+	if diff := cmp.Diff(wantMeta, gotMeta, cmpopts.IgnoreUnexported(File{})); diff != "" {
 		t.Errorf("Decode file metadata (-want +got):\n%s", diff)
 	}
 }
@@ -343,6 +344,56 @@ func TestDecodeErrors(t *testing.T) {
 	}
 }
 
+func TestLink(t *testing.T) {
+	ta := galaxyJSON("threat-actor", `{"value": "A", "uuid": "`+uuidA+`", "related": [
+		{"dest-uuid": "`+strings.ToUpper(uuidB)+`", "type": "similar", "tags": ["estimative-language:likelihood-probability=\"very-likely\""]},
+		{"dest-uuid": "`+uuidX+`", "type": "uses"}]}`)
+	mis := galaxyJSON("mitre-intrusion-set", `{"value": "B - G0001", "uuid": "`+uuidB+`", "meta": {"external_id": "G0001"},
+		"related": [{"dest-uuid": "`+uuidA+`", "type": "similar"}]}`)
+	a, err := Decode(strings.NewReader(ta), "threat-actor.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Decode(strings.NewReader(mis), "mitre-intrusion-set.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := a.Unresolved+b.Unresolved, 3; got != want {
+		t.Errorf("unresolved related entries = %d, want %d", got, want)
+	}
+	rels, err := Link(a, b, nil)
+	if err != nil {
+		t.Fatalf("Link: %v", err)
+	}
+	var got []map[string]any
+	for _, o := range rels {
+		got = append(got, rawMap(t, o))
+	}
+	idA, idB := ObjectID("threat-actor", uuidA), ObjectID("mitre-intrusion-set", uuidB)
+	want := []map[string]any{
+		{
+			"type": "relationship", "spec_version": "2.1",
+			"id":      stix.DeterministicID("relationship", "misp-galaxy:threat-actor:"+uuidA+":similar:mitre-intrusion-set:"+uuidB),
+			"created": "2015-01-01T00:00:00.000Z", "modified": "2015-01-01T00:00:07.000Z",
+			"relationship_type": "similar", "source_ref": idA, "target_ref": idB, "confidence": float64(85),
+			"x_misp_galaxy": "threat-actor", "x_misp_tags": []any{`estimative-language:likelihood-probability="very-likely"`},
+		},
+		{
+			"type": "relationship", "spec_version": "2.1",
+			"id":      stix.DeterministicID("relationship", "misp-galaxy:mitre-intrusion-set:"+uuidB+":similar:threat-actor:"+uuidA),
+			"created": "2015-01-01T00:00:00.000Z", "modified": "2015-01-01T00:00:07.000Z",
+			"relationship_type": "similar", "source_ref": idB, "target_ref": idA,
+			"x_misp_galaxy": "mitre-intrusion-set",
+		},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Link (-want +got):\n%s", diff)
+	}
+	if rels, err := Link(a); err != nil || len(rels) != 0 {
+		t.Errorf("Link of one file = %d relationships, %v, want none", len(rels), err)
+	}
+}
+
 func TestLikelihood(t *testing.T) {
 	tests := []struct {
 		tag    string
@@ -386,7 +437,7 @@ func TestReferenceData(t *testing.T) {
 	decoded := map[string]*File{}
 	for _, tf := range files {
 		t.Run(tf.name, func(t *testing.T) {
-			f, err := DecodeFile(refdata.Path(t, "misp-galaxy", tf.name))
+			f, err := referenceFile(t, tf.name)
 			if err != nil {
 				t.Fatalf("DecodeFile: %v", err)
 			}
@@ -457,6 +508,34 @@ func TestReferenceData(t *testing.T) {
 			want := []string{"threat-actor: Lazarus Group: Dark Seoul"}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("objects with the alias DarkSeoul (-want +got):\n%s", diff)
+			}
+		})
+	}
+	if ta != nil && mis != nil {
+		t.Run("Lazarus Group links", func(t *testing.T) {
+			rels, err := Link(ta, mis, decoded["malpedia.json.gz"])
+			if err != nil {
+				t.Fatalf("Link: %v", err)
+			}
+			if len(rels) < 100 {
+				t.Errorf("Link gave %d relationships between the reference galaxies, want at least 100", len(rels))
+			}
+			misp, attack := findName(ta, "Lazarus Group"), findName(mis, "Lazarus Group")
+			if misp == nil || attack == nil {
+				t.Fatal("no Lazarus Group")
+			}
+			var got []string
+			for _, r := range rels {
+				if r.SourceRef == misp.ID && r.TargetRef == attack.ID || r.SourceRef == attack.ID && r.TargetRef == misp.ID {
+					got = append(got, fmt.Sprintf("%s %s %d", r.SourceRef[:20], r.RelationshipType, *r.Confidence))
+				}
+			}
+			want := []string{
+				fmt.Sprintf("%s similar 70", misp.ID[:20]),
+				fmt.Sprintf("%s similar 70", attack.ID[:20]),
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("relationships between the two Lazarus Group objects (-want +got):\n%s", diff)
 			}
 		})
 	}
@@ -561,6 +640,33 @@ func BenchmarkDecode(b *testing.B) {
 			cpu := cpuTime()
 			for b.Loop() {
 				if _, err := Decode(bytes.NewReader(data), name); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
+		})
+	}
+}
+
+// BenchmarkParseOnly is the floor BenchmarkDecode is measured against:
+// gunzip and encoding/json into a generic tree, with no validation or
+// mapping.
+func BenchmarkParseOnly(b *testing.B) {
+	for _, name := range []string{"threat-actor.json.gz", "malpedia.json.gz", "mitre-intrusion-set.json.gz"} {
+		b.Run(strings.TrimSuffix(name, ".json.gz"), func(b *testing.B) {
+			data, err := os.ReadFile(refdata.Path(b, "misp-galaxy", name))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			cpu := cpuTime()
+			for b.Loop() {
+				zr, err := gzip.NewReader(bytes.NewReader(data))
+				if err != nil {
+					b.Fatal(err)
+				}
+				var v any
+				if err := json.NewDecoder(zr).Decode(&v); err != nil {
 					b.Fatal(err)
 				}
 			}
