@@ -25,6 +25,8 @@ import (
 	"github.com/culprit-cti/culprit/sample/indicator"
 	"github.com/culprit-cti/culprit/sample/pe"
 	"github.com/culprit-cti/culprit/sample/printable"
+	"github.com/culprit-cti/culprit/ssdeep"
+	"github.com/culprit-cti/culprit/tlsh"
 )
 
 // Defaults for Options fields left zero.
@@ -81,7 +83,8 @@ type Report struct {
 }
 
 // Analyze reads the size bytes of r once to hash them and extract strings
-// and indicators, then identifies the file type and parses PE and ELF
+// and indicators (in three goroutines sharing a 1 MiB ring of buffers),
+// then identifies the file type and parses PE and ELF
 // structure. Structural problems are reported as warnings; Analyze fails
 // only when r cannot be read.
 func Analyze(r io.ReaderAt, size int64, opts Options) (*Report, error) {
@@ -92,7 +95,8 @@ func Analyze(r io.ReaderAt, size int64, opts Options) (*Report, error) {
 	rep := &Report{Size: size}
 
 	md, s1, s256 := md5.New(), sha1.New(), sha256.New()
-	fz := newFuzzy()
+	th := tlsh.New()
+	var ss ssdeep.Digest
 	keptBytes := 0
 	seen := map[indicator.Indicator]bool{}
 	ex := printable.New(printable.Options{MinLen: opts.MinString}, func(s printable.String) {
@@ -120,22 +124,35 @@ func Analyze(r io.ReaderAt, size int64, opts Options) (*Report, error) {
 			rep.Indicators = append(rep.Indicators, in)
 		}
 	})
-	w := io.MultiWriter(md, s1, s256, fz, ex)
-	n, err := io.CopyBuffer(w, io.NewSectionReader(r, 0, size), make([]byte, 256<<10))
+	// Three lanes run in parallel over one read of the file: the
+	// cryptographic hashes; TLSH with the strings and indicators; ssdeep,
+	// which is fastest when it knows the size in advance.
+	err := fanout(r, size,
+		func(in io.Reader) error {
+			_, err := io.Copy(io.MultiWriter(md, s1, s256), in)
+			return err
+		},
+		func(in io.Reader) error {
+			_, err := io.Copy(io.MultiWriter(th, ex), in)
+			ex.Close()
+			return err
+		},
+		func(in io.Reader) (err error) {
+			ss, err = ssdeep.SumReader(in, size)
+			return err
+		},
+	)
 	if err != nil {
-		return nil, fmt.Errorf("sample: reading at offset %d: %w", n, err)
+		return nil, err
 	}
-	if n != size {
-		return nil, fmt.Errorf("sample: read %d bytes, want %d: %w", n, size, io.ErrUnexpectedEOF)
-	}
-	ex.Close()
 	rep.MD5 = hex.EncodeToString(md.Sum(nil))
 	rep.SHA1 = hex.EncodeToString(s1.Sum(nil))
 	rep.SHA256 = hex.EncodeToString(s256.Sum(nil))
-	var fzWarn string
-	rep.TLSH, rep.SSDEEP, fzWarn = fz.digests()
-	if fzWarn != "" {
-		rep.Warnings = append(rep.Warnings, fzWarn)
+	rep.SSDEEP = ss.String()
+	if d, err := th.Sum(); err == nil {
+		rep.TLSH = d.String()
+	} else {
+		rep.Warnings = append(rep.Warnings, "no tlsh digest: "+err.Error())
 	}
 
 	head := make([]byte, min(size, 4096))

@@ -171,3 +171,14 @@ func FuzzELF(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkParse(b *testing.B) {
+	file := dynamic.Build()
+	b.SetBytes(int64(len(file)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := elf.Parse(bytes.NewReader(file), int64(len(file))); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

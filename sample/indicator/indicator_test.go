@@ -99,3 +99,16 @@ func FuzzFind(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkFind(b *testing.B) {
+	lines := []string{
+		"GetProcAddress", "runtime.gopark", "http://cdn.example.com/p/a.bin", "connect to 203.131.222.102:443",
+		"Software\\Microsoft\\Windows\\CurrentVersion\\Run", "mail admin@example.org", "version 1.2.3.4",
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, l := range lines {
+			indicator.Find(l)
+		}
+	}
+}

@@ -295,3 +295,14 @@ func FuzzPE(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkParse(b *testing.B) {
+	file := sonyLike.Build()
+	b.SetBytes(int64(len(file)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := pe.Parse(bytes.NewReader(file), int64(len(file)), pe.Options{Now: now}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
