@@ -250,16 +250,42 @@ func TestFetchResumesAfterCut(t *testing.T) {
 	}
 }
 
+// TestFetchResumesAcrossCalls: when every attempt of one Fetch is cut, the
+// partial download is kept and the next Fetch finishes it.
+func TestFetchResumesAcrossCalls(t *testing.T) {
+	s := newServer(body(40_000))
+	s.cut = maxAttempts
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	dir := t.TempDir()
+	src := Source{Name: "feed.json", URL: ts.URL + "/feed.json"}
+
+	res, err := Fetch(context.Background(), ts.Client(), src, dir, nil)
+	if err == nil || !strings.Contains(err.Error(), "kept for resume") || res.Status != Failed {
+		t.Fatalf("Fetch with every attempt cut = %q, %v, want a failure keeping the part", res.Status, err)
+	}
+	if !exists(filepath.Join(dir, "feed.json.part")) {
+		t.Fatalf("no .part kept after an interrupted download")
+	}
+	res, err = Fetch(context.Background(), ts.Client(), src, dir, nil)
+	if err != nil || !res.Resumed {
+		t.Fatalf("second Fetch = %+v, %v, want a resumed download", res, err)
+	}
+	checkCached(t, dir, src, string(s.body))
+}
+
 // TestFetchResumesPartFromEarlierRun resumes a .part left by an earlier
 // process, and restarts cleanly when the server ignores Range.
 func TestFetchResumesPartFromEarlierRun(t *testing.T) {
 	tests := []struct {
 		name        string
 		noRange     bool
+		partLen     int // bytes of the served body in the .part; more than the body gives garbage
 		wantResumed bool
 	}{
-		{"server supports Range", false, true},
-		{"server without Range support", true, false},
+		{"server supports Range", false, 12345, true},
+		{"server without Range support", true, 12345, false},
+		{"part longer than the file", false, 60_000, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -270,7 +296,9 @@ func TestFetchResumesPartFromEarlierRun(t *testing.T) {
 			dir := t.TempDir()
 			src := Source{Name: "feed.json", URL: ts.URL + "/feed.json"}
 			path := filepath.Join(dir, src.Name)
-			if err := os.WriteFile(path+".part", s.body[:12345], 0o644); err != nil {
+			part := append([]byte(nil), s.body[:min(tt.partLen, len(s.body))]...)
+			part = append(part, bytes.Repeat([]byte("x"), max(0, tt.partLen-len(s.body)))...)
+			if err := os.WriteFile(path+".part", part, 0o644); err != nil {
 				t.Fatal(err)
 			}
 			if err := writeMeta(path+".part.json", partMeta{URL: src.URL, ETag: s.etag}); err != nil {
