@@ -1,7 +1,6 @@
 package stix
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -80,6 +79,11 @@ type specific struct {
 // Object's Raw is a new compact copy of raw (raw is not retained). Errors
 // are *DecodeError values without File and with Offset -1.
 func ParseObject(raw []byte) (*Object, error) {
+	if !json.Valid(raw) {
+		var v any
+		err := json.Unmarshal(raw, &v)
+		return nil, &DecodeError{Offset: -1, Err: fmt.Errorf("invalid JSON: %w", err)}
+	}
 	o, err := parse(raw, nil)
 	if err != nil {
 		return nil, &DecodeError{Offset: -1, ObjectID: idOf(o), ObjectType: typeOf(o), Err: err}
@@ -101,16 +105,11 @@ func typeOf(o *Object) string {
 	return o.Type
 }
 
-// parse validates raw and returns its Object. On error the returned Object,
-// when not nil, holds the Type and ID read so far, for the error message.
-// mbuf is scratch space for the member list.
+// parse validates raw, which must be valid JSON, and returns its Object.
+// On error the returned Object, when not nil, holds the Type and ID read so
+// far, for the error message. mbuf is scratch space for the member list.
 func parse(raw []byte, mbuf []member) (*Object, error) {
-	var cb bytes.Buffer
-	cb.Grow(len(raw))
-	if err := json.Compact(&cb, raw); err != nil {
-		return nil, fmt.Errorf("invalid JSON: %w", err)
-	}
-	raw = cb.Bytes()
+	raw = compact(make([]byte, 0, len(raw)), raw)
 	ms, err := members(raw, mbuf)
 	if err != nil {
 		return nil, err
@@ -180,7 +179,7 @@ func parse(raw []byte, mbuf []member) (*Object, error) {
 	if len(edits) > 0 {
 		o.Raw = applyEdits(raw, edits)
 	} else {
-		o.Raw = bytes.Clone(raw)
+		o.Raw = raw
 	}
 	return o, nil
 }

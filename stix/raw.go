@@ -1,6 +1,7 @@
 package stix
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 )
@@ -110,13 +111,8 @@ func skipSpace(b []byte, i int) int {
 
 // stringEnd returns the index just past the JSON string starting at b[i]=='"'.
 func stringEnd(b []byte, i int) (int, error) {
-	for j := i + 1; j < len(b); j++ {
-		switch b[j] {
-		case '\\':
-			j++
-		case '"':
-			return j + 1, nil
-		}
+	if e := quoteEnd(b, i); e > 0 {
+		return e, nil
 	}
 	return 0, errors.New("unterminated string")
 }
@@ -192,4 +188,57 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// compact appends src to dst without the white space outside strings. src
+// must be valid JSON.
+func compact(dst, src []byte) []byte {
+	for i := 0; i < len(src); {
+		c := src[i]
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			i++
+			continue
+		case '"':
+			e := quoteEnd(src, i)
+			if e < 0 {
+				e = len(src)
+			}
+			dst = append(dst, src[i:e]...)
+			i = e
+			continue
+		}
+		j := i + 1
+		for j < len(src) {
+			c := src[j]
+			if c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '"' {
+				break
+			}
+			j++
+		}
+		dst = append(dst, src[i:j]...)
+		i = j
+	}
+	return dst
+}
+
+// quoteEnd returns the index just past the JSON string that starts at
+// b[i] == '"', or -1 if it is not terminated.
+func quoteEnd(b []byte, i int) int {
+	j := i + 1
+	for {
+		k := bytes.IndexByte(b[j:], '"')
+		if k < 0 {
+			return -1
+		}
+		q := j + k
+		n := 0 // backslashes before the quote
+		for p := q - 1; p > i && b[p] == '\\'; p-- {
+			n++
+		}
+		if n%2 == 0 {
+			return q + 1
+		}
+		j = q + 1
+	}
 }
