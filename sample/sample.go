@@ -83,7 +83,7 @@ type Report struct {
 }
 
 // Analyze reads the size bytes of r once to hash them and extract strings
-// and indicators (in three goroutines sharing a 1 MiB ring of buffers),
+// and indicators (in four goroutines sharing a 1 MiB ring of buffers),
 // then identifies the file type and parses PE and ELF
 // structure. Structural problems are reported as warnings; Analyze fails
 // only when r cannot be read.
@@ -124,16 +124,20 @@ func Analyze(r io.ReaderAt, size int64, opts Options) (*Report, error) {
 			rep.Indicators = append(rep.Indicators, in)
 		}
 	})
-	// Three lanes run in parallel over one read of the file: the
-	// cryptographic hashes; TLSH with the strings and indicators; ssdeep,
-	// which is fastest when it knows the size in advance.
+	// Four lanes run in parallel over one read of the file: the
+	// cryptographic hashes; TLSH; strings and indicators; ssdeep, which is
+	// fastest when it knows the size in advance.
 	err := fanout(r, size,
 		func(in io.Reader) error {
 			_, err := io.Copy(io.MultiWriter(md, s1, s256), in)
 			return err
 		},
 		func(in io.Reader) error {
-			_, err := io.Copy(io.MultiWriter(th, ex), in)
+			_, err := io.Copy(th, in)
+			return err
+		},
+		func(in io.Reader) error {
+			_, err := io.Copy(ex, in)
 			ex.Close()
 			return err
 		},

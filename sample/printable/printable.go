@@ -69,12 +69,22 @@ func New(opts Options, emit func(String)) *Extractor {
 	return &Extractor{minLen: opts.MinLen, maxLen: opts.MaxLen, emit: emit}
 }
 
+// idle reports whether no string is open or about to be.
+func (e *Extractor) idle() bool {
+	return e.ascii.n == 0 && e.wide[0].n == 0 && e.wide[1].n == 0 && !e.wide[0].have && !e.wide[1].have
+}
+
 // isPrint reports whether c is printable ASCII or a tab.
 func isPrint(c byte) bool { return c >= 0x20 && c < 0x7f || c == '\t' }
 
 // Write scans p. It always returns len(p), nil.
 func (e *Extractor) Write(p []byte) (int, error) {
-	for i, c := range p {
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		// Fast path: no string open and a byte that cannot start one.
+		if !isPrint(c) && e.idle() {
+			continue
+		}
 		off := e.off + int64(i)
 		pr := isPrint(c)
 		// ASCII runs.
