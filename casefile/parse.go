@@ -74,9 +74,9 @@ func ParseFile(path string) (*Case, []Warning, error) {
 // does not name itself, as the case name (its base name without extensions).
 //
 // The format is detected from the content, not the name: gzip-compressed
-// input is decompressed first; a JSON object is a STIX 2.0 or 2.1 bundle
-// (see the package documentation of bundle handling in parseBundle); anything
-// else is a YAML case file. At most MaxSize bytes are read.
+// input is decompressed first; a JSON object is a STIX 2.0 or 2.1 bundle;
+// anything else is a YAML case file (see the package documentation). At
+// most MaxSize bytes are read, after decompression.
 //
 // Parse returns an error when the input cannot be read or parsed at all, or
 // when it holds no evidence (ErrNoEvidence). Everything else that is wrong
