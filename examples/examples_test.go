@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/culprit-cti/culprit/attrib"
 	"github.com/culprit-cti/culprit/casefile"
 	"github.com/culprit-cti/culprit/internal/refdata"
 	"github.com/culprit-cti/culprit/internal/stixschema"
@@ -78,7 +79,8 @@ func TestStarterKnowledgeIsSelfContained(t *testing.T) {
 }
 
 // folded returns the names of the actor id and of the actors linked to it
-// by same-as links strong enough to be folded into one hypothesis.
+// by same-as links strong enough for the attribution engine to fold them
+// into one hypothesis (attrib.DefaultLinkThreshold).
 func folded(objs []*stix.Object, id string) map[string]bool {
 	byID := index(objs)
 	names := map[string]bool{}
@@ -90,7 +92,7 @@ func folded(objs []*stix.Object, id string) map[string]bool {
 	}
 	add(byID[id])
 	for _, l := range kb.Link(objs) {
-		if (l.A == id || l.B == id) && l.Confidence >= kb.DefaultFold {
+		if (l.A == id || l.B == id) && l.Confidence >= attrib.DefaultLinkThreshold {
 			add(byID[l.Other(id)])
 		}
 	}
