@@ -38,7 +38,7 @@ type sdo struct {
 	TargetCategory     []string                   `json:"x_misp_cfr_target_category,omitempty"`
 	AttributionConf    *int                       `json:"x_misp_attribution_confidence,omitempty"`
 	Meta               map[string]json.RawMessage `json:"x_misp_meta,omitempty"`
-	Related            []rawRelated               `json:"x_misp_related,omitempty"`
+	Related            []Related                  `json:"x_misp_related,omitempty"`
 }
 
 // sro is the JSON form of a relationship object.
@@ -196,6 +196,55 @@ func Link(files ...*File) ([]*stix.Object, error) {
 		}
 	}
 	return out, nil
+}
+
+// Pending returns the entries of o's x_misp_related: the related clusters
+// of an object made by Decode that were not in its own file. It returns
+// nil for objects without any.
+func Pending(o *stix.Object) ([]Related, error) {
+	var p struct {
+		Related []Related `json:"x_misp_related"`
+	}
+	if err := json.Unmarshal(o.Raw, &p); err != nil {
+		return nil, fmt.Errorf("object %s: x_misp_related: %w", o.ID, err)
+	}
+	return p.Related, nil
+}
+
+// Relate returns the relationship for the entry r of src's x_misp_related
+// (see Pending) when target is the object made from r's dest-uuid cluster
+// in another galaxy file: the same relationship Link gives when both files
+// are at hand. It lets an importer resolve entries against objects it has
+// stored earlier. src and target must be objects made by Decode.
+func Relate(src *stix.Object, r Related, target *stix.Object) (*stix.Object, error) {
+	sg, su, err := clusterOf(src)
+	if err != nil {
+		return nil, err
+	}
+	tg, tu, err := clusterOf(target)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.EqualFold(tu, r.DestUUID) {
+		return nil, fmt.Errorf("object %s is cluster %s, not the related cluster %s", target.ID, tu, r.DestUUID)
+	}
+	return relationship(sg, src.Modified.UTC().Format(stixTime), src.Created.UTC().Format(stixTime), src.ID, su, tg, target.ID, tu, r)
+}
+
+// clusterOf reads the galaxy type and cluster uuid of an object made by
+// Decode.
+func clusterOf(o *stix.Object) (galaxyType, clusterUUID string, err error) {
+	var p struct {
+		Galaxy string `json:"x_misp_galaxy"`
+		UUID   string `json:"x_misp_cluster_uuid"`
+	}
+	if err := json.Unmarshal(o.Raw, &p); err != nil {
+		return "", "", fmt.Errorf("object %s: %w", o.ID, err)
+	}
+	if p.Galaxy == "" || !uuidRE.MatchString(p.UUID) {
+		return "", "", fmt.Errorf("object %s was not made from a MISP galaxy cluster", o.ID)
+	}
+	return p.Galaxy, strings.ToLower(p.UUID), nil
 }
 
 // mapMeta fills o from a cluster's meta. Entries mapped losslessly to STIX
@@ -365,7 +414,7 @@ func Likelihood(tag string) (int, bool) {
 
 // relationship builds the relationship for one related[] entry resolved in
 // the same file.
-func relationship(galaxyType, modified, created, sourceID, sourceUUID, targetGalaxy, targetID, targetUUID string, r rawRelated) (*stix.Object, error) {
+func relationship(galaxyType, modified, created, sourceID, sourceUUID, targetGalaxy, targetID, targetUUID string, r Related) (*stix.Object, error) {
 	rt := strings.Trim(relTypeBad.ReplaceAllString(strings.ToLower(strings.TrimSpace(r.Type)), "-"), "-")
 	if rt == "" {
 		rt = "related-to"

@@ -121,7 +121,7 @@ type File struct {
 // pending is a related[] entry whose dest-uuid is not in its own file.
 type pending struct {
 	sourceID, sourceUUID string
-	rel                  rawRelated
+	rel                  Related
 }
 
 // Error is an error in a galaxy file. Index, Value and UUID identify the
@@ -273,7 +273,9 @@ type rawFile struct {
 	Values      []rawCluster
 }
 
-type rawRelated struct {
+// Related is one element of a cluster's "related" array, as kept in
+// x_misp_related when its dest-uuid is not a cluster of the same file.
+type Related struct {
 	DestUUID string   `json:"dest-uuid"`
 	Type     string   `json:"type"`
 	Tags     []string `json:"tags,omitempty"`
@@ -414,7 +416,7 @@ type rawCluster struct {
 	Description string                     `json:"description"`
 	Revoked     bool                       `json:"revoked"`
 	Meta        map[string]json.RawMessage `json:"meta"`
-	Related     []rawRelated               `json:"related"`
+	Related     []Related                  `json:"related"`
 }
 
 var (

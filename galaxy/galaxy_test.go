@@ -389,6 +389,30 @@ func TestLink(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Link (-want +got):\n%s", diff)
 	}
+	// Relate gives the same relationships one object at a time.
+	var related []*stix.Object
+	for _, pair := range [][2]*stix.Object{{a.Objects[0], b.Objects[0]}, {b.Objects[0], a.Objects[0]}} {
+		pend, err := Pending(pair[0])
+		if err != nil {
+			t.Fatalf("Pending(%s): %v", pair[0].Name, err)
+		}
+		for _, r := range pend {
+			if !strings.EqualFold(r.DestUUID, uuidA) && !strings.EqualFold(r.DestUUID, uuidB) {
+				continue
+			}
+			rel, err := Relate(pair[0], r, pair[1])
+			if err != nil {
+				t.Fatalf("Relate(%s, %+v, %s): %v", pair[0].Name, r, pair[1].Name, err)
+			}
+			related = append(related, rel)
+		}
+	}
+	if diff := cmp.Diff(rels, related); diff != "" {
+		t.Errorf("Relate differs from Link (-Link +Relate):\n%s", diff)
+	}
+	if _, err := Relate(a.Objects[0], Related{DestUUID: uuidX, Type: "uses"}, b.Objects[0]); err == nil {
+		t.Errorf("Relate to an object of another cluster succeeded, want an error")
+	}
 	if rels, err := Link(a); err != nil || len(rels) != 0 {
 		t.Errorf("Link of one file = %d relationships, %v, want none", len(rels), err)
 	}
