@@ -75,7 +75,7 @@ func build(name string, f *rawFile) (*File, error) {
 		return nil, fail(fmt.Errorf("unsupported galaxy type %q (supported: threat-actor, mitre-intrusion-set, malpedia)", f.Type))
 	}
 	ts := Timestamp(f.Version).Format(stixTime)
-	created := Epoch.Format(stixTime)
+	created := Timestamp(0).Format(stixTime)
 
 	// First pass: validate identities and index the clusters of this file.
 	ids := make(map[string]string, len(f.Values)) // lower-case uuid -> STIX id

@@ -22,11 +22,12 @@
 //     deduplicated ignoring case, without the name. The verbatim value is
 //     kept in x_misp_value.
 //   - created and modified: clusters carry no timestamps, so both are derived
-//     from the galaxy file's integer "version": created is Epoch and
-//     modified is Epoch plus version seconds (see Timestamp). Re-importing
-//     the same galaxy version therefore gives identical objects, and a newer
-//     version has a later modified, so it replaces the older one. These
-//     timestamps say nothing about when a cluster was written.
+//     from the galaxy file's integer "version": created is
+//     2015-01-01T00:00:00Z and modified that plus version seconds (see
+//     Timestamp). Re-importing the same galaxy version therefore gives
+//     identical objects, and a newer version has a later modified, so it
+//     replaces the older one. These timestamps say nothing about when a
+//     cluster was written.
 //   - external_references: {"source_name": "misp-galaxy:<type>",
 //     "external_id": <cluster uuid>} first; for mitre-* galaxies the ATT&CK
 //     id from meta.external_id as {"source_name": "mitre-attack",
@@ -38,7 +39,7 @@
 //     x_misp_attribution_confidence (0-100), x_misp_meta (every meta entry
 //     not mapped losslessly above, verbatim), and x_misp_related (related
 //     clusters whose dest-uuid is not in the same file, for the importer
-//     to resolve against other galaxies).
+//     to resolve against other galaxies with Link, or Pending and Relate).
 //   - related[] entries whose dest-uuid is in the same file become
 //     "relationship" objects between the two deterministic ids (Link does
 //     the same across files, e.g. threat-actor "similar" mitre-intrusion-set),
@@ -52,9 +53,9 @@
 // # Not supported
 //
 // Galaxy types other than those listed in ObjectType; the galaxy definition
-// files (galaxies/*.json); cluster-level "authors" and "source" (they are
-// reported in File, not per object); meta.refs entries that are not absolute
-// URLs are kept in x_misp_meta instead of external_references.
+// files (galaxies/*.json). The galaxy's "authors" and "source" are reported
+// in File, not copied to each object; meta.refs entries that are not
+// absolute URLs are kept in x_misp_meta instead of external_references.
 package galaxy
 
 import (
@@ -79,15 +80,12 @@ const (
 	DefaultMaxValueSize = 1 << 20   // bytes of one cluster (one element of "values")
 )
 
-// Epoch is the created time of every object Decode makes; modified is Epoch
-// plus the galaxy version in seconds. See Timestamp.
-var Epoch = time.Date(2015, time.January, 1, 0, 0, 0, 0, time.UTC)
-
 // Timestamp returns the modified time given to objects of a galaxy file of
-// the given version: Epoch + version seconds. It increases with the version,
-// so a newer galaxy file replaces the objects of an older one.
+// the given version: 2015-01-01T00:00:00Z plus version seconds. It increases
+// with the version, so a newer galaxy file replaces the objects of an older
+// one. Timestamp(0) is the created time of every object.
 func Timestamp(version int64) time.Time {
-	return Epoch.Add(time.Duration(version) * time.Second)
+	return time.Date(2015, time.January, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(version) * time.Second)
 }
 
 // File is a decoded galaxy cluster file.

@@ -203,7 +203,7 @@ func TestDecodeFields(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Decode: %v", err)
 	}
-	wantTime := func(s int) time.Time { return Epoch.Add(time.Duration(s) * time.Second) }
+	wantTime := func(s int64) time.Time { return Timestamp(s) }
 	conf := 95
 	idA, idB := ObjectID("mitre-intrusion-set", uuidA), ObjectID("mitre-intrusion-set", uuidB)
 	want := []*stix.Object{
