@@ -61,6 +61,9 @@ type Options struct {
 	Shared  *Shared // shared infrastructure; nil means the built-in list
 }
 
+// indicatorAlpha is the damping exponent of indicators and samples.
+const indicatorAlpha = 0.8
+
 // Limits on a case, so that a hostile case cannot exhaust memory or time.
 const (
 	MaxItems = 10000 // techniques, software, indicators, samples and claims each
@@ -302,7 +305,7 @@ func (k *Knowledge) swItem(ref string, si int, p Params) *item {
 			n++
 		}
 	}
-	it.detail = fmt.Sprintf("%s used by %d actors", s.typ, n)
+	it.detail = fmt.Sprintf("%s used by %d %s", s.typ, n, plural(n, "actor"))
 	return it
 }
 
@@ -332,7 +335,7 @@ func (k *Knowledge) iocItem(typ, value string, p Params, shared *Shared, warn *[
 	}
 	llr := p.IndicatorLLR - math.Log(float64(len(acts)))
 	cost := "costly"
-	detail := fmt.Sprintf("exact match, linked to %d actors", len(acts))
+	detail := fmt.Sprintf("exact match, linked to %d %s", len(acts), plural(len(acts), "actor"))
 	if why := shared.Match(typ, value); why != "" {
 		llr *= 0.1
 		cost = "cheap"
@@ -397,6 +400,24 @@ func (k *Knowledge) claimItems(claims []casefile.Claim, p Params, warn *[]string
 			hits = k.names[norm(ref)]
 		}
 		if len(hits) == 0 {
+			if cs := k.campaignNames[norm(ref)]; len(cs) > 0 {
+				// A campaign: the claim goes to the actors it is attributed
+				// to, weighted by the attribution's confidence.
+				it.details = map[int]string{}
+				var via []string
+				for _, c := range cs {
+					w := llr * float64(c.conf) / 100
+					if w > it.sparse[c.actor] {
+						it.sparse[c.actor] = w
+						it.details[c.actor] = fmt.Sprintf("campaign %s attributed to %s (confidence %d)", c.name, c.target, c.conf)
+					}
+					named[c.actor] = true
+					via = append(via, fmt.Sprintf("%s %d", c.target, c.conf))
+				}
+				it.matched = "campaign " + cs[0].name + " → " + strings.Join(via, ", ")
+				out = append(out, it)
+				continue
+			}
 			*warn = append(*warn, fmt.Sprintf("claimed actor %q is not in the knowledge base: counted for an unknown actor", clip(ref)))
 			it.unknown = llr
 		} else {
@@ -460,9 +481,13 @@ func (k *Knowledge) score(res *Result, items []*item, p Params, opt Options) {
 	}
 	var scale [nKinds]float64
 	kw := [nKinds]float64{p.TechniqueWeight, p.SoftwareWeight, 1, 1, 1, 1}
+	// Indicators and samples of one incident are strongly dependent (the
+	// addresses in one configuration, the files of one toolkit): they are
+	// damped harder than behaviour.
+	alpha := [nKinds]float64{p.Alpha, p.Alpha, indicatorAlpha, indicatorAlpha, p.Alpha, p.Alpha}
 	for kd := range scale {
 		if perKind[kd] > 0 {
-			scale[kd] = kw[kd] * math.Pow(float64(perKind[kd]), -p.Alpha) / p.Temperature
+			scale[kd] = kw[kd] * math.Pow(float64(perKind[kd]), -alpha[kd]) / p.Temperature
 		}
 	}
 	logit := make([]float64, nA+1) // last = unknown
@@ -502,7 +527,7 @@ func (k *Knowledge) score(res *Result, items []*item, p Params, opt Options) {
 	for rank, ai := range order {
 		a := k.actors[ai]
 		h := Hypothesis{ID: a.ID, IDs: a.IDs, Name: a.Name, ExternalID: a.ExternalID, Aliases: a.Aliases,
-			Members: a.Members, Links: a.Links, Probability: post[ai], Estimate: Estimate(post[ai]),
+			Members: a.Members, Campaigns: a.Campaigns, Links: a.Links, Probability: post[ai], Estimate: Estimate(post[ai]),
 			Score: logit[ai] - logit[nA]}
 		if rank < opt.Explain {
 			h.Evidence = k.explain(ai, items, scale)
@@ -563,8 +588,10 @@ func (k *Knowledge) explain(ai int, items []*item, scale [nKinds]float64) []Evid
 	var ev []Evidence
 	for _, it := range items {
 		w := scale[it.kind] * it.llr(ai)
-		if math.Abs(w) < 0.005 && it.kind != kClaim {
-			continue
+		if math.Abs(w) < 0.005 {
+			if _, about := it.sparse[ai]; it.kind != kClaim || !about {
+				continue
+			}
 		}
 		e := Evidence{Kind: kindNames[it.kind], Item: it.text, Matched: it.matched, Weight: round(w), Cost: it.cost, Detail: it.detail}
 		if d, ok := it.details[ai]; ok {
@@ -651,6 +678,13 @@ func (k *Knowledge) next(h1, h2 int, items []*item, p Params, n int) []Suggestio
 		out[i].Weight = round(out[i].Weight)
 	}
 	return out
+}
+
+func plural(n int, s string) string {
+	if n == 1 {
+		return s
+	}
+	return s + "s"
 }
 
 func firstNonEmpty(s ...string) string {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -29,6 +30,22 @@ type Member struct {
 	Name string `json:"name"`
 }
 
+// Campaign is a campaign attributed to one of a hypothesis' objects.
+type Campaign struct {
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	Actor      string `json:"actor"`      // the member it is attributed to
+	Confidence int    `json:"confidence"` // of the attributed-to relationship (50 when absent)
+	Source     string `json:"source,omitempty"`
+}
+
+type campaignRef struct {
+	actor  int
+	conf   int
+	name   string // the campaign's
+	target string // name of the actor object it is attributed to
+}
+
 // Citation is one source that supports a relationship.
 type Citation struct {
 	Source string `json:"source"`
@@ -37,13 +54,14 @@ type Citation struct {
 
 // Actor is one hypothesis: one or more actor objects folded together.
 type Actor struct {
-	ID         string   // STIX id of the primary object
-	IDs        []string // every folded id, primary first
-	Name       string   // the primary object's name
-	ExternalID string   // ATT&CK group id (G0032) of the primary, if any
-	Aliases    []string // every other name and alias, deduplicated
-	Members    []Member // the folded objects, primary first
-	Links      []Link   // the links that folded the objects together
+	ID         string     // STIX id of the primary object
+	IDs        []string   // every folded id, primary first
+	Name       string     // the primary object's name
+	ExternalID string     // ATT&CK group id (G0032) of the primary, if any
+	Aliases    []string   // every other name and alias, deduplicated
+	Members    []Member   // the folded objects, primary first
+	Campaigns  []Campaign // campaigns attributed to the folded objects
+	Links      []Link     // the links that folded the objects together
 
 	techs    map[int]float64 // technique index → weighted count
 	sw       map[int]float64 // software index → weighted count
@@ -83,6 +101,8 @@ type Knowledge struct {
 	actors  []*Actor
 	actorBy map[string]int // folded STIX id → actor
 	names   map[string][]int
+	// campaignNames: normalised campaign name or alias → attributed actors
+	campaignNames map[string][]campaignRef
 
 	techs              []technique
 	techBy             map[string]int
@@ -164,13 +184,14 @@ func NewKnowledge(objs []*stix.Object, links []Link, opt KnowledgeOptions) *Know
 		opt.LinkThreshold = DefaultLinkThreshold
 	}
 	k := &Knowledge{
-		actorBy:   map[string]int{},
-		names:     map[string][]int{},
-		techBy:    map[string]int{},
-		swBy:      map[string]int{},
-		iocs:      map[string]map[int]string{},
-		sectorDF:  map[string]int{},
-		countryDF: map[string]int{},
+		actorBy:       map[string]int{},
+		names:         map[string][]int{},
+		campaignNames: map[string][]campaignRef{},
+		techBy:        map[string]int{},
+		swBy:          map[string]int{},
+		iocs:          map[string]map[int]string{},
+		sectorDF:      map[string]int{},
+		countryDF:     map[string]int{},
 	}
 	byID := make(map[string]*stix.Object, len(objs))
 	var rels []*stix.Object
@@ -445,10 +466,31 @@ func (k *Knowledge) indexBehaviour(byID map[string]*stix.Object, rels []*stix.Ob
 		if r.RelationshipType != "attributed-to" {
 			continue
 		}
-		if c := byID[r.SourceRef]; c == nil || c.Type != "campaign" || !active(c) {
+		c := byID[r.SourceRef]
+		if c == nil || c.Type != "campaign" || !active(c) {
 			continue
 		}
 		if ai, ok := k.actorBy[r.TargetRef]; ok {
+			conf := 50
+			if r.Confidence != nil {
+				conf = *r.Confidence
+			}
+			src := ""
+			if cs := citations(r); len(cs) > 0 {
+				src = cs[0].Source
+			}
+			a := k.actors[ai]
+			a.Campaigns = append(a.Campaigns, Campaign{ID: c.ID, Name: c.Name, Actor: r.TargetRef, Confidence: conf, Source: src})
+			target := r.TargetRef
+			if o := byID[target]; o != nil {
+				target = o.Name
+			}
+			ref := campaignRef{actor: ai, conf: conf, name: c.Name, target: target}
+			for _, n := range append([]string{c.Name}, c.Aliases...) {
+				if nn := norm(n); nn != "" && !slices.Contains(k.campaignNames[nn], ref) {
+					k.campaignNames[nn] = append(k.campaignNames[nn], ref)
+				}
+			}
 			campaignActors[r.SourceRef] = append(campaignActors[r.SourceRef], ai)
 		}
 	}
@@ -581,36 +623,50 @@ func itoa(i int) string {
 	return string(b[n:])
 }
 
+// target records that the actor targeted t (an identity or a location).
+func (k *Knowledge) target(a *Actor, t *stix.Object) {
+	var props struct {
+		Sectors []string `json:"sectors"`
+		Country string   `json:"country"`
+	}
+	if len(t.Raw) > 0 {
+		_ = json.Unmarshal(t.Raw, &props) // best effort: a malformed object adds nothing
+	}
+	switch t.Type {
+	case "identity":
+		for _, s := range props.Sectors {
+			a.sectors[norm(s)] = true
+		}
+	case "location":
+		if props.Country != "" {
+			a.country[countryCode(props.Country)] = true
+		}
+	}
+}
+
 func (k *Knowledge) indexVictims(ids []string, byID map[string]*stix.Object, rels []*stix.Object) {
 	for _, r := range rels {
 		if r.RelationshipType != "targets" {
 			continue
 		}
-		ai, ok := k.actorBy[r.SourceRef]
-		if !ok {
-			continue
+		var targeting []int
+		if ai, ok := k.actorBy[r.SourceRef]; ok {
+			targeting = []int{ai}
+		} else if s := byID[r.SourceRef]; s != nil && s.Type == "campaign" {
+			for _, a := range k.actors {
+				for _, c := range a.Campaigns {
+					if c.ID == s.ID {
+						targeting = append(targeting, k.actorBy[a.ID])
+					}
+				}
+			}
 		}
 		t := byID[r.TargetRef]
-		if t == nil {
+		if t == nil || len(targeting) == 0 {
 			continue
 		}
-		a := k.actors[ai]
-		var props struct {
-			Sectors []string `json:"sectors"`
-			Country string   `json:"country"`
-		}
-		if len(t.Raw) > 0 {
-			_ = json.Unmarshal(t.Raw, &props) // best effort: a malformed object adds nothing
-		}
-		switch t.Type {
-		case "identity":
-			for _, s := range props.Sectors {
-				a.sectors[norm(s)] = true
-			}
-		case "location":
-			if props.Country != "" {
-				a.country[countryCode(props.Country)] = true
-			}
+		for _, ai := range targeting {
+			k.target(k.actors[ai], t)
 		}
 	}
 	for _, id := range ids {

@@ -25,7 +25,8 @@ type Hypothesis struct {
 	Name        string     `json:"name"`
 	ExternalID  string     `json:"external_id,omitempty"`
 	Aliases     []string   `json:"aliases,omitempty"`
-	Members     []Member   `json:"members"`         // the folded objects, primary first
+	Members     []Member   `json:"members"` // the folded objects, primary first
+	Campaigns   []Campaign `json:"campaigns,omitempty"`
 	Links       []Link     `json:"links,omitempty"` // same-as links that folded the ids
 	Probability float64    `json:"probability"`
 	Estimate    string     `json:"estimate"` // ICD 203 estimative phrase

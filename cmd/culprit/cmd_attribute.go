@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/culprit-cti/culprit/attrib"
 	"github.com/culprit-cti/culprit/casefile"
+	"github.com/culprit-cti/culprit/examples"
 	"github.com/culprit-cti/culprit/kb"
 	"github.com/culprit-cti/culprit/sqlite"
 	"github.com/culprit-cti/culprit/stix"
@@ -209,7 +211,7 @@ func storeObjects(ctx context.Context, path string) ([]*stix.Object, []attrib.Li
 }
 
 func starterObjects() ([]*stix.Object, error) {
-	return nil, errors.New("the knowledge base is empty: import ATT&CK (culprit import) or give --bundle FILE")
+	return decodeAll(bytes.NewReader(examples.StarterKnowledge()), "embedded starter knowledge")
 }
 
 func readBundleFile(path string) ([]*stix.Object, error) {
@@ -274,13 +276,44 @@ func pathText(h *attrib.Hypothesis, id string) string {
 			next = l.A
 		}
 		fmt.Fprintf(&b, " —[%s %d", l.Reason, l.Confidence)
-		if l.Source != "" {
+		if l.Source != "" && !strings.Contains(l.Source, "--") {
 			fmt.Fprintf(&b, ", %s", l.Source)
 		}
 		fmt.Fprintf(&b, "]→ %s", memberName(h, next))
 		cur = next
 	}
 	return b.String()
+}
+
+// campaignLines describes the campaigns attributed to a hypothesis, with
+// the confidence of each attribution and, for a campaign attributed to a
+// folded name, the path from the primary name to it.
+func campaignLines(h *attrib.Hypothesis) []string {
+	var order []string
+	by := map[string][]attrib.Campaign{}
+	for _, c := range h.Campaigns {
+		if _, ok := by[c.ID]; !ok {
+			order = append(order, c.ID)
+		}
+		by[c.ID] = append(by[c.ID], c)
+	}
+	var out []string
+	for _, id := range order {
+		cs := by[id]
+		var parts []string
+		for _, c := range cs {
+			p := fmt.Sprintf("attributed-to %s %d", memberName(h, c.Actor), c.Confidence)
+			if c.Source != "" {
+				p += " (" + c.Source + ")"
+			}
+			if c.Actor != h.ID {
+				p += ", where " + pathText(h, c.Actor)
+			}
+			parts = append(parts, p)
+		}
+		out = append(out, fmt.Sprintf("campaign %s: %s", cs[0].Name, strings.Join(parts, "; ")))
+	}
+	return out
 }
 
 func writeText(w io.Writer, r *attrib.Result, top int) {
@@ -300,7 +333,15 @@ func writeText(w io.Writer, r *attrib.Result, top int) {
 		for _, m := range h.Members[min(1, len(h.Members)):] {
 			fmt.Fprintf(w, "    %s: %s\n", m.Name, pathText(&h, m.ID))
 		}
-		for _, ev := range h.Evidence {
+		for _, line := range campaignLines(&h) {
+			fmt.Fprintf(w, "    %s\n", line)
+		}
+		const maxEvidence = 12
+		for j, ev := range h.Evidence {
+			if j == maxEvidence {
+				fmt.Fprintf(w, "    … %d more items (--format json lists them all)\n", len(h.Evidence)-j)
+				break
+			}
 			fmt.Fprintf(w, "    %+6.2f  %-9s %s", ev.Weight, ev.Kind, ev.Item)
 			if ev.Matched != "" && ev.Matched != ev.Item {
 				fmt.Fprintf(w, " = %s", ev.Matched)
@@ -354,6 +395,9 @@ func writeMarkdown(w io.Writer, r *attrib.Result, top int) {
 		}
 		for _, m := range h.Members[min(1, len(h.Members)):] {
 			fmt.Fprintf(w, "- %s: %s\n", mdEscape(m.Name), mdEscape(pathText(&h, m.ID)))
+		}
+		for _, line := range campaignLines(&h) {
+			fmt.Fprintf(w, "- %s\n", mdEscape(line))
 		}
 		fmt.Fprintln(w, "\n| weight | kind | item | cost to fake | detail |")
 		fmt.Fprintln(w, "|---:|---|---|---|---|")
