@@ -40,9 +40,11 @@ import (
 // collisions in the bucket table only add candidates.
 //
 // Stored digests are kept normalised and packed (6 bits a character);
-// postings are 4-byte entry numbers in a bucket table (compressed sparse
-// rows) that new entries reach through a small chained tail merged back
-// when it grows past an eighth of the table.
+// postings are 4-byte entry numbers with a 6-bit key fingerprint in a
+// bucket table (compressed sparse rows); new entries go to a chained tail
+// merged into the table when it grows past an eighth of it.
+//
+// An Index holds at most 2^26-1 (67 million) digests.
 //
 // An Index is safe for concurrent use: Add and ReadIndex exclude other
 // calls, Search calls run in parallel.
@@ -55,12 +57,12 @@ type Index struct {
 	arena [][]byte // chunks of arenaChunk bytes; an entry never straddles two
 
 	offsets  []uint32 // bucket b's postings are postings[offsets[b]:offsets[b+1]]
-	postings []uint32 // entry numbers, ascending within a bucket
+	postings []uint32 // entry number<<fpBits | key fingerprint, ascending within a bucket
 	frozen   int      // entries [0, frozen) are in offsets/postings
 
 	tailHead []uint32 // per bucket: 1 + index in tailIDs of its newest tail posting
 	tailNext []uint32 // per tail posting: 1 + index of the next older one
-	tailIDs  []uint32
+	tailIDs  []uint32 // postings, as in postings
 
 	short map[string][]uint32 // entries whose two parts are shorter than 7
 
@@ -79,7 +81,8 @@ const (
 	bucketBits = 20
 	numBuckets = 1 << bucketBits
 	arenaChunk = 1 << 20
-	maxEntries = 1<<31 - 1
+	fpBits     = 6 // key fingerprint bits stored in each posting
+	maxEntries = 1<<(32-fpBits) - 1
 	noValue    = 0xff // a character that is not base64
 )
 
@@ -117,8 +120,7 @@ func values(dst *[SpamSumLength]byte, s string) (n int, ok bool) {
 }
 
 // Add stores d under id (ids need not be unique). It fails if d is not a
-// valid digest (see Digest.Valid) or the index is full (2^31-1 entries
-// or 4 GiB of packed digests).
+// valid digest (see Digest.Valid) or the index is full (2^26-1 entries).
 func (x *Index) Add(d Digest, id uint64) error {
 	if !d.Valid() {
 		return fmt.Errorf("ssdeep: index add %q: %w", d.String(), ErrSyntax)
@@ -162,8 +164,9 @@ func (x *Index) add(exp int, p1, p2 []byte, id uint64) error {
 	}
 	var keys [2 * SpamSumLength]uint32
 	ks := selectKeys(selectKeys(keys[:0], uint32(exp), p1), uint32(exp+1), p2)
-	for _, b := range ks {
-		x.tailIDs = append(x.tailIDs, e)
+	for _, k := range ks {
+		b := k >> fpBits
+		x.tailIDs = append(x.tailIDs, e<<fpBits|k&(1<<fpBits-1))
 		x.tailNext = append(x.tailNext, x.tailHead[b])
 		x.tailHead[b] = uint32(len(x.tailIDs))
 	}
@@ -220,9 +223,12 @@ func mix18(v uint32) uint32 {
 	return v
 }
 
-// selectKeys appends the buckets of the winnowed grams of v (6-bit values)
-// in key space ks, without duplicates, and returns keys. Strings shorter
-// than 7 have none.
+// selectKeys appends the keys of the winnowed grams of v (6-bit values) in
+// key space ks, without duplicates, and returns keys. A key is a hash of
+// (ks, gram): its top bucketBits bits pick the bucket, the next fpBits are
+// a fingerprint stored in the posting beside the entry number, which
+// drops most entries that merely share the bucket. Strings shorter than 7
+// have none.
 func selectKeys(keys []uint32, ks uint32, v []byte) []uint32 {
 	if len(v) < rollingWindow {
 		return keys
@@ -247,7 +253,7 @@ func selectKeys(keys []uint32, ks uint32, v []byte) []uint32 {
 		if m == none {
 			continue
 		}
-		k := (ks<<18 | m) * 0x9E3779B1 >> (32 - bucketBits)
+		k := (ks<<18 | m) * 0x9E3779B1 >> (32 - bucketBits - fpBits)
 		if !slices.Contains(keys[start:], k) {
 			keys = append(keys, k)
 		}
@@ -361,13 +367,20 @@ func (x *Index) Search(q Digest, minScore int) []Match {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	var cands []uint32
-	for _, b := range ks {
+	for _, k := range ks {
+		b, fp := k>>fpBits, k&(1<<fpBits-1)
 		if x.offsets != nil {
-			cands = append(cands, x.postings[x.offsets[b]:x.offsets[b+1]]...)
+			for _, p := range x.postings[x.offsets[b]:x.offsets[b+1]] {
+				if p&(1<<fpBits-1) == fp {
+					cands = append(cands, p>>fpBits)
+				}
+			}
 		}
 		if x.tailHead != nil {
 			for t := x.tailHead[b]; t != 0; t = x.tailNext[t-1] {
-				cands = append(cands, x.tailIDs[t-1])
+				if p := x.tailIDs[t-1]; p&(1<<fpBits-1) == fp {
+					cands = append(cands, p>>fpBits)
+				}
 			}
 		}
 	}
