@@ -225,3 +225,44 @@ func mustAdd(tb testing.TB, x *Index, d Digest, id uint32) {
 		tb.Fatal(err)
 	}
 }
+
+func TestReadIndexErrors(t *testing.T) {
+	x := NewIndex()
+	for i, d := range population(51, 30) {
+		mustAdd(t, x, d, uint32(i))
+	}
+	var buf bytes.Buffer
+	n, err := x.WriteTo(&buf)
+	if err != nil || n != int64(buf.Len()) || n != 20+30*entrySize+4 {
+		t.Fatalf("WriteTo = %d, %v; buffer has %d bytes, want %d", n, err, buf.Len(), 20+30*entrySize+4)
+	}
+	good := buf.Bytes()
+	edit := func(f func(b []byte) []byte) []byte { return f(bytes.Clone(good)) }
+	tests := []struct {
+		name string
+		in   []byte
+	}{
+		{"empty", nil},
+		{"bad magic", edit(func(b []byte) []byte { b[0] = 'X'; return b })},
+		{"bad version", edit(func(b []byte) []byte { b[8] = 2; return b })},
+		{"too many entries", edit(func(b []byte) []byte { b[19] = 0x40; return b })},
+		{"count beyond data", edit(func(b []byte) []byte { b[12]++; return b })},
+		{"flipped bit", edit(func(b []byte) []byte { b[100] ^= 4; return b })},
+		{"truncated entries", good[:200]},
+		{"no checksum", good[:len(good)-4]},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := ReadIndex(bytes.NewReader(tt.in)); err == nil {
+				t.Error("ReadIndex succeeded, want an error")
+			}
+		})
+	}
+	y, err := ReadIndex(bytes.NewReader(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(x.digests, y.digests) || !slices.Equal(x.ids, y.ids) {
+		t.Error("ReadIndex(WriteTo(x)) has other entries than x")
+	}
+}

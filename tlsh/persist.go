@@ -38,8 +38,9 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 func (x *Index) WriteTo(w io.Writer) (int64, error) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
+	cw := &countingWriter{w: w}
 	crc := crc32.New(castagnoli)
-	bw := bufio.NewWriterSize(io.MultiWriter(w, crc), 1<<16)
+	bw := bufio.NewWriterSize(io.MultiWriter(cw, crc), 1<<16)
 	var hdr [20]byte
 	copy(hdr[:], indexMagic)
 	binary.LittleEndian.PutUint32(hdr[8:], indexVersion)
@@ -50,17 +51,28 @@ func (x *Index) WriteTo(w io.Writer) (int64, error) {
 		e[0], e[1], e[2] = d.checksum, d.lvalue, d.q
 		copy(e[3:35], d.code[:])
 		binary.LittleEndian.PutUint32(e[35:], x.ids[i])
-		bw.Write(e[:])
+		bw.Write(e[:]) // a write error is kept by bw and returned by Flush
 	}
 	if err := bw.Flush(); err != nil {
-		return 0, fmt.Errorf("tlsh: write index: %w", err)
+		return cw.n, fmt.Errorf("tlsh: write index: %w", err)
 	}
 	var sum [4]byte
 	binary.LittleEndian.PutUint32(sum[:], crc.Sum32())
-	if _, err := w.Write(sum[:]); err != nil {
-		return 0, fmt.Errorf("tlsh: write index: %w", err)
+	if _, err := cw.Write(sum[:]); err != nil {
+		return cw.n, fmt.Errorf("tlsh: write index: %w", err)
 	}
-	return int64(len(hdr) + len(x.digests)*entrySize + len(sum)), nil
+	return cw.n, nil
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // ReadIndex reads an index written by WriteTo. It reads exactly the bytes
