@@ -87,3 +87,25 @@ func BenchmarkExtract(b *testing.B) {
 		e.Close()
 	}
 }
+
+// FuzzExtract checks that the strings found do not depend on how the
+// input is split across writes, and respect the length bounds.
+func FuzzExtract(f *testing.F) {
+	f.Add([]byte("\x00abcd\x00"), 3)
+	f.Add(append([]byte{0xff}, utf16le("wide text")...), 1)
+	f.Fuzz(func(t *testing.T, in []byte, split int) {
+		whole := collect(printable.Options{MaxLen: 64}, in)
+		if split < 0 || split > len(in) {
+			split = len(in) / 2
+		}
+		parts := collect(printable.Options{MaxLen: 64}, in[:split], in[split:])
+		if diff := cmp.Diff(whole, parts); diff != "" {
+			t.Fatalf("split at %d changes the result (-whole +split):\n%s", split, diff)
+		}
+		for _, s := range whole {
+			if len(s.Value) < 4 || len(s.Value) > 64 || s.Offset < 0 || s.Offset >= int64(len(in)) {
+				t.Fatalf("string %+v out of bounds (input %d bytes)", s, len(in))
+			}
+		}
+	})
+}
