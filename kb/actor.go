@@ -11,9 +11,13 @@ import (
 )
 
 // DefaultFold is the least same-as confidence at which a linked object is
-// folded into an actor card (ConfidenceNameAlias: a name of one is an alias
-// of the other). Weaker links are listed on the card but not folded.
-const DefaultFold = ConfidenceNameAlias
+// folded into an actor card: a shared external id, a shared primary name or
+// an explicit relation without a stated confidence. A name of one actor
+// listed as an alias of another (ConfidenceNameAlias) is not enough by
+// default: MISP lists related groups (APT38, Andariel) among Lazarus
+// Group's synonyms, and folding them would merge disputed aliases. Weaker
+// links are listed on the card but not folded.
+const DefaultFold = ConfidenceRelation
 
 // ActorName is one name of an actor card with where it comes from.
 type ActorName struct {
@@ -188,7 +192,27 @@ func buildCard(ctx context.Context, r Reader, id string, byID map[string][]SameA
 		}
 		objs = append(objs, o)
 	}
+	// The primary is the member most strongly linked to the object the
+	// card starts from (itself counting 100), an ATT&CK object first among
+	// equals: "Unit 121" (a MISP synonym) gives ATT&CK's Lazarus Group.
+	strength := func(o *stix.Object) int {
+		if o.ID == id {
+			return 100
+		}
+		for _, l := range byID[id] {
+			if l.Other(id) == o.ID {
+				return l.Confidence
+			}
+		}
+		return 0
+	}
 	sort.SliceStable(objs, func(i, j int) bool {
+		// Members linked by a shared name or stronger rank with the
+		// start itself; below, the stronger link wins.
+		si, sj := min(strength(objs[i]), ConfidenceName), min(strength(objs[j]), ConfidenceName)
+		if si != sj {
+			return si > sj
+		}
 		ri, rj := primaryRank(objs[i]), primaryRank(objs[j])
 		if ri != rj {
 			return ri < rj

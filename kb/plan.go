@@ -83,6 +83,7 @@ type Change struct {
 	Object   *stix.Object
 	Hash     [32]byte // SHA-256 of Object.Raw
 	Replaces bool     // a version is stored already and goes to the history
+	Rewrite  bool     // overwrites a Change of the same import (a newer version later in the input)
 	Inactive bool     // revoked or deprecated
 	Names    []Name   // NamesOf(Object)
 }
@@ -94,8 +95,8 @@ type Seen struct {
 	Modified time.Time
 }
 
-// Batch is the outcome of planning an import: what a backend writes in one
-// transaction.
+// Batch is the outcome of planning a whole import (Plan): what a backend
+// writes in one transaction. Changes holds no Rewrite.
 type Batch struct {
 	Source  Source
 	Changes []Change // in input order
@@ -144,16 +145,34 @@ var ErrDangling = errors.New("relationship refers to an absent object")
 
 type offsetter interface{ Offset() int64 }
 
-type inputEntry struct {
-	obj    *stix.Object
-	index  int
-	offset int64
-	hash   [32]byte
+// outcome is what an import does with one object of its input.
+type outcome int
+
+const (
+	outNew outcome = iota
+	outUpdated
+	outUnchanged
+	outOlder
+	outDropped // a dangling relationship, with SkipDangling
+)
+
+// planEntry is one distinct id of the input: the version kept.
+type planEntry struct {
+	obj      *stix.Object
+	index    int
+	offset   int64
+	hash     [32]byte
+	outcome  outcome
+	written  bool // a Change was returned for it
+	conflict bool // same modified as stored, different content
 }
 
-// Plan reads objs to the end and decides, for each object, what the store
-// must do, given known (which reports what the store holds of an id). It
-// applies the import rules every backend shares:
+// Planner applies the import rules to an input one object at a time, so
+// that a backend can write each change while the rest of the input is
+// still being decoded. Call Add for each object in input order, then
+// Finish. Plan is the all-at-once form.
+//
+// The rules every backend shares:
 //
 //   - every object needs a type, an id of the form <type>--<UUID>, spec
 //     version 2.1 (or none, as for some SCOs) and its raw JSON;
@@ -162,18 +181,30 @@ type inputEntry struct {
 //     counted once; different modified values are versions of one object,
 //     and the newest is kept;
 //   - a relationship whose source_ref or target_ref is neither in the input
-//     nor known is an error naming it (or dropped, with
-//     opts.SkipDangling);
+//     nor known is an error naming it (or, with opts.SkipDangling, a
+//     relationship new to the store is dropped);
 //   - an id not known is new; a newer modified than the stored one is an
 //     update (the stored version goes to the history); the same modified
 //     is unchanged; an older one is ignored. Objects without modified (SCOs)
 //     are updated when their content differs;
 //   - revoked and deprecated objects are stored, marked inactive.
 //
-// Plan does not write. Errors are *ObjectError values naming the object, or
-// the stream's own errors (such as *stix.DecodeError), wrapped with the
-// input name.
-func Plan(ctx context.Context, src Source, objs Stream, known func(id string) (Current, bool), opts ImportOptions) (*Batch, error) {
+// A Planner does not write and is not safe for concurrent use.
+type Planner struct {
+	src     Source
+	input   string
+	known   func(id string) (Current, bool)
+	opts    ImportOptions
+	max     int
+	n       int
+	byID    map[string]int
+	entries []planEntry
+	dups    int
+}
+
+// NewPlanner returns a Planner for one input of src, given known, which
+// reports what the store holds of an id.
+func NewPlanner(src Source, known func(id string) (Current, bool), opts ImportOptions) *Planner {
 	max := opts.MaxObjects
 	if max <= 0 {
 		max = DefaultMaxObjects
@@ -182,123 +213,239 @@ func Plan(ctx context.Context, src Source, objs Stream, known func(id string) (C
 	if input == "" {
 		input = src.Name
 	}
-	off, hasOffset := objs.(offsetter)
-	b := &Batch{Source: src, Stats: ImportStats{Source: src, ByType: make(map[string]TypeStats)}}
+	return &Planner{src: src, input: input, known: known, opts: opts, max: max, byID: make(map[string]int)}
+}
 
-	// First pass: read, check, and keep one version of each id.
-	byID := make(map[string]int)
-	var entries []inputEntry
-	for n := 1; ; n++ {
-		if n%ProgressEvery == 0 {
+// Input is the name by which errors designate the input.
+func (p *Planner) Input() string { return p.input }
+
+// Add takes the next object of the input, found at byte offset (-1 when
+// unknown), and returns the change to write now, or nil when nothing is to
+// be written (unchanged, older, an earlier duplicate). A newer version of
+// an id seen earlier in the same input gives a Change with Rewrite set when
+// an earlier version of it was already returned: the backend overwrites
+// that write instead of keeping it as history. Errors are *ObjectError
+// values.
+func (p *Planner) Add(o *stix.Object, offset int64) (*Change, error) {
+	p.n++
+	n := p.n
+	if n > p.max {
+		return nil, fmt.Errorf("%s: more than %d objects", p.input, p.max)
+	}
+	if p.opts.Progress != nil && n%ProgressEvery == 0 {
+		p.opts.Progress(n)
+	}
+	if err := check(o); err != nil {
+		id := ""
+		if o != nil {
+			id = o.ID
+		}
+		return nil, &ObjectError{Input: p.input, Index: n, Offset: offset, ID: id, Err: err}
+	}
+	h := sha256.Sum256(o.Raw)
+	rewrite := false
+	if i, dup := p.byID[o.ID]; dup {
+		prev := &p.entries[i]
+		p.dups++
+		switch {
+		case prev.hash == h, o.Modified.Before(prev.obj.Modified):
+			return nil, nil // the same, or an older version: keep what we have
+		case o.Modified.Equal(prev.obj.Modified):
+			return nil, &ObjectError{Input: p.input, Index: n, Offset: offset, ID: o.ID,
+				Err: fmt.Errorf("%w: also object %d%s", ErrConflict, prev.index, atByte(prev.offset))}
+		}
+		// A newer version takes the earlier one's place.
+		rewrite = prev.written
+		*prev = planEntry{obj: o, index: n, offset: offset, hash: h, written: prev.written}
+		return p.decide(prev, rewrite), nil
+	}
+	p.byID[o.ID] = len(p.entries)
+	p.entries = append(p.entries, planEntry{obj: o, index: n, offset: offset, hash: h})
+	return p.decide(&p.entries[len(p.entries)-1], false), nil
+}
+
+// decide compares e with the stored version and returns its change, if any.
+func (p *Planner) decide(e *planEntry, rewrite bool) *Change {
+	o := e.obj
+	cur, ok := p.known(o.ID)
+	replaces := false
+	switch {
+	case !ok:
+		e.outcome = outNew
+	case o.Modified.After(cur.Modified), o.Modified.IsZero() && cur.Modified.IsZero() && cur.Hash != e.hash:
+		e.outcome = outUpdated
+		replaces = true
+	case o.Modified.Before(cur.Modified):
+		e.outcome = outOlder
+	default:
+		e.outcome = outUnchanged
+		e.conflict = cur.Hash != e.hash
+	}
+	// A version newer than one that was new, or newer than the store's,
+	// is itself new or newer; a rewrite is written whatever the outcome.
+	if e.outcome != outNew && e.outcome != outUpdated && !rewrite {
+		return nil
+	}
+	e.written = true
+	return &Change{Object: o, Hash: e.hash, Replaces: replaces && !rewrite, Rewrite: rewrite,
+		Inactive: o.Revoked || o.Deprecated, Names: NamesOf(o)}
+}
+
+// Outcome is the end of an import plan.
+type Outcome struct {
+	Stats ImportStats
+	// Seen holds every distinct object of the input, in input order, with
+	// the version supplied, for the provenance record.
+	Seen []Seen
+	// Drop holds the ids of dangling relationships returned by Add that
+	// must not stay (with SkipDangling): the backend deletes them.
+	Drop []string
+}
+
+// Finish checks what needs the whole input (relationship ends) and returns
+// the stats, the provenance list and the writes to undo.
+func (p *Planner) Finish() (*Outcome, error) {
+	if p.opts.Progress != nil {
+		p.opts.Progress(p.n)
+	}
+	out := &Outcome{Stats: ImportStats{Source: p.src, Objects: p.n, Duplicates: p.dups, ByType: make(map[string]TypeStats)}}
+	for i := range p.entries {
+		e := &p.entries[i]
+		o := e.obj
+		if o.Type != "relationship" {
+			continue
+		}
+		for _, ref := range []string{o.SourceRef, o.TargetRef} {
+			if _, ok := p.byID[ref]; ok {
+				continue
+			}
+			if _, ok := p.known(ref); ok {
+				continue
+			}
+			if !p.opts.SkipDangling || e.outcome != outNew {
+				return nil, &ObjectError{Input: p.input, Index: e.index, Offset: e.offset, ID: o.ID,
+					Err: fmt.Errorf("%w %s", ErrDangling, ref)}
+			}
+			e.outcome = outDropped
+			out.Stats.Dangling++
+			if e.written {
+				out.Drop = append(out.Drop, o.ID)
+			}
+			break
+		}
+	}
+	for i := range p.entries {
+		e := &p.entries[i]
+		o := e.obj
+		if e.outcome == outDropped {
+			continue
+		}
+		out.Seen = append(out.Seen, Seen{ID: o.ID, Modified: o.Modified})
+		ts := out.Stats.ByType[o.Type]
+		switch e.outcome {
+		case outNew:
+			ts.New++
+		case outUpdated:
+			ts.Updated++
+		case outUnchanged:
+			ts.Unchanged++
+		case outOlder:
+			ts.Older++
+		}
+		if (e.outcome == outNew || e.outcome == outUpdated) && (o.Revoked || o.Deprecated) {
+			ts.Inactive++
+		}
+		if e.conflict {
+			out.Stats.Conflicts++
+		}
+		out.Stats.ByType[o.Type] = ts
+	}
+	for _, ts := range out.Stats.ByType {
+		out.Stats.TypeStats.add(ts)
+	}
+	return out, nil
+}
+
+// Plan reads objs to the end and decides, for each object, what the store
+// must do, given known (which reports what the store holds of an id), with
+// the rules of Planner. It does not write. Errors are *ObjectError values
+// naming the object, or the stream's own errors (such as
+// *stix.DecodeError), wrapped with the input name.
+func Plan(ctx context.Context, src Source, objs Stream, known func(id string) (Current, bool), opts ImportOptions) (*Batch, error) {
+	p := NewPlanner(src, known, opts)
+	b := &Batch{Source: src}
+	at := make(map[string]int) // id -> index in b.Changes
+	for i := 1; ; i++ {
+		if i%ProgressEvery == 0 {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
-			if opts.Progress != nil {
-				opts.Progress(n - 1)
-			}
 		}
-		offset := int64(-1)
-		if hasOffset {
-			offset = off.Offset()
-		}
-		o, err := objs.Next()
+		o, offset, err := Next(objs)
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", input, err)
+			return nil, fmt.Errorf("%s: %w", p.Input(), err)
 		}
-		if n > max {
-			return nil, fmt.Errorf("%s: more than %d objects", input, max)
+		c, err := p.Add(o, offset)
+		if err != nil {
+			return nil, err
 		}
-		b.Stats.Objects = n
-		if err := check(o); err != nil {
-			id := ""
-			if o != nil {
-				id = o.ID
-			}
-			return nil, &ObjectError{Input: input, Index: n, Offset: offset, ID: id, Err: err}
-		}
-		e := inputEntry{obj: o, index: n, offset: offset, hash: sha256.Sum256(o.Raw)}
-		i, dup := byID[o.ID]
-		if !dup {
-			byID[o.ID] = len(entries)
-			entries = append(entries, e)
+		if c == nil {
 			continue
 		}
-		prev := &entries[i]
-		b.Stats.Duplicates++
-		switch {
-		case prev.hash == e.hash, o.Modified.Before(prev.obj.Modified):
-			// the same, or an older version: keep what we have
-		case o.Modified.Equal(prev.obj.Modified):
-			return nil, &ObjectError{Input: input, Index: n, Offset: offset, ID: o.ID,
-				Err: fmt.Errorf("%w: also object %d%s", ErrConflict, prev.index, atByte(prev.offset))}
-		default:
-			*prev = e // a newer version takes the earlier one's place
-		}
-	}
-	if opts.Progress != nil {
-		opts.Progress(b.Stats.Objects)
-	}
-
-	// Second pass: relationships must point at objects of the input or of
-	// the store; then compare each object with the stored version.
-	for _, e := range entries {
-		o := e.obj
-		if o.Type == "relationship" {
-			dangling := ""
-			for _, ref := range []string{o.SourceRef, o.TargetRef} {
-				if _, ok := byID[ref]; ok {
-					continue
-				}
-				if _, ok := known(ref); !ok {
-					dangling = ref
-					break
-				}
-			}
-			if dangling != "" {
-				if !opts.SkipDangling {
-					return nil, &ObjectError{Input: input, Index: e.index, Offset: e.offset, ID: o.ID,
-						Err: fmt.Errorf("%w %s", ErrDangling, dangling)}
-				}
-				b.Stats.Dangling++
-				continue
-			}
-		}
-		b.Seen = append(b.Seen, Seen{ID: o.ID, Modified: o.Modified})
-		ts := b.Stats.ByType[o.Type]
-		cur, ok := known(o.ID)
-		replaces := false
-		switch {
-		case !ok:
-			ts.New++
-		case o.Modified.After(cur.Modified), o.Modified.IsZero() && cur.Modified.IsZero() && cur.Hash != e.hash:
-			ts.Updated++
-			replaces = true
-		case o.Modified.Before(cur.Modified):
-			ts.Older++
-			b.Stats.ByType[o.Type] = ts
-			continue
-		default:
-			if cur.Hash != e.hash {
-				b.Stats.Conflicts++
-			}
-			ts.Unchanged++
-			b.Stats.ByType[o.Type] = ts
+		if j, ok := at[o.ID]; ok && c.Rewrite {
+			c.Rewrite = false
+			c.Replaces = b.Changes[j].Replaces
+			b.Changes[j] = *c
 			continue
 		}
-		inactive := o.Revoked || o.Deprecated
-		if inactive {
-			ts.Inactive++
+		at[o.ID] = len(b.Changes)
+		b.Changes = append(b.Changes, *c)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out, err := p.Finish()
+	if err != nil {
+		return nil, err
+	}
+	if len(out.Drop) > 0 {
+		drop := make(map[string]bool)
+		for _, id := range out.Drop {
+			drop[id] = true
 		}
-		b.Stats.ByType[o.Type] = ts
-		b.Changes = append(b.Changes, Change{Object: o, Hash: e.hash, Replaces: replaces, Inactive: inactive, Names: NamesOf(o)})
+		kept := b.Changes[:0]
+		for _, c := range b.Changes {
+			if !drop[c.Object.ID] {
+				kept = append(kept, c)
+			}
+		}
+		b.Changes = kept
 	}
-	for _, ts := range b.Stats.ByType {
-		b.Stats.TypeStats.add(ts)
-	}
+	b.Seen, b.Stats = out.Seen, out.Stats
 	return b, nil
+}
+
+// NextAt is implemented by streams that know the byte offset at which each
+// object starts (see Prefetch).
+type NextAt interface {
+	NextAt() (*stix.Object, int64, error)
+}
+
+// Next returns the next object of s with its byte offset: from NextAt when
+// s has it, else from Offset before Next, else -1.
+func Next(s Stream) (*stix.Object, int64, error) {
+	if na, ok := s.(NextAt); ok {
+		return na.NextAt()
+	}
+	offset := int64(-1)
+	if o, ok := s.(offsetter); ok {
+		offset = o.Offset()
+	}
+	obj, err := s.Next()
+	return obj, offset, err
 }
 
 func atByte(off int64) string {

@@ -3,16 +3,20 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"io"
 	"sort"
+	"strings"
 
 	"github.com/culprit-cti/culprit/kb"
 	"github.com/culprit-cti/culprit/stix"
 )
 
-// Import implements kb.Store: it plans the import with kb.Plan against the
-// versions stored, writes the outcome and the recomputed same-as links in
-// one transaction, and commits only if everything succeeded.
+// Import implements kb.Store. The input is decoded ahead in a second
+// goroutine (kb.Prefetch) while a kb.Planner decides and each change is
+// written at once, all in one transaction; the relationship checks that
+// need the whole input run at the end, and any error rolls everything back.
 func (s *Store) Import(ctx context.Context, src kb.Source, objs kb.Stream, opts kb.ImportOptions) (kb.ImportStats, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -34,39 +38,82 @@ func (s *Store) Import(ctx context.Context, src kb.Source, objs kb.Stream, opts 
 	if err != nil {
 		return fail(fmt.Errorf("import %s: %w", src.Name, err))
 	}
-	batch, err := kb.Plan(ctx, src, objs, func(id string) (kb.Current, bool) {
+	planner := kb.NewPlanner(src, func(id string) (kb.Current, bool) {
 		c, ok := current[id]
 		return c, ok
 	}, opts)
+	w, err := newWriter(ctx, tx, formatTime(src.ImportedAt))
+	if err != nil {
+		return fail(fmt.Errorf("import %s: %w", src.Name, err))
+	}
+	defer w.close()
+
+	in, stop := kb.Prefetch(ctx, objs, 256)
+	defer stop()
+	relink := len(current) == 0
+	changed := false
+	for i := 1; ; i++ {
+		if i%1000 == 0 {
+			if err := ctx.Err(); err != nil {
+				return fail(err)
+			}
+		}
+		o, offset, err := kb.Next(in)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), planner.Input()) {
+				err = fmt.Errorf("%s: %w", planner.Input(), err)
+			}
+			return fail(err)
+		}
+		c, err := planner.Add(o, offset)
+		if err != nil {
+			return fail(err)
+		}
+		if c == nil {
+			continue
+		}
+		if err := w.put(ctx, c); err != nil {
+			return fail(fmt.Errorf("import %s: %w", src.Name, err))
+		}
+		changed = true
+		if kb.IsActor(o.Type) || o.Type == "relationship" && kb.IsSameAsRelation(o.RelationshipType) {
+			relink = true
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return fail(err)
+	}
+	out, err := planner.Finish()
 	if err != nil {
 		return fail(err)
 	}
-	w := writer{tx: tx, now: formatTime(src.ImportedAt)}
-	if err := w.write(ctx, batch); err != nil {
-		return fail(fmt.Errorf("import %s: %w", src.Name, err))
-	}
-	relink := len(current) == 0
-	for _, c := range batch.Changes {
-		if kb.IsActor(c.Object.Type) || c.Object.Type == "relationship" && kb.IsSameAsRelation(c.Object.RelationshipType) {
-			relink = true
-			break
+	for _, id := range out.Drop {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM objects WHERE id = ?`, id); err != nil {
+			return fail(fmt.Errorf("import %s: drop dangling %s: %w", src.Name, id, err))
 		}
+	}
+	if err := w.provenance(ctx, src, out.Seen); err != nil {
+		return fail(fmt.Errorf("import %s: %w", src.Name, err))
 	}
 	if relink {
 		if err := relinkTx(ctx, tx); err != nil {
 			return fail(fmt.Errorf("import %s: same-as links: %w", src.Name, err))
 		}
 	}
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM same_as`).Scan(&batch.Stats.SameAs); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM same_as`).Scan(&out.Stats.SameAs); err != nil {
 		return fail(fmt.Errorf("import %s: %w", src.Name, err))
 	}
+	w.close()
 	if err := tx.Commit(); err != nil {
 		return fail(fmt.Errorf("import %s: commit: %w", src.Name, err))
 	}
-	if len(batch.Changes) > 0 {
+	if changed {
 		s.names.Store(nil)
 	}
-	return batch.Stats, nil
+	return out.Stats, nil
 }
 
 // loadCurrent reads the version of every stored object.
@@ -100,39 +147,104 @@ func loadCurrent(ctx context.Context, tx *sql.Tx) (map[string]kb.Current, error)
 	return m, nil
 }
 
+// writer holds the prepared statements of one import transaction.
 type writer struct {
-	tx  *sql.Tx
-	now string
+	tx    *sql.Tx
+	now   string
+	stmts []*sql.Stmt
+
+	keep, dropNames, upsert, name, rel *sql.Stmt
 }
 
-func (w writer) prepare(ctx context.Context, q string) (*sql.Stmt, error) {
-	st, err := w.tx.PrepareContext(ctx, q)
-	if err != nil {
-		return nil, fmt.Errorf("prepare %.40q: %w", q, err)
+func newWriter(ctx context.Context, tx *sql.Tx, now string) (*writer, error) {
+	w := &writer{tx: tx, now: now}
+	for _, p := range []struct {
+		st **sql.Stmt
+		q  string
+	}{
+		{&w.keep, `INSERT OR IGNORE INTO object_versions (id, modified, raw, replaced_at)
+			SELECT id, modified, raw, ? FROM objects WHERE id = ?`},
+		{&w.dropNames, `DELETE FROM names WHERE object_id = ?`},
+		{&w.upsert, `INSERT INTO objects (id, type, spec_version, modified, name, revoked, deprecated, inactive, hash, raw)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET type = excluded.type, spec_version = excluded.spec_version,
+				modified = excluded.modified, name = excluded.name, revoked = excluded.revoked,
+				deprecated = excluded.deprecated, inactive = excluded.inactive, hash = excluded.hash, raw = excluded.raw`},
+		{&w.name, `INSERT OR IGNORE INTO names (norm, name, object_id, kind) VALUES (?, ?, ?, ?)`},
+		{&w.rel, `INSERT OR REPLACE INTO relationships (id, type, source_ref, target_ref, confidence, inactive) VALUES (?, ?, ?, ?, ?, ?)`},
+	} {
+		st, err := tx.PrepareContext(ctx, p.q)
+		if err != nil {
+			w.close()
+			return nil, fmt.Errorf("prepare: %w", err)
+		}
+		*p.st = st
+		w.stmts = append(w.stmts, st)
 	}
-	return st, nil
+	return w, nil
 }
 
-func (w writer) write(ctx context.Context, b *kb.Batch) error {
+func (w *writer) close() {
+	for _, st := range w.stmts {
+		st.Close()
+	}
+	w.stmts = nil
+}
+
+// put writes one change: the previous version to the history when it is
+// replaced, the object, its names and its relationship row.
+func (w *writer) put(ctx context.Context, c *kb.Change) error {
+	o := c.Object
+	if c.Replaces {
+		if _, err := w.keep.ExecContext(ctx, w.now, o.ID); err != nil {
+			return fmt.Errorf("keep previous version of %s: %w", o.ID, err)
+		}
+	}
+	if c.Replaces || c.Rewrite {
+		if _, err := w.dropNames.ExecContext(ctx, o.ID); err != nil {
+			return fmt.Errorf("replace names of %s: %w", o.ID, err)
+		}
+	}
+	specVersion := o.SpecVersion
+	if specVersion == "" {
+		specVersion = "2.1"
+	}
+	_, err := w.upsert.ExecContext(ctx, o.ID, o.Type, specVersion, formatTime(o.Modified), o.Name,
+		o.Revoked, o.Deprecated, c.Inactive, c.Hash[:], []byte(o.Raw))
+	if err != nil {
+		return fmt.Errorf("store %s: %w", o.ID, err)
+	}
+	for _, n := range c.Names {
+		if _, err := w.name.ExecContext(ctx, n.Norm, n.Name, o.ID, string(n.Kind)); err != nil {
+			return fmt.Errorf("index names of %s: %w", o.ID, err)
+		}
+	}
+	if o.Type == "relationship" {
+		var conf any
+		if o.Confidence != nil {
+			conf = *o.Confidence
+		}
+		if _, err := w.rel.ExecContext(ctx, o.ID, o.RelationshipType, o.SourceRef, o.TargetRef, conf, c.Inactive); err != nil {
+			return fmt.Errorf("store relationship %s: %w", o.ID, err)
+		}
+	}
+	return nil
+}
+
+// provenance records the source and, for each object seen, that the source
+// supplied it; only rows that are new or whose version changed are
+// written, so that re-importing a source costs one read of its rows.
+func (w *writer) provenance(ctx context.Context, src kb.Source, seen []kb.Seen) error {
 	var sourceID int64
 	err := w.tx.QueryRowContext(ctx, `
 		INSERT INTO sources (kind, name, path, url, sha256, first_imported, last_imported)
 		VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (kind, name, sha256) DO UPDATE SET path = excluded.path, url = excluded.url, last_imported = excluded.last_imported
 		RETURNING id`,
-		string(b.Source.Kind), b.Source.Name, b.Source.Path, b.Source.URL, b.Source.SHA256, w.now, w.now).Scan(&sourceID)
+		string(src.Kind), src.Name, src.Path, src.URL, src.SHA256, w.now, w.now).Scan(&sourceID)
 	if err != nil {
 		return fmt.Errorf("record source: %w", err)
 	}
-
-	if len(b.Changes) > 0 {
-		if err := w.writeChanges(ctx, b.Changes); err != nil {
-			return err
-		}
-	}
-
-	// Provenance: only rows that are new or whose version changed are
-	// written, so that re-importing a source costs one read of its rows.
 	have := make(map[string]string)
 	rows, err := w.tx.QueryContext(ctx, `SELECT object_id, modified FROM provenance WHERE source_id = ?`, sourceID)
 	if err != nil {
@@ -150,14 +262,14 @@ func (w writer) write(ctx context.Context, b *kb.Batch) error {
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("read provenance: %w", err)
 	}
-	prov, err := w.prepare(ctx, `
+	prov, err := w.tx.PrepareContext(ctx, `
 		INSERT INTO provenance (object_id, source_id, modified, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (object_id, source_id) DO UPDATE SET modified = excluded.modified, last_seen = excluded.last_seen`)
 	if err != nil {
-		return err
+		return fmt.Errorf("prepare: %w", err)
 	}
 	defer prov.Close()
-	for i, s := range b.Seen {
+	for i, s := range seen {
 		if i%1000 == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -169,82 +281,6 @@ func (w writer) write(ctx context.Context, b *kb.Batch) error {
 		}
 		if _, err := prov.ExecContext(ctx, s.ID, sourceID, modified, w.now, w.now); err != nil {
 			return fmt.Errorf("record provenance of %s: %w", s.ID, err)
-		}
-	}
-	return nil
-}
-
-func (w writer) writeChanges(ctx context.Context, changes []kb.Change) error {
-	keep, err := w.prepare(ctx, `
-		INSERT OR IGNORE INTO object_versions (id, modified, raw, replaced_at)
-		SELECT id, modified, raw, ? FROM objects WHERE id = ?`)
-	if err != nil {
-		return err
-	}
-	defer keep.Close()
-	dropNames, err := w.prepare(ctx, `DELETE FROM names WHERE object_id = ?`)
-	if err != nil {
-		return err
-	}
-	defer dropNames.Close()
-	put, err := w.prepare(ctx, `
-		INSERT INTO objects (id, type, spec_version, modified, name, revoked, deprecated, inactive, hash, raw)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET type = excluded.type, spec_version = excluded.spec_version,
-			modified = excluded.modified, name = excluded.name, revoked = excluded.revoked,
-			deprecated = excluded.deprecated, inactive = excluded.inactive, hash = excluded.hash, raw = excluded.raw`)
-	if err != nil {
-		return err
-	}
-	defer put.Close()
-	name, err := w.prepare(ctx, `INSERT OR IGNORE INTO names (norm, name, object_id, kind) VALUES (?, ?, ?, ?)`)
-	if err != nil {
-		return err
-	}
-	defer name.Close()
-	rel, err := w.prepare(ctx, `INSERT OR REPLACE INTO relationships (id, type, source_ref, target_ref, confidence, inactive) VALUES (?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return err
-	}
-	defer rel.Close()
-
-	for i, c := range changes {
-		if i%1000 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		o := c.Object
-		if c.Replaces {
-			if _, err := keep.ExecContext(ctx, w.now, o.ID); err != nil {
-				return fmt.Errorf("keep previous version of %s: %w", o.ID, err)
-			}
-			if _, err := dropNames.ExecContext(ctx, o.ID); err != nil {
-				return fmt.Errorf("replace names of %s: %w", o.ID, err)
-			}
-		}
-		specVersion := o.SpecVersion
-		if specVersion == "" {
-			specVersion = "2.1"
-		}
-		_, err := put.ExecContext(ctx, o.ID, o.Type, specVersion, formatTime(o.Modified), o.Name,
-			o.Revoked, o.Deprecated, c.Inactive, c.Hash[:], []byte(o.Raw))
-		if err != nil {
-			return fmt.Errorf("store %s: %w", o.ID, err)
-		}
-		for _, n := range c.Names {
-			if _, err := name.ExecContext(ctx, n.Norm, n.Name, o.ID, string(n.Kind)); err != nil {
-				return fmt.Errorf("index names of %s: %w", o.ID, err)
-			}
-		}
-		if o.Type == "relationship" {
-			var conf any
-			if o.Confidence != nil {
-				conf = *o.Confidence
-			}
-			if _, err := rel.ExecContext(ctx, o.ID, o.RelationshipType, o.SourceRef, o.TargetRef, conf, c.Inactive); err != nil {
-				return fmt.Errorf("store relationship %s: %w", o.ID, err)
-			}
 		}
 	}
 	return nil

@@ -763,7 +763,7 @@ func testConcurrentReaders(t *testing.T, s kb.Store) {
 				}
 				// Before the MISP import: one match; after: two.
 				if len(m) != 1 && len(m) != 2 {
-					errs <- fmt.Errorf("LookupName during import = %d matches, want 1 or 2", len(m))
+					errs <- fmt.Errorf("lookup during import = %d matches, want 1 or 2", len(m))
 				}
 				n := 0
 				err = s.Objects(ctx, kb.ObjectQuery{Types: []string{"intrusion-set"}}, func(*stix.Object) error { n++; return nil })
@@ -772,7 +772,7 @@ func testConcurrentReaders(t *testing.T, s kb.Store) {
 					return
 				}
 				if n != 2 && n != 5 {
-					errs <- fmt.Errorf("Objects during import = %d intrusion-sets, want 2 (before) or 5 (after)", n)
+					errs <- fmt.Errorf("objects during import = %d intrusion-sets, want 2 (before) or 5 (after)", n)
 				}
 			}
 		}()
