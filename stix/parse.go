@@ -171,6 +171,9 @@ func parse(raw []byte, mbuf []member) (*Object, error) {
 	if err := validate(&w, kind, upgrade); err != nil {
 		return o, err
 	}
+	if w.Type == "x509-certificate" && !hasOwnProperty(raw, ms) {
+		return o, errors.New("x509-certificate without any property of its own")
+	}
 
 	var edits []edit
 	if upgrade {
@@ -217,6 +220,19 @@ func upgradeEdits(raw []byte, ms []member, w *wire, kind Kind) []edit {
 		edits[0], edits[1] = edits[1], edits[0]
 	}
 	return edits
+}
+
+// hasOwnProperty reports whether an SCO has a property besides the common
+// ones (section 6.1).
+func hasOwnProperty(raw []byte, ms []member) bool {
+	for _, m := range ms {
+		switch string(raw[m.kStart:m.kEnd]) {
+		case "type", "id", "spec_version", "object_marking_refs", "granular_markings", "defanged", "extensions":
+		default:
+			return true
+		}
+	}
+	return false
 }
 
 func isCommonField(field string) bool {
@@ -673,9 +689,6 @@ func validateSCO(w *wire) error {
 		if len(w.Hashes) == 0 && w.Name == "" {
 			return errors.New(`missing "hashes" or "name"`)
 		}
-	case "x509-certificate":
-		// At least one property of its own (section 6.17); the checks
-		// below cover hashes, the rest are kept in Raw.
 	}
 	return checkHashes(w.Hashes)
 }
