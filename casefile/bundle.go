@@ -1,11 +1,8 @@
 package casefile
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"regexp"
 	"sort"
 	"strings"
@@ -34,25 +31,37 @@ import (
 // Other objects are ignored; patterns and properties culprit cannot use are
 // reported as warnings.
 func parseBundle(name string, data []byte) (*Case, []Warning, error) {
+	var env struct {
+		Type    string            `json:"type"`
+		Objects []json.RawMessage `json:"objects"`
+	}
 	var head struct {
 		Type string `json:"type"`
 	}
 	if err := json.Unmarshal(data, &head); err != nil || head.Type != "bundle" {
 		return nil, nil, fmt.Errorf("JSON input is not a STIX bundle (type %q)", head.Type)
 	}
-	dec := stix.NewDecoder(bytes.NewReader(data), name)
-	var objs []*stix.Object
-	for {
-		o, err := dec.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
+	if err := json.Unmarshal(data, &env); err != nil {
+		return nil, nil, fmt.Errorf("stix bundle: %w", err)
+	}
+	// Objects are parsed one by one with the rules of the stix decoder
+	// (2.0 upgraded to 2.1), so that one invalid object in a bundle exported
+	// from another platform costs a warning, not the whole case.
+	var (
+		objs  []*stix.Object
+		warns []Warning
+	)
+	for i, raw := range env.Objects {
+		o, err := stix.ParseObject(raw)
 		if err != nil {
-			return nil, nil, fmt.Errorf("stix: %w", err)
+			if len(warns) < maxWarnings {
+				warns = append(warns, Warning{Field: fmt.Sprintf("objects[%d]", i), Message: fmt.Sprintf("invalid STIX object ignored: %v", err)})
+			}
+			continue
 		}
 		objs = append(objs, o)
 	}
-	b := &bundleParser{name: name, byID: make(map[string]*stix.Object, len(objs)), locatedAt: map[string][]string{}}
+	b := &bundleParser{name: name, byID: make(map[string]*stix.Object, len(objs)), locatedAt: map[string][]string{}, warns: warns}
 	for _, o := range objs {
 		b.byID[o.ID] = o
 		if o.Type == "relationship" && o.RelationshipType == "located-at" {

@@ -59,6 +59,7 @@ func TestParseBundle21(t *testing.T) {
 		t.Errorf("ParseFile(bundle21.json) mismatch (-want +got):\n%s", diff)
 	}
 	wantWarns := []Warning{
+		{Field: "objects[12]", Message: `invalid STIX object ignored: (ipv4-addr--0a1b2c3d-0000-4000-8000-000000000017): "value": "999.1.1.1" is not an IP address or CIDR block`},
 		{Field: "indicator--0a1b2c3d-0000-4000-8000-000000000009", Message: "comparison on process:name is not used"},
 		{Field: "indicator--0a1b2c3d-0000-4000-8000-000000000009", Message: `no usable comparison in pattern "[process:name = 'evil.exe']"`},
 		{Field: "indicator--0a1b2c3d-0000-4000-8000-00000000000a", Message: `pattern type "snort" is not read; only STIX patterns are`},

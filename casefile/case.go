@@ -40,8 +40,9 @@
 //
 // # STIX bundles
 //
-// A bundle is read with package stix (2.0 is upgraded to 2.1) and every
-// object in it is evidence about one actor. Attack patterns and malware or
+// A bundle's objects are parsed one by one with package stix (2.0 is
+// upgraded to 2.1; an object it rejects is a Warning, not an error) and
+// every object in it is evidence about one actor. Attack patterns and malware or
 // tools become techniques and software, by mitre-attack external id or else
 // name; the equality comparisons of STIX indicator patterns
 // ([ipv4-addr:value = '…'], [file:hashes.'SHA-256' = '…'], …) and the

@@ -218,6 +218,8 @@ func TestParseErrors(t *testing.T) {
 		{"alias expansion", "a: &a [" + strings.Repeat("x,", 1000) + "]\nb: &b [" + strings.Repeat("*a,", 1000) + "]\ntechniques: [" + strings.Repeat("*b,", 1000) + "]\n", "case has no evidence", ErrNoEvidence},
 		{"json that is not a bundle", `{"type": "report", "id": "report--1"}`, `not a STIX bundle (type "report")`, nil},
 		{"json array", `[1, 2]`, "a case file is a YAML mapping", nil},
+		{"bundle with objects not a list", `{"type": "bundle", "objects": {}}`, "stix bundle: json: cannot unmarshal", nil},
+		{"bundle of invalid objects", `{"type": "bundle", "objects": [{"type": "ipv4-addr"}]}`, "case has no evidence", ErrNoEvidence},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
