@@ -286,6 +286,11 @@ func TestCrossCompiled(t *testing.T) {
 		if len(rep.PE.Imports) == 0 || !strings.EqualFold(rep.PE.Imports[0].DLL, "kernel32.dll") {
 			t.Errorf("Imports = %v, want kernel32.dll", rep.PE.Imports)
 		}
+		for _, sec := range rep.PE.Sections {
+			if strings.HasPrefix(sec.Name, "/") {
+				t.Errorf("section name %q: long name not resolved through the COFF string table", sec.Name)
+			}
+		}
 		if !slices.Contains(rep.Indicators, indicator.Indicator{Kind: indicator.URL, Value: "http://fixture.example.org/"}) {
 			t.Errorf("Indicators = %v, want the URL in the program", rep.Indicators)
 		}

@@ -7,8 +7,9 @@
 // dotted things that are not hosts:
 //
 //   - IPv4: four dotted decimal octets, each 0-255 without leading zeros,
-//     not part of a longer dotted run of numbers ("1.2.3.4.5" gives
-//     nothing), not a version ("v1.2.3.4", "version 1.0.0.0" or
+//     not part of a longer number or dotted run ("1.2.3.4.5" and
+//     "1.2.3.4567" give nothing; letters may touch it, since strings in Go
+//     binaries are not NUL-terminated), not a version ("v1.2.3.4", "version 1.0.0.0" or
 //     "version=\"1.0.0.0\"" within 16 characters before it), and not
 //     0.0.0.0 or 255.255.255.255.
 //   - IPv6: colon-hexadecimal text that net/netip accepts as IPv6 with at
@@ -61,7 +62,7 @@ var (
 	reURL    = regexp.MustCompile(`(?i)\b(?:https?|ftps?|wss?)://[^\s"'<>\x60{}|\\^]{2,1000}`)
 	reEmail  = regexp.MustCompile(`(?i)\b[a-z0-9._%+-]{1,64}@((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:xn--[a-z0-9-]{1,59}|[a-z]{2,63}))\b`)
 	reDomain = regexp.MustCompile(`(?i)\b(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:xn--[a-z0-9-]{1,59}|[a-z]{2,63})\b`)
-	reIPv4   = regexp.MustCompile(`\b(?:\d{1,3}\.){3}\d{1,3}\b`)
+	reIPv4   = regexp.MustCompile(`(?:\d{1,3}\.){3}\d{1,3}`)
 	reIPv6   = regexp.MustCompile(`(?i)(?:[0-9a-f]{0,4}:){2,7}(?:[0-9a-f]{1,4}|\d{1,3}(?:\.\d{1,3}){3})?`)
 )
 
@@ -216,11 +217,14 @@ func isDomain(name string, inURL bool) bool {
 }
 
 func ipv4At(s string, start, end int) (string, bool) {
-	// Part of a longer dotted run: "1.2.3.4.5" or "9.1.2.3.4".
-	if start > 0 && s[start-1] == '.' {
+	// Part of a longer number or dotted run: "1.2.3.4.5", "9.1.2.3.4",
+	// "1.2.3.4567". Letters may touch the address: strings in Go
+	// binaries are not NUL-terminated ("...100.23MapIter").
+	isDigit := func(c byte) bool { return c >= '0' && c <= '9' }
+	if start > 0 && (s[start-1] == '.' || isDigit(s[start-1])) {
 		return "", false
 	}
-	if end+1 < len(s) && s[end] == '.' && s[end+1] >= '0' && s[end+1] <= '9' {
+	if end < len(s) && (isDigit(s[end]) || end+1 < len(s) && s[end] == '.' && isDigit(s[end+1])) {
 		return "", false
 	}
 	before := strings.ToLower(s[max(0, start-16):start])

@@ -18,6 +18,8 @@ func TestFind(t *testing.T) {
 		{"plain ipv4", "connect 203.131.222.102 now", []in{{indicator.IPv4, "203.131.222.102"}}},
 		{"ipv4 with port", "208.105.226.235:443", []in{{indicator.IPv4, "208.105.226.235"}}},
 		{"bad octet", "300.1.2.3", nil},
+		{"glued to text", "connected198.51.100.23MapIter", []in{{indicator.IPv4, "198.51.100.23"}}},
+		{"longer number", "1.2.3.4567 91.2.3.4", []in{{indicator.IPv4, "91.2.3.4"}}},
 		{"leading zero", "010.1.2.3", nil},
 		{"longer dotted run", "1.2.3.4.5", nil},
 		{"longer dotted run before", "9.1.2.3.4", nil},

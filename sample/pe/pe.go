@@ -17,6 +17,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"strconv"
 	"time"
 
 	"github.com/culprit-cti/culprit/sample/internal/binio"
@@ -187,6 +188,9 @@ func (p *parser) headers() error {
 		nsections = MaxSections
 	}
 	p.headersEnd = secOff + int64(nsections)*40
+	// Long section names ("/4") index the COFF string table, which
+	// follows the symbol table (18 bytes per symbol).
+	strtab := int64(le.Uint32(coff[8:])) + int64(le.Uint32(coff[12:]))*18
 	for i := 0; i < nsections; i++ {
 		off := secOff + int64(i)*40
 		h, err := p.r.Bytes(off, 40)
@@ -195,7 +199,7 @@ func (p *parser) headers() error {
 			break
 		}
 		s := Section{
-			Name:            sectionName(h[:8]),
+			Name:            p.sectionName(h[:8], strtab),
 			VirtualSize:     le.Uint32(h[8:]),
 			VirtualAddress:  le.Uint32(h[12:]),
 			RawSize:         le.Uint32(h[16:]),
@@ -341,11 +345,20 @@ func (p *parser) overlay() {
 	}
 }
 
-func sectionName(b []byte) string {
+// sectionName decodes a section name, following "/N" to offset N of the
+// COFF string table at strtab (a file offset, 0 when there is none).
+func (p *parser) sectionName(b []byte, strtab int64) string {
 	for i, c := range b {
 		if c == 0 {
 			b = b[:i]
 			break
+		}
+	}
+	if len(b) > 1 && b[0] == '/' && strtab > 0 {
+		if n, err := strconv.ParseUint(string(b[1:]), 10, 32); err == nil {
+			if s, ok := p.r.CString(strtab+int64(n), 256); ok && s != "" {
+				return printable([]byte(s))
+			}
 		}
 	}
 	return printable(b)
