@@ -30,9 +30,9 @@ type common struct {
 	ObjectMarkingRefs  []string            `json:"object_marking_refs"`
 }
 
-// wire is every property that parse reads. Type-specific properties
-// (specific) are only meaningful for their types; a custom object type may
-// use the same names with other JSON types, see parse.
+// wire is every property that parse reads (see decodeMembers).
+// Type-specific properties (specific) are only decoded for their types; a
+// custom object type may use the same names with other JSON types.
 type wire struct {
 	common
 	specific
@@ -116,23 +116,8 @@ func parse(raw []byte, mbuf []member) (*Object, error) {
 	}
 
 	var w wire
-	if err := json.Unmarshal(raw, &w); err != nil {
-		var te *json.UnmarshalTypeError
-		if !errors.As(err, &te) {
-			return nil, fmt.Errorf("invalid JSON: %w", err)
-		}
-		// A type error in a type-specific property of a custom object
-		// is the custom object's business: decode the common part alone.
-		if KindOf(w.Type) != KindUnknown || isCommonField(te.Field) {
-			return &Object{Type: w.Type, ID: w.ID}, typeError(te)
-		}
-		w = wire{}
-		if err := json.Unmarshal(raw, &w.common); err != nil {
-			if errors.As(err, &te) {
-				return &Object{Type: w.Type, ID: w.ID}, typeError(te)
-			}
-			return nil, fmt.Errorf("invalid JSON: %w", err)
-		}
+	if err := decodeMembers(raw, ms, &w); err != nil {
+		return &Object{Type: w.Type, ID: w.ID}, err
 	}
 
 	o := &Object{Type: w.Type, ID: w.ID}
@@ -233,25 +218,6 @@ func hasOwnProperty(raw []byte, ms []member) bool {
 		}
 	}
 	return false
-}
-
-func isCommonField(field string) bool {
-	top, _, _ := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(field, "common."), "specific."), ".")
-	switch top {
-	case "type", "id", "spec_version", "created", "modified", "created_by_ref", "name",
-		"description", "aliases", "x_mitre_aliases", "revoked", "x_mitre_deprecated",
-		"confidence", "labels", "external_references", "object_marking_refs":
-		return true
-	}
-	return false
-}
-
-func typeError(te *json.UnmarshalTypeError) error {
-	te.Field = strings.TrimPrefix(strings.TrimPrefix(te.Field, "common."), "specific.")
-	if te.Field == "" {
-		return fmt.Errorf("invalid JSON: %w", te)
-	}
-	return fmt.Errorf("property %q: JSON %s where %s is expected", te.Field, te.Value, jsonKind(te.Type.String()))
 }
 
 func jsonKind(goType string) string {
