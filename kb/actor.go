@@ -262,6 +262,9 @@ func buildCard(ctx context.Context, r Reader, id string, byID map[string][]SameA
 		c.Members = append(c.Members, Member{ID: o.ID, Type: o.Type, Name: o.Name,
 			ExternalID: o.ExternalID("mitre-attack"), Sources: sources, Confidence: cf, Reason: reason})
 		for _, n := range NamesOf(o) {
+			if n.Kind == KindExternalID && isUUID(n.Name) {
+				continue // a catalogue's record id (a MISP cluster uuid), not a name
+			}
 			key := n.Norm
 			an, ok := names[key]
 			if !ok {

@@ -113,6 +113,9 @@ func kindRank(k NameKind) int {
 // threat-actor.
 func IsActor(typ string) bool { return typ == "intrusion-set" || typ == "threat-actor" }
 
+// isUUID reports whether s has the form of a UUID (8-4-4-4-12 hex digits).
+func isUUID(s string) bool { return LooksLikeID("x--" + s) }
+
 // LooksLikeID reports whether s has the form of a STIX identifier,
 // <type>--<UUID>.
 func LooksLikeID(s string) bool {
