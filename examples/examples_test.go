@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/culprit-cti/culprit/attrib"
 	"github.com/culprit-cti/culprit/casefile"
 	"github.com/culprit-cti/culprit/internal/refdata"
@@ -360,5 +362,65 @@ func TestStarterKnowledgeIsACopy(t *testing.T) {
 	a[0] = 'x'
 	if b := StarterKnowledge(); b[0] != '{' {
 		t.Errorf("StarterKnowledge()[0] = %q after a caller changed its copy, want '{'", b[0])
+	}
+}
+
+// TestSonyCaseBundle checks that case.json, the STIX form of the case, is
+// valid STIX 2.1 and carries the same evidence as case.yaml.
+func TestSonyCaseBundle(t *testing.T) {
+	data, err := os.ReadFile("sony-2014/case.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stixschema.Validate(t, data)
+	fromJSON, _, err := casefile.Parse("sony-2014/case.json", bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("parse case.json: %v", err)
+	}
+	fromYAML, _, err := casefile.Parse("sony-2014/case.yaml", bytes.NewReader(SonyCase()))
+	if err != nil {
+		t.Fatalf("parse case.yaml: %v", err)
+	}
+	// Sources, notes and statements are worded differently; the evidence
+	// is the same.
+	type claim struct {
+		Actor       string
+		Credibility int
+		SelfClaim   bool
+	}
+	type evidence struct {
+		Name       string
+		Techniques []string
+		Software   []string
+		Indicators []string
+		Claims     []claim
+		Victim     casefile.Victim
+	}
+	summary := func(c *casefile.Case) evidence {
+		e := evidence{Name: c.Name, Victim: c.Victim}
+		for _, it := range c.Techniques {
+			e.Techniques = append(e.Techniques, it.Ref)
+		}
+		for _, it := range c.Software {
+			e.Software = append(e.Software, it.Ref)
+		}
+		for _, in := range c.Indicators {
+			e.Indicators = append(e.Indicators, in.Type+" "+in.Value)
+		}
+		for _, cl := range c.Claims {
+			e.Claims = append(e.Claims, claim{cl.Actor, cl.Credibility, cl.SelfClaim})
+		}
+		return e
+	}
+	want := summary(fromYAML)
+	// A STIX bundle carries no source reliability, and "cannot be judged"
+	// (6) is the absence of a confidence.
+	for i := range want.Claims {
+		if want.Claims[i].Credibility == 6 {
+			want.Claims[i].Credibility = 0
+		}
+	}
+	if diff := cmp.Diff(want, summary(fromJSON)); diff != "" {
+		t.Errorf("case.json and case.yaml differ (-yaml +json):\n%s", diff)
 	}
 }
