@@ -55,7 +55,7 @@ func commands() map[string]command {
 		"eval":      {"measure the attribution engine on an ATT&CK bundle (leave one report out)", runEval},
 		"sample":    sampleCommand(),
 
-		"sync": syncCommand(nil), // TODO(cli): pass the kb import as importFiles
+		"sync": syncCommand(importFeedFiles),
 	}
 }
 
