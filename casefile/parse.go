@@ -139,14 +139,15 @@ func readLimited(r io.Reader) ([]byte, error) {
 	return data, nil
 }
 
-// baseName turns "dir/sony-2014.case.yaml.gz" into "sony-2014".
+// baseName turns "dir/sony-2014.case.yaml.gz" into "sony-2014", and a name
+// without a usable base (such as "" or "/") into "case".
 func baseName(name string) string {
 	b := filepath.Base(name)
-	if b == "." || b == string(filepath.Separator) {
-		return ""
-	}
 	if i := strings.IndexByte(b, '.'); i > 0 {
 		b = b[:i]
+	}
+	if b == "" || b == "." || b == string(filepath.Separator) {
+		return "case"
 	}
 	return b
 }

@@ -240,6 +240,31 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
+func TestCaseName(t *testing.T) {
+	tests := []struct{ name, file, want string }{
+		{"from the case", "x.yaml", "Named"},
+		{"from the file", "dir/sony-2014.case.yaml.gz", "sony-2014"},
+		{"dot file", "dir/.hidden", ".hidden"},
+		{"no file name", "", "case"},
+		{"root", "/", "case"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := "software: [x]\n"
+			if tt.want == "Named" {
+				in += "name: Named\n"
+			}
+			c, _, err := Parse(tt.file, strings.NewReader(in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Name != tt.want {
+				t.Errorf("Parse(%q).Name = %q, want %q", tt.file, c.Name, tt.want)
+			}
+		})
+	}
+}
+
 func TestWarningString(t *testing.T) {
 	tests := []struct {
 		w    Warning
