@@ -87,7 +87,7 @@ type Decoder struct {
 	state int
 	index int
 	buf   json.RawMessage
-	mbuf  []member
+	sc    scratch
 	err   error // sticky error
 
 	// Bundle envelope, for a top-level object.
@@ -420,7 +420,7 @@ func (d *Decoder) object() (*Object, error) {
 }
 
 func (d *Decoder) parse(raw []byte, start int64) (*Object, error) {
-	o, err := parse(raw, d.mbuf)
+	o, err := parse(raw, &d.sc)
 	if err != nil {
 		if errors.Is(err, errNotObject) {
 			err = errors.New("not a JSON object")

@@ -1,6 +1,7 @@
 package stix
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -74,6 +75,13 @@ type specific struct {
 	Hashes           map[string]string `json:"hashes"`
 }
 
+// scratch is memory that parse reuses from one object to the next. Nothing
+// in an Object refers to it.
+type scratch struct {
+	compact []byte
+	members []member
+}
+
 // ParseObject parses and validates one STIX 2.0 or 2.1 object, with the
 // same rules as Decoder.Next, upgrading a 2.0 object to 2.1. The returned
 // Object's Raw is a new compact copy of raw (raw is not retained). Errors
@@ -84,7 +92,7 @@ func ParseObject(raw []byte) (*Object, error) {
 		err := json.Unmarshal(raw, &v)
 		return nil, &DecodeError{Offset: -1, Err: fmt.Errorf("invalid JSON: %w", err)}
 	}
-	o, err := parse(raw, nil)
+	o, err := parse(raw, new(scratch))
 	if err != nil {
 		return nil, &DecodeError{Offset: -1, ObjectID: idOf(o), ObjectType: typeOf(o), Err: err}
 	}
@@ -107,10 +115,12 @@ func typeOf(o *Object) string {
 
 // parse validates raw, which must be valid JSON, and returns its Object.
 // On error the returned Object, when not nil, holds the Type and ID read so
-// far, for the error message. mbuf is scratch space for the member list.
-func parse(raw []byte, mbuf []member) (*Object, error) {
-	raw = compact(make([]byte, 0, len(raw)), raw)
-	ms, err := members(raw, mbuf)
+// far, for the error message. sc is reused from call to call.
+func parse(raw []byte, sc *scratch) (*Object, error) {
+	sc.compact = compact(sc.compact[:0], raw)
+	raw = sc.compact
+	ms, err := members(raw, sc.members)
+	sc.members = ms
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +177,7 @@ func parse(raw []byte, mbuf []member) (*Object, error) {
 	if len(edits) > 0 {
 		o.Raw = applyEdits(raw, edits)
 	} else {
-		o.Raw = raw
+		o.Raw = bytes.Clone(raw)
 	}
 	return o, nil
 }

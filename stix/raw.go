@@ -166,8 +166,8 @@ type edit struct {
 	text    string
 }
 
-// applyEdits returns raw with the edits applied. Edits must be sorted by
-// position and must not overlap.
+// applyEdits returns a new slice with raw and the edits applied. Edits must
+// be sorted by position and must not overlap.
 func applyEdits(raw []byte, edits []edit) []byte {
 	n := len(raw)
 	for _, e := range edits {
