@@ -17,6 +17,12 @@ type Params struct {
 	MuSoftware   float64 // Dirichlet smoothing strength for software
 	Gamma        float64 // additive smoothing of the background rates
 	ParentWeight float64 // credit for the parent/child of an observed sub-technique
+	// SizeExponent s tempers the size of an actor's profile in the
+	// smoothing denominator: N_a is replaced by N_a^s * mean(N)^(1-s), so
+	// that actors with large profiles are not penalised as much for every
+	// item they were not seen with (reports are partial). 1 is the plain
+	// multinomial.
+	SizeExponent float64
 	Alpha        float64 // damping exponent: a kind's LLR sum is scaled by n^-Alpha
 
 	TechniqueWeight float64
@@ -45,7 +51,7 @@ type Params struct {
 // DefaultParams returns the fitted parameters.
 func DefaultParams() Params {
 	return Params{
-		Mu: 20, MuSoftware: 8, Gamma: 0.5, ParentWeight: 0, Alpha: 0.3, ActivityPrior: 1.5,
+		Mu: 20, MuSoftware: 8, Gamma: 0.5, ParentWeight: 0, SizeExponent: 1, Alpha: 0.3, ActivityPrior: 1.5,
 		NovelTechnique: 0.05, NovelSoftware: 0.2,
 		TechniqueWeight: 1, SoftwareWeight: 1,
 		IndicatorLLR: 5, SampleLLR: 6, ClaimLLR: 3, VictimLLR: 0.4,
@@ -258,15 +264,23 @@ func (k *Knowledge) swBG(si int, p Params) float64 {
 	return (k.swDF[si] + p.Gamma) / (k.swDFn + p.Gamma*float64(len(k.sws)))
 }
 
+// size is an actor's effective profile size (see Params.SizeExponent).
+func size(n, mean float64, p Params) float64 {
+	if p.SizeExponent == 1 || n == 0 || mean == 0 {
+		return n
+	}
+	return math.Pow(n, p.SizeExponent) * math.Pow(mean, 1-p.SizeExponent)
+}
+
 func (k *Knowledge) techLLR(a *Actor, ti int, bg float64, p Params) float64 {
-	return math.Log((k.techCount(a, ti, p)+p.Mu*bg)/(a.techN+p.Mu)) - math.Log(bg)
+	return math.Log((k.techCount(a, ti, p)+p.Mu*bg)/(size(a.techN, k.meanTechN, p)+p.Mu)) - math.Log(bg)
 }
 
 func (k *Knowledge) swLLR(a *Actor, si int, bg float64, p Params) float64 {
 	if a.swN == 0 {
 		return 0
 	}
-	return math.Log((a.sw[si]+p.MuSoftware*bg)/(a.swN+p.MuSoftware)) - math.Log(bg)
+	return math.Log((a.sw[si]+p.MuSoftware*bg)/(size(a.swN, k.meanSwN, p)+p.MuSoftware)) - math.Log(bg)
 }
 
 func (k *Knowledge) techItem(ref string, ti int, p Params) *item {

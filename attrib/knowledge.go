@@ -112,7 +112,8 @@ type Knowledge struct {
 	swDF               []float64
 	techDFn            float64
 	swDFn              float64
-	techNovel, swNovel int // items that no actor uses
+	techNovel, swNovel int     // items that no actor uses
+	meanTechN, meanSwN float64 // mean profile sizes over actors with any
 
 	// indicators: normalised value → actor index → path description
 	iocs map[string]map[int]string
@@ -559,6 +560,19 @@ func (k *Knowledge) indexBehaviour(byID map[string]*stix.Object, rels []*stix.Ob
 		}
 	}
 	defer func() {
+		var nt, ns int
+		for _, a := range k.actors {
+			if a.techN > 0 {
+				k.meanTechN += a.techN
+				nt++
+			}
+			if a.swN > 0 {
+				k.meanSwN += a.swN
+				ns++
+			}
+		}
+		k.meanTechN /= float64(max(nt, 1))
+		k.meanSwN /= float64(max(ns, 1))
 		for _, df := range k.techDF {
 			if df == 0 {
 				k.techNovel++

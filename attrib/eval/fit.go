@@ -25,6 +25,7 @@ func Axes() []Axis {
 		{"mu_software", []float64{0.25, 0.5, 1, 2, 4, 8, 16}, func(p *attrib.Params, v float64) { p.MuSoftware = v }, func(p attrib.Params) float64 { return p.MuSoftware }},
 		{"gamma", []float64{0.05, 0.1, 0.25, 0.5, 1, 2}, func(p *attrib.Params, v float64) { p.Gamma = v }, func(p attrib.Params) float64 { return p.Gamma }},
 		{"parent_weight", []float64{0, 0.1, 0.2, 0.3, 0.5, 0.8}, func(p *attrib.Params, v float64) { p.ParentWeight = v }, func(p attrib.Params) float64 { return p.ParentWeight }},
+		{"size_exponent", []float64{0.25, 0.5, 0.75, 1}, func(p *attrib.Params, v float64) { p.SizeExponent = v }, func(p attrib.Params) float64 { return p.SizeExponent }},
 		{"alpha", []float64{0, 0.2, 0.35, 0.5, 0.65, 0.8, 1}, func(p *attrib.Params, v float64) { p.Alpha = v }, func(p attrib.Params) float64 { return p.Alpha }},
 		{"software_weight", []float64{0.25, 0.5, 0.75, 1, 1.5, 2, 3}, func(p *attrib.Params, v float64) { p.SoftwareWeight = v }, func(p attrib.Params) float64 { return p.SoftwareWeight }},
 		{"unknown_prior", []float64{0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5}, func(p *attrib.Params, v float64) { p.UnknownPrior = v }, func(p attrib.Params) float64 { return p.UnknownPrior }},
