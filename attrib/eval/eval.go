@@ -61,7 +61,7 @@ type Metrics struct {
 	MRR     float64 `json:"mrr"`
 	ECE     float64 `json:"ece"`
 	Brier   float64 `json:"brier"`
-	AUROC   float64 `json:"auroc_unknown"`
+	AUROC   float64 `json:"auroc_unknown"` // -1 when there are no held-out or no known reports
 	NLL     float64 `json:"nll"` // mean negative log probability of the truth (engine only)
 }
 
@@ -447,10 +447,10 @@ func metrics(os []outcome) Metrics {
 }
 
 // auroc is the probability that a random positive scores above a random
-// negative (ties count half).
+// negative (ties count half), or -1 when either set is empty.
 func auroc(pos, neg []float64) float64 {
 	if len(pos) == 0 || len(neg) == 0 {
-		return math.NaN()
+		return -1
 	}
 	var s float64
 	for _, p := range pos {

@@ -10,7 +10,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -30,7 +29,7 @@ func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 func runAttribute(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "attribute", "[--db PATH | --bundle FILE...] [--format text|json|markdown] [--top N] [--stix FILE] CASE...")
-	db := fs.String("db", "", "knowledge base file (default $CULPRIT_DB, else $XDG_DATA_HOME/culprit/culprit.db)")
+	db := fs.String("db", "", dbUsage)
 	var bundles multiFlag
 	fs.Var(&bundles, "bundle", "attribute against this STIX bundle instead of the database (repeatable)")
 	format := fs.String("format", "text", "output format: text, json (one object per case per line) or markdown")
@@ -123,26 +122,6 @@ func runAttribute(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// attributeDBPath is the knowledge base file: the flag, else $CULPRIT_DB,
-// else $XDG_DATA_HOME/culprit/culprit.db (~/.local/share/culprit/culprit.db).
-func attributeDBPath(e *env, flagValue string) string {
-	if flagValue != "" {
-		return flagValue
-	}
-	if p := e.getenv("CULPRIT_DB"); p != "" {
-		return p
-	}
-	data := e.getenv("XDG_DATA_HOME")
-	if data == "" {
-		home := e.getenv("HOME")
-		if home == "" {
-			return ""
-		}
-		data = filepath.Join(home, ".local", "share")
-	}
-	return filepath.Join(data, "culprit", "culprit.db")
-}
-
 // loadKnowledge builds the attribution knowledge: from the bundles when
 // given, else from the database; when the database does not exist or holds
 // no actor, from the embedded starter knowledge (package examples). It
@@ -167,8 +146,8 @@ func knowledgeObjects(ctx context.Context, e *env, dbFlag string, bundles []stri
 		}
 		return objs, convertLinks(kb.Link(objs)), strings.Join(bundles, ", "), nil
 	}
-	path := attributeDBPath(e, dbFlag)
-	if path != "" {
+	path, err := dbPath(e, dbFlag)
+	if err == nil {
 		if _, err := os.Stat(path); err == nil {
 			objs, links, err := storeObjects(ctx, path)
 			if err != nil {

@@ -16,7 +16,7 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "eval", "[--seed N] [--bundle FILE | --db PATH] [--split test|dev|all] [--json] [--fit]")
 	seed := fs.Uint64("seed", 1, "seed of the held-out groups and of the development/test split")
 	bundle := fs.String("bundle", "", "ATT&CK STIX bundle to evaluate on (default: the knowledge base)")
-	db := fs.String("db", "", "knowledge base file (default $CULPRIT_DB, else $XDG_DATA_HOME/culprit/culprit.db)")
+	db := fs.String("db", "", dbUsage)
 	split := fs.String("split", "test", "reports to evaluate: test, dev or all")
 	maxReports := fs.Int("max-reports", 0, "evaluate only the first N reports of the split (0: all)")
 	asJSON := fs.Bool("json", false, "write the figures as JSON")
@@ -38,7 +38,10 @@ func runEval(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	} else {
-		path := attributeDBPath(e, *db)
+		path, err := dbPath(e, *db)
+		if err != nil {
+			return err
+		}
 		if _, err := os.Stat(path); err != nil {
 			return fmt.Errorf("no knowledge base at %q (import ATT&CK first, or give --bundle FILE): %w", path, err)
 		}
