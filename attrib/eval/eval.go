@@ -62,7 +62,7 @@ type Metrics struct {
 	ECE     float64 `json:"ece"`
 	Brier   float64 `json:"brier"`
 	AUROC   float64 `json:"auroc_unknown"` // -1 when there are no held-out or no known reports
-	NLL     float64 `json:"nll"` // mean negative log probability of the truth (engine only)
+	NLL     float64 `json:"nll"`           // mean negative log probability of the truth (engine only)
 }
 
 // Report is the result of Run.
