@@ -131,3 +131,26 @@ func TestHasherAllocations(t *testing.T) {
 		t.Errorf("Write allocates %v times, want 0", n)
 	}
 }
+
+func TestNormalize(t *testing.T) {
+	for _, tc := range []struct{ in, want Digest }{
+		{Digest{3, "aaaaab", "bbbbbbbbc"}, Digest{3, "aaab", "bbbc"}},
+		{Digest{3, "abc", ""}, Digest{3, "abc", ""}},
+		{Digest{3, strings.Repeat("ab", 40) + "ccccc", "x"}, Digest{3, strings.Repeat("ab", 40) + "ccc", "x"}},
+	} {
+		if got := tc.in.Normalize(); got != tc.want {
+			t.Errorf("Normalize(%s) = %s, want %s", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestWriteTooLarge(t *testing.T) {
+	h := New()
+	h.total = MaxInputSize - 1
+	if n, err := h.Write([]byte{1}); n != 1 || err != nil {
+		t.Fatalf("Write up to the limit = %d, %v; want 1, nil", n, err)
+	}
+	if n, err := h.Write([]byte{1}); n != 0 || !errors.Is(err, ErrTooLarge) {
+		t.Errorf("Write past the limit = %d, %v; want 0, ErrTooLarge", n, err)
+	}
+}

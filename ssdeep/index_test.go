@@ -70,6 +70,11 @@ func TestIndexMatchesBruteForce(t *testing.T) {
 			if diff := gocmp.Diff(want, got); diff != "" {
 				t.Fatalf("query %d %s, minScore %d: Search differs from brute force (-want +got):\n%s", qi, q, minScore, diff)
 			}
+			if qi%10 == 0 {
+				if diff := gocmp.Diff(want, x.scan(q, minScore)); diff != "" {
+					t.Fatalf("query %d: Index.scan differs from brute force (-want +got):\n%s", qi, diff)
+				}
+			}
 			if minScore == 1 && len(want) > 1 {
 				nonEmpty++
 			}
