@@ -14,7 +14,8 @@ import (
 // the file size); a buffer is reused once every lane has consumed it.
 // A lane is a function that reads its input from an io.Reader until EOF.
 func fanout(r io.ReaderAt, size int64, lanes ...func(io.Reader) error) error {
-	const ringSize, chunkSize = 4, 256 << 10
+	const ringSize = 4
+	chunkSize := int(min(256<<10, max(size, 1))) // small files get small buffers
 	bufs := make([][]byte, ringSize)
 	free := make(chan int, ringSize)
 	for i := range bufs {
