@@ -21,8 +21,10 @@
 //     and alias.
 //   - behaviour: actor uses attack-pattern, actor uses malware/tool, software
 //     uses attack-pattern (an actor using software implicitly uses its
-//     techniques, at reduced weight), campaigns attributed-to actors with
-//     their own uses. Every relationship keeps its citations.
+//     techniques, at weight 0.35), campaigns attributed-to actors with their
+//     own uses and targets (a claim naming a campaign goes to the actors it
+//     is attributed to, weighted by the attribution's confidence). Every
+//     relationship keeps its citations, shown with the evidence.
 //   - indicators: values in indicator patterns and in observables (IP
 //     addresses, domains, URLs, e-mail addresses, file hashes) tied to actors
 //     through indicates, uses, attributed-to, related-to, consists-of and
@@ -54,8 +56,11 @@
 // and sample similarity a fixed strong ratio shared among the actors they
 // lead to (weakened for shared infrastructure), victimology a weak one.
 //
-// The posterior is a softmax over prior + evidence at temperature T, with
-// the unknown actor's prior Params.UnknownPrior. The free parameters were
+// The unknown actor is the background model, except that a fitted share of
+// its items (Params.NovelTechnique, Params.NovelSoftware) are items that no
+// known actor uses. Known actors share the prior 1 - Params.UnknownPrior in
+// proportion to (1 + number of sources cited for them)^Params.ActivityPrior.
+// The posterior is a softmax over log prior + evidence / temperature. The free parameters were
 // fitted on a development split of the ATT&CK leave-one-report-out
 // evaluation (package attrib/eval); docs/evaluation.md records them.
 package attrib

@@ -309,8 +309,7 @@ func (k *Knowledge) foldActors(ids []string, byID map[string]*stix.Object, rels 
 	for _, id := range actorIDs {
 		parent[id] = id
 	}
-	var find func(string) string
-	find = func(x string) string {
+	find := func(x string) string {
 		for parent[x] != x {
 			parent[x] = parent[parent[x]]
 			x = parent[x]
