@@ -1,6 +1,7 @@
 package stix
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -75,29 +76,26 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 // in memory (see the package documentation for the accepted input).
 type Decoder struct {
 	// MaxObjectSize bounds the size in bytes of one object in the input
-	// (with the white space before it) and of any bundle property other
-	// than "objects". Zero means DefaultMaxObjectSize. Set it before the
-	// first call to Next. The caller bounds the total input, for example
-	// with io.LimitReader.
+	// and of any bundle property other than "objects". Zero means
+	// DefaultMaxObjectSize. Set it before the first call to Next. The
+	// caller bounds the total input, for example with io.LimitReader.
 	MaxObjectSize int64
 
 	name  string
-	lr    *limitReader
-	dec   *json.Decoder
+	in    input
 	state int
 	index int
-	buf   json.RawMessage
 	sc    scratch
 	err   error // sticky error
 
-	// Bundle envelope, for a top-level object.
+	// Bundle properties, or the members of a single top-level object.
 	envelope []rawMember
 	isBundle bool
 }
 
 type rawMember struct {
 	key   string
-	value json.RawMessage
+	value []byte
 }
 
 const (
@@ -111,14 +109,12 @@ const (
 // NewDecoder returns a Decoder reading r. name names the input in errors
 // (usually the file name).
 func NewDecoder(r io.Reader, name string) *Decoder {
-	lr := &limitReader{r: r, limit: -1}
-	dec := json.NewDecoder(lr)
-	return &Decoder{name: name, lr: lr, dec: dec}
+	return &Decoder{name: name, in: input{r: r}}
 }
 
 // Offset returns the number of input bytes consumed so far (for a gzip
 // file, decompressed bytes).
-func (d *Decoder) Offset() int64 { return d.dec.InputOffset() }
+func (d *Decoder) Offset() int64 { return d.in.offset() }
 
 func (d *Decoder) max() int64 {
 	if d.MaxObjectSize > 0 {
@@ -128,8 +124,8 @@ func (d *Decoder) max() int64 {
 }
 
 // Next returns the next object, upgraded to STIX 2.1 and validated. It
-// returns io.EOF after the last one. Any other error is a *DecodeError (or
-// an error from the underlying reader wrapped in one), after which the
+// returns io.EOF after the last one. Any other error is a *DecodeError
+// (errors of the underlying reader are wrapped in one), after which the
 // Decoder is done and returns the same error again.
 func (d *Decoder) Next() (*Object, error) {
 	if d.err != nil {
@@ -151,21 +147,41 @@ func (d *Decoder) next() (*Object, error) {
 				return nil, err
 			}
 		case stateArray:
-			d.bound()
-			if !d.dec.More() {
-				if _, err := d.token(); err != nil { // ']'
-					return nil, err
+			c, err := d.peek()
+			if err != nil {
+				return nil, d.eof(err)
+			}
+			if d.index > 0 {
+				// After an element: ',' or ']'.
+				switch c {
+				case ',':
+					d.in.pos++
+					if c, err = d.peek(); err != nil {
+						return nil, d.eof(err)
+					}
+					if c == ']' {
+						return nil, d.syntax("looking for beginning of value")
+					}
+				case ']':
+				default:
+					return nil, d.syntax("after array element")
 				}
-				if !d.isBundle {
+			}
+			if c == ']' {
+				d.in.pos++
+				if d.isBundle {
+					d.state = stateAfter
+				} else {
 					d.state = stateDone
-					continue
 				}
-				d.state = stateAfter
 				continue
 			}
 			return d.object()
 		case stateAfter:
-			if err := d.envelopeRest(); err != nil {
+			if err := d.members(true); err != nil {
+				return nil, err
+			}
+			if err := d.checkEnvelope(true); err != nil {
 				return nil, err
 			}
 			d.state = stateDone
@@ -176,141 +192,179 @@ func (d *Decoder) next() (*Object, error) {
 			d.envelope = nil
 			return d.parse(raw, 0)
 		case stateDone:
-			d.bound()
-			if _, err := d.dec.Token(); err != io.EOF {
-				if err != nil {
-					return nil, d.errorf(d.Offset(), err)
-				}
-				return nil, d.errorf(d.Offset(), errors.New("unexpected data after the end of the input"))
+			_, err := d.peek()
+			if err == io.EOF {
+				return nil, io.EOF
 			}
-			return nil, io.EOF
+			if err != nil {
+				return nil, err
+			}
+			return nil, d.errorf(d.Offset(), errors.New("unexpected data after the end of the input"))
 		}
 	}
 }
 
-// boundSlack allows for white space and a separator before a value.
-const boundSlack = 64 << 10
-
-// bound limits the reader so that the next value can end at most
-// MaxObjectSize (plus boundSlack) bytes past the current offset: the
-// decoder never buffers more than that, whatever the input.
-func (d *Decoder) bound() {
-	d.lr.limit = d.Offset() + d.max() + boundSlack
+// peek returns the next byte that is not white space, without consuming
+// it; io.EOF at the end of the input, or a *DecodeError.
+func (d *Decoder) peek() (byte, error) {
+	c, err := d.in.peek()
+	if err != nil && err != io.EOF {
+		return 0, d.errorf(d.Offset(), err)
+	}
+	return c, err
 }
 
-func (d *Decoder) token() (json.Token, error) {
-	t, err := d.dec.Token()
+// syntax returns the error for an unexpected byte (or end of input).
+func (d *Decoder) syntax(context string) error {
+	c, err := d.in.peek()
 	if err != nil {
-		var se *json.SyntaxError
-		if errors.As(err, &se) { // Token's offsets are exact
-			return nil, d.errorf(se.Offset, fmt.Errorf("invalid JSON: %w", err))
+		if err == io.EOF {
+			return d.errorf(d.Offset(), errors.New("unexpected end of input"))
 		}
-		return nil, d.readError(err)
+		return d.errorf(d.Offset(), err)
 	}
-	return t, nil
+	return d.errorf(d.Offset(), fmt.Errorf("invalid JSON: invalid character %q %s", c, context))
 }
 
 // start reads the beginning of the input: '[' of an array of objects, or
 // '{' of a bundle or of a single object, whose properties up to "objects"
 // it reads.
 func (d *Decoder) start() error {
-	d.bound()
-	t, err := d.dec.Token()
+	c, err := d.peek()
 	if err == io.EOF {
 		return d.errorf(0, errors.New("empty input: want a STIX bundle, an array of objects or an object"))
 	}
 	if err != nil {
-		return d.readError(err)
+		return err
 	}
-	switch t {
-	case json.Delim('['):
+	switch c {
+	case '[':
+		d.in.pos++
 		d.state = stateArray
 		return nil
-	case json.Delim('{'):
+	case '{':
+		d.in.pos++
 	default:
 		return d.errorf(d.Offset(), errors.New("want a STIX bundle, an array of objects or an object"))
 	}
-	for {
-		d.bound()
-		if !d.dec.More() {
-			if _, err := d.token(); err != nil { // '}'
-				return err
-			}
-			return d.endOfTopObject()
-		}
-		key, err := d.key()
-		if err != nil {
-			return err
-		}
-		if key == "objects" {
-			d.bound()
-			t, err := d.token()
-			if err != nil {
-				return err
-			}
-			if t == json.Delim('[') {
-				if typ := d.envelopeType(); typ != "" && typ != "bundle" {
-					return d.errorf(d.Offset(), fmt.Errorf("type %q with an \"objects\" array: want a bundle", typ))
-				}
-				d.isBundle = true
-				d.state = stateArray
-				return d.checkEnvelope(false)
-			}
-			return d.errorf(d.Offset(), errors.New(`"objects" of a single top-level object is not supported: wrap the object in a bundle`))
-		}
-		var v json.RawMessage
-		if err := d.decode(&v); err != nil {
-			return err
-		}
-		d.envelope = append(d.envelope, rawMember{key: key, value: v})
+	if err := d.members(false); err != nil {
+		return err
 	}
-}
-
-func (d *Decoder) key() (string, error) {
-	t, err := d.token()
-	if err != nil {
-		return "", err
+	if d.state == stateArray {
+		return d.checkEnvelope(false)
 	}
-	k, ok := t.(string)
-	if !ok {
-		return "", d.errorf(d.Offset(), errors.New("malformed object"))
+	// The object ended without an "objects" array.
+	if d.envelopeType() == "bundle" {
+		d.isBundle = true
+		d.state = stateDone
+		return d.checkEnvelope(true)
 	}
-	return k, nil
-}
-
-func (d *Decoder) decode(v *json.RawMessage) error {
-	d.bound()
-	if err := d.dec.Decode(v); err != nil {
-		return d.readError(err)
-	}
+	d.state = stateSingle
 	return nil
 }
 
-// readError turns an error of json.Decoder into a DecodeError.
-func (d *Decoder) readError(err error) error {
-	var se *json.SyntaxError
-	switch {
-	case errors.Is(err, errLimit):
-		return d.errorf(d.Offset(), fmt.Errorf("%w: more than %d bytes", ErrObjectTooLarge, d.max()))
-	case errors.As(err, &se):
-		return d.errorf(d.syntaxErrorOffset(se), fmt.Errorf("invalid JSON: %w", err))
-	case err == io.EOF || err == io.ErrUnexpectedEOF:
-		return d.errorf(d.Offset(), errors.New("unexpected end of input"))
+// members reads the members of the top-level object, after '{' or after
+// the objects array (after is true), up to its '}' or, first time, up to
+// the '[' of "objects", when it switches to stateArray.
+func (d *Decoder) members(after bool) error {
+	first := !after
+	for {
+		c, err := d.peek()
+		if err != nil {
+			return d.eof(err)
+		}
+		if c == '}' {
+			d.in.pos++
+			return nil
+		}
+		if !first {
+			if c != ',' {
+				return d.syntax("after object member")
+			}
+			d.in.pos++
+			if c, err = d.peek(); err != nil {
+				return d.eof(err)
+			}
+		}
+		first = false
+		if c != '"' {
+			return d.syntax("looking for beginning of object key string")
+		}
+		kraw, err := d.value()
+		if err != nil {
+			return err
+		}
+		var key string
+		if err := json.Unmarshal(kraw, &key); err != nil {
+			return d.errorf(d.Offset(), fmt.Errorf("invalid JSON: %w", err))
+		}
+		if c, err = d.peek(); err != nil {
+			return d.eof(err)
+		}
+		if c != ':' {
+			return d.syntax("after object key")
+		}
+		d.in.pos++
+		if key == "objects" {
+			if c, err = d.peek(); err != nil {
+				return d.eof(err)
+			}
+			if after {
+				return d.errorf(d.Offset(), errors.New(`bundle has two "objects" properties`))
+			}
+			if c == '[' {
+				if typ := d.envelopeType(); typ != "" && typ != "bundle" {
+					return d.errorf(d.Offset(), fmt.Errorf("type %q with an \"objects\" array: want a bundle", typ))
+				}
+				d.in.pos++
+				d.isBundle = true
+				d.state = stateArray
+				return nil
+			}
+			return d.errorf(d.Offset(), errors.New(`"objects" of a single top-level object is not supported: wrap the object in a bundle`))
+		}
+		if _, err := d.peek(); err != nil {
+			return d.eof(err)
+		}
+		v, err := d.value()
+		if err != nil {
+			return err
+		}
+		d.envelope = append(d.envelope, rawMember{key: key, value: bytes.Clone(v)})
 	}
-	return d.errorf(d.Offset(), err)
 }
 
-// syntaxErrorOffset returns the input offset of the syntax error se of
-// json.Decoder.Decode. The offset in se is not reliable for a stream, so
-// the value is scanned again from its start, which the decoder still holds.
-func (d *Decoder) syntaxErrorOffset(se *json.SyntaxError) int64 {
-	data, _ := io.ReadAll(d.dec.Buffered())
-	var v any
-	var se2 *json.SyntaxError
-	if err := json.Unmarshal(data, &v); errors.As(err, &se2) && se2.Offset > 0 {
-		return d.Offset() + se2.Offset - 1
+func (d *Decoder) eof(err error) error {
+	if err == io.EOF {
+		return d.errorf(d.Offset(), errors.New("unexpected end of input"))
 	}
-	return d.Offset()
+	return err
+}
+
+// value reads the next JSON value and checks its syntax. The result is
+// valid until the next read.
+func (d *Decoder) value() ([]byte, error) {
+	start := d.Offset()
+	v, err := d.in.value(d.max())
+	switch {
+	case err == errTooLarge:
+		return nil, d.errorf(start, fmt.Errorf("%w: more than %d bytes", ErrObjectTooLarge, d.max()))
+	case err == io.EOF || err == io.ErrUnexpectedEOF:
+		return nil, d.errorf(d.Offset(), errors.New("unexpected end of input"))
+	case err != nil:
+		return nil, d.errorf(d.Offset(), err)
+	}
+	if !validJSON(v) {
+		var x any
+		err := json.Unmarshal(v, &x)
+		off := start
+		var se *json.SyntaxError
+		if errors.As(err, &se) && se.Offset > 0 {
+			off += se.Offset - 1
+		}
+		return nil, d.errorf(off, fmt.Errorf("invalid JSON: %w", err))
+	}
+	return v, nil
 }
 
 func (d *Decoder) envelopeType() string {
@@ -323,43 +377,6 @@ func (d *Decoder) envelopeType() string {
 		}
 	}
 	return ""
-}
-
-// endOfTopObject handles the end of a top-level object without an
-// "objects" array: a bundle without objects, or a single object.
-func (d *Decoder) endOfTopObject() error {
-	if d.envelopeType() == "bundle" {
-		d.isBundle = true
-		d.state = stateDone
-		return d.checkEnvelope(true)
-	}
-	d.state = stateSingle
-	return nil
-}
-
-// envelopeRest reads the bundle properties after "objects".
-func (d *Decoder) envelopeRest() error {
-	for {
-		d.bound()
-		if !d.dec.More() {
-			if _, err := d.token(); err != nil { // '}'
-				return err
-			}
-			return d.checkEnvelope(true)
-		}
-		key, err := d.key()
-		if err != nil {
-			return err
-		}
-		if key == "objects" {
-			return d.errorf(d.Offset(), errors.New(`bundle has two "objects" properties`))
-		}
-		var v json.RawMessage
-		if err := d.decode(&v); err != nil {
-			return err
-		}
-		d.envelope = append(d.envelope, rawMember{key: key, value: v})
-	}
 }
 
 // checkEnvelope checks the bundle properties (section 8): type "bundle",
@@ -408,15 +425,12 @@ func (d *Decoder) checkEnvelope(complete bool) error {
 // object decodes the next element of the objects array.
 func (d *Decoder) object() (*Object, error) {
 	d.index++
-	if err := d.dec.Decode(&d.buf); err != nil {
-		return nil, d.readError(err)
+	start := d.Offset()
+	raw, err := d.value()
+	if err != nil {
+		return nil, err
 	}
-	end := d.Offset()
-	start := end - int64(len(d.buf))
-	if int64(len(d.buf)) > d.max() {
-		return nil, d.errorf(start, fmt.Errorf("%w: %d bytes, more than %d", ErrObjectTooLarge, len(d.buf), d.max()))
-	}
-	return d.parse(d.buf, start)
+	return d.parse(raw, start)
 }
 
 func (d *Decoder) parse(raw []byte, start int64) (*Object, error) {
@@ -454,27 +468,151 @@ func joinMembers(ms []rawMember) []byte {
 	return append(b, '}')
 }
 
-// errLimit is returned by limitReader past its limit.
-var errLimit = errors.New("size limit reached")
+// errTooLarge is returned by input.value for a value larger than its bound.
+var errTooLarge = errors.New("value too large")
 
-// limitReader reads from r and fails with errLimit once n reaches limit
-// (limit < 0: no limit).
-type limitReader struct {
-	r        io.Reader
-	n, limit int64
+// input is a buffered reader of JSON text that finds where each value ends
+// (without checking its syntax), so that the Decoder never holds more than
+// one value of bounded size.
+type input struct {
+	r   io.Reader
+	buf []byte // buf[pos:] is unread
+	pos int
+	off int64 // input offset of buf[0]
+	err error // read error, reported once the buffer is consumed
 }
 
-func (l *limitReader) Read(p []byte) (int, error) {
-	if l.limit >= 0 {
-		left := l.limit - l.n
-		if left <= 0 {
-			return 0, errLimit
+func (in *input) offset() int64 { return in.off + int64(in.pos) }
+
+// fill reads more input, keeping buf[keep:]. It returns false when no more
+// data can come (in.err is set).
+func (in *input) fill(keep int) bool {
+	if in.err != nil {
+		return false
+	}
+	if keep > 0 {
+		n := copy(in.buf, in.buf[keep:])
+		in.buf = in.buf[:n]
+		in.off += int64(keep)
+		in.pos -= keep
+	}
+	if cap(in.buf)-len(in.buf) < 32<<10 {
+		nb := make([]byte, len(in.buf), max(64<<10, 2*cap(in.buf)))
+		copy(nb, in.buf)
+		in.buf = nb
+	}
+	for i := 0; i < 100; i++ {
+		n, err := in.r.Read(in.buf[len(in.buf):cap(in.buf)])
+		in.buf = in.buf[:len(in.buf)+n]
+		if err != nil {
+			in.err = err
+			return n > 0
 		}
-		if int64(len(p)) > left {
-			p = p[:left]
+		if n > 0 {
+			return true
 		}
 	}
-	n, err := l.r.Read(p)
-	l.n += int64(n)
-	return n, err
+	in.err = io.ErrNoProgress
+	return false
+}
+
+// peek skips white space and returns the next byte, or the read error
+// (io.EOF at the end).
+func (in *input) peek() (byte, error) {
+	for {
+		for in.pos < len(in.buf) {
+			switch c := in.buf[in.pos]; c {
+			case ' ', '\t', '\n', '\r':
+				in.pos++
+			default:
+				return c, nil
+			}
+		}
+		if !in.fill(in.pos) {
+			return 0, in.err
+		}
+	}
+}
+
+// value returns the next JSON value, which starts at buf[pos] (after
+// peek), and consumes it. It tracks strings and nesting only; the caller
+// checks the syntax. A value longer than max gives errTooLarge.
+func (in *input) value(max int64) ([]byte, error) {
+	// Scan state, relative to the value's start so that it survives fill.
+	i, depth, inString := 0, 0, false
+	for {
+		start := in.pos
+		b := in.buf[start:]
+		end := -1
+	scan:
+		for i < len(b) {
+			if inString {
+				k := bytes.IndexByte(b[i:], '"')
+				if k < 0 {
+					i = len(b)
+					break
+				}
+				q := i + k
+				n := 0
+				for p := q - 1; p >= 0 && b[p] == '\\'; p-- {
+					n++
+				}
+				i = q + 1
+				if n%2 == 0 {
+					inString = false
+					if depth == 0 {
+						end = i
+						break scan
+					}
+				}
+				continue
+			}
+			switch b[i] {
+			case '"':
+				inString = true
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth <= 0 {
+					if depth < 0 { // a closing delimiter where a value should be
+						end = i
+					} else {
+						end = i + 1
+					}
+					break scan
+				}
+			case ',', ' ', '\t', '\n', '\r', ':':
+				if depth == 0 {
+					end = i
+					break scan
+				}
+			}
+			i++
+		}
+		if end >= 0 {
+			if end == 0 { // nothing before a delimiter: return one byte for the syntax error
+				end = 1
+			}
+			if int64(end) > max {
+				return nil, errTooLarge
+			}
+			in.pos = start + end
+			return b[:end], nil
+		}
+		if int64(i) > max {
+			return nil, errTooLarge
+		}
+		if !in.fill(start) {
+			if in.err == io.EOF && depth == 0 && !inString && i > 0 {
+				// A scalar at the very end of the input.
+				in.pos = start + i
+				return in.buf[start : start+i], nil
+			}
+			if in.err == io.EOF {
+				return nil, io.ErrUnexpectedEOF
+			}
+			return nil, in.err
+		}
+	}
 }

@@ -48,11 +48,13 @@
 // # Input
 //
 // [Decoder] reads a bundle (chapter 8), a JSON array of objects, or a single
-// object, one object at a time: it walks the bundle with encoding/json's
-// tokenizer and decodes each element of "objects" on its own, so memory use
-// is bounded by the largest object ([Decoder.MaxObjectSize]), not by the
-// bundle. [Open] opens a file, plain or gzip. [ParseObject] parses one
-// object.
+// object, one object at a time: it walks the bundle's own properties and
+// cuts each element of "objects" out of the stream on its own, checks its
+// JSON syntax, and decodes only the properties culprit reads, with
+// encoding/json where a value is not a plain string, number or boolean.
+// Memory use is bounded by the largest object ([Decoder.MaxObjectSize]),
+// not by the bundle. [Open] opens a file, plain or gzip. [ParseObject]
+// parses one object.
 //
 // # STIX 2.0 input
 //

@@ -97,3 +97,15 @@ func FuzzParseObject(f *testing.F) {
 		checkRoundTrip(t, o)
 	})
 }
+
+// FuzzValidJSON checks that validJSON agrees with json.Valid.
+func FuzzValidJSON(f *testing.F) {
+	for _, s := range []string{okObject, `[1,2.5e-3,-0,"\u00e9\n",true,false,null,{}]`, `{"a":}`, `01`, `"\x01"`, `[1,]`, `1.`, `-`, `"\u12"`, ` {"a" : [ ] } `, strings.Repeat("[", 10001) + strings.Repeat("]", 10001)} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if got, want := validJSON(data), json.Valid(data); got != want {
+			t.Fatalf("validJSON(%q) = %v, json.Valid = %v", data, got, want)
+		}
+	})
+}

@@ -87,7 +87,7 @@ type scratch struct {
 // Object's Raw is a new compact copy of raw (raw is not retained). Errors
 // are *DecodeError values without File and with Offset -1.
 func ParseObject(raw []byte) (*Object, error) {
-	if !json.Valid(raw) {
+	if !validJSON(raw) {
 		var v any
 		err := json.Unmarshal(raw, &v)
 		return nil, &DecodeError{Offset: -1, Err: fmt.Errorf("invalid JSON: %w", err)}
