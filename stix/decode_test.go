@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -535,5 +536,21 @@ func TestOffset(t *testing.T) {
 	}
 	if got, want := d.Offset(), int64(len(in)); got != want {
 		t.Errorf("Offset at the end = %d, want %d", got, want)
+	}
+}
+
+func TestManyProperties(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"type":"x-many","id":"x-many--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"`)
+	for i := 0; i < 200000; i++ {
+		b.WriteString(`,"x_` + strconv.Itoa(i) + `":1`)
+	}
+	dup := b.String() + `,"x_7":2}`
+	ok := b.String() + "}"
+	if _, err := ParseObject([]byte(ok)); err != nil {
+		t.Errorf("ParseObject(200,000 properties) = %v", err)
+	}
+	if _, err := ParseObject([]byte(dup)); err == nil || !strings.Contains(err.Error(), `duplicate property "x_7"`) {
+		t.Errorf("ParseObject(duplicate among 200,000 properties) = %v, want duplicate error", err)
 	}
 }

@@ -29,6 +29,7 @@ var errNotObject = errors.New("not a JSON object")
 // result.
 func members(raw []byte, buf []member) ([]member, error) {
 	out := buf[:0]
+	var seen map[string]bool
 	i := skipSpace(raw, 0)
 	if i >= len(raw) || raw[i] != '{' {
 		return nil, errNotObject
@@ -59,10 +60,24 @@ func members(raw []byte, buf []member) ([]member, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, m := range out {
-			if string(raw[m.kStart:m.kEnd]) == string(key) {
+		if len(out) < 32 {
+			for _, m := range out {
+				if string(raw[m.kStart:m.kEnd]) == string(key) {
+					return nil, fmt.Errorf("duplicate property %q", key)
+				}
+			}
+		} else {
+			// Many properties: a set keeps the check linear.
+			if seen == nil {
+				seen = make(map[string]bool, 2*len(out))
+				for _, m := range out {
+					seen[string(raw[m.kStart:m.kEnd])] = true
+				}
+			}
+			if seen[string(key)] {
 				return nil, fmt.Errorf("duplicate property %q", key)
 			}
+			seen[string(key)] = true
 		}
 		out = append(out, member{kStart: kStart, kEnd: kEnd - 1, start: i, end: vEnd})
 		i = skipSpace(raw, vEnd)
