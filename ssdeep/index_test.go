@@ -194,3 +194,36 @@ func TestIndexPersistence(t *testing.T) {
 		})
 	}
 }
+
+// TestIndexConcurrent runs searches while digests are added (run with -race).
+func TestIndexConcurrent(t *testing.T) {
+	stored := testPopulation(400)
+	x := NewIndex()
+	x.mergeMin = 50
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i, d := range stored {
+			if err := x.Add(d, uint64(i)); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	for i := 0; ; i++ {
+		select {
+		case <-done:
+			// Once all are added, results are exact again.
+			if diff := gocmp.Diff(bruteForce(stored, stored[0], 1), x.Search(stored[0], 1)); diff != "" {
+				t.Errorf("after concurrent adds (-want +got):\n%s", diff)
+			}
+			return
+		default:
+			for _, m := range x.Search(stored[i%len(stored)], 1) {
+				if m.Score < 1 || m.Score > 100 {
+					t.Fatalf("score %d out of range", m.Score)
+				}
+			}
+		}
+	}
+}
