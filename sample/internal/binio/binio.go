@@ -63,6 +63,18 @@ func (r Reader) Upto(off int64, n int) []byte {
 // bytes. A string that reaches max or the end of the file without a NUL is
 // returned as read, with ok false.
 func (r Reader) CString(off int64, max int) (s string, ok bool) {
+	// Most names are short: try a small window before the full one.
+	if max > 64 {
+		b := r.Upto(off, 64)
+		for i, c := range b {
+			if c == 0 {
+				return string(b[:i]), true
+			}
+		}
+		if len(b) < 64 {
+			return string(b), false // the file ends within the window
+		}
+	}
 	b := r.Upto(off, max)
 	for i, c := range b {
 		if c == 0 {
