@@ -12,7 +12,9 @@ import "math/bits"
 //     equal block sizes score the better of part1/part1 and part2/part2,
 //     a factor of two compares the parts at the common block size;
 //   - two strings score only if both have at least 7 characters and share
-//     a 7-character substring; the score is then
+//     a 7-character substring (libfuzzy filters with its rolling hash and
+//     confirms with memcmp; here the same exact test is bit-parallel); the
+//     score is then
 //     100 - (100·(64·d/(n+m)))/64 with integer division, d being the edit
 //     distance (insertion and deletion 1, substitution 2) and n, m the
 //     lengths; for block sizes below 45 it is capped at

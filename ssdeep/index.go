@@ -46,8 +46,8 @@ import (
 //
 // An Index holds at most 2^26-1 (67 million) digests.
 //
-// An Index is safe for concurrent use: Add and ReadIndex exclude other
-// calls, Search calls run in parallel.
+// An Index is safe for concurrent use: Add excludes other calls; Search,
+// Len and WriteTo run in parallel with each other.
 type Index struct {
 	mu sync.RWMutex
 
