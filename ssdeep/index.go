@@ -34,12 +34,15 @@ import (
 // a key of s. A key space holds only parts compared at that block size,
 // so any digest found there has a compatible block size. Case 1 is covered
 // by the same keys when a part has 7 or more characters, and by an exact
-// table of digests whose two parts are both shorter. Candidates are then
+// table of digests whose two parts are both shorter. Query grams holding
+// a byte that is not base64 are left out of the selection: no stored part
+// holds one, so no shared substring does. Candidates are then
 // scored with the same arithmetic as Compare, and kept if the score
 // reaches the threshold, so the result is exactly the scan's. Hash
 // collisions in the bucket table only add candidates.
 //
-// Stored digests are kept normalised and packed (6 bits a character);
+// Stored digests are kept normalised and packed (6 bits a character), so
+// a Match reports the caller's id and the score, not the digest;
 // postings are 4-byte entry numbers with a 6-bit key fingerprint in a
 // bucket table (compressed sparse rows); new entries go to a chained tail
 // merged into the table when it grows past an eighth of it.
