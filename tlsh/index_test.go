@@ -81,10 +81,14 @@ func TestIndexMatchesBruteForce(t *testing.T) {
 			t.Errorf("only %d queries at distance 30 found a neighbour besides themselves: the population is too sparse to test", nonEmpty)
 		}
 	}
+	x.mu.Lock()
+	x.build()
+	x.mu.Unlock()
 	t.Run("built", func(t *testing.T) { check(t, x, pop, ids, all) })
 
 	// Entries added after the postings were built are found by the scan of
-	// pending entries, and later merged into the postings.
+	// pending entries, and merged into the postings by the first Search
+	// that finds more than pendingLimit of them.
 	more := population(23, pendingLimit(len(pop))+10)
 	for i, d := range more {
 		pop = append(pop, perturb(rnd, d))
@@ -95,6 +99,9 @@ func TestIndexMatchesBruteForce(t *testing.T) {
 		}
 	}
 	t.Run("merged", func(t *testing.T) {
+		if pending := len(pop) - x.built; pending <= pendingLimit(x.built) {
+			t.Fatalf("%d entries pending, want more than %d", pending, pendingLimit(x.built))
+		}
 		x.Search(queries[0], 0, true) // merges
 		if x.built != len(pop) {
 			t.Fatalf("built = %d after Search, want %d", x.built, len(pop))
