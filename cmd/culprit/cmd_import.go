@@ -136,10 +136,7 @@ func importFile(ctx context.Context, e *env, store kb.Store, name string, o impo
 	if err != nil {
 		return importResult{}, err
 	}
-	format, err := detectFormat(path)
-	if err != nil {
-		return importResult{}, fmt.Errorf("%s: %w", display, err)
-	}
+	// Errors name the input by src.Path: the absolute path, or "-".
 	src := kb.Source{Kind: kb.SourceFile, Name: filepath.Base(display), Path: display, SHA256: sum}
 	if display != "-" {
 		if abs, err := filepath.Abs(path); err == nil {
@@ -148,7 +145,12 @@ func importFile(ctx context.Context, e *env, store kb.Store, name string, o impo
 	} else {
 		src.Name = "stdin"
 	}
-	res := importResult{File: display, Format: format, SHA256: sum}
+	display = src.Path
+	format, err := detectFormat(path)
+	if err != nil {
+		return importResult{}, fmt.Errorf("%s: %w", display, err)
+	}
+	res := importResult{File: name, Format: format, SHA256: sum}
 	p := newProgress(e.stderr, display, o.progress)
 	opts := kb.ImportOptions{}
 
