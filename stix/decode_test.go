@@ -554,3 +554,38 @@ func TestManyProperties(t *testing.T) {
 		t.Errorf("ParseObject(duplicate among 200,000 properties) = %v, want duplicate error", err)
 	}
 }
+
+// endless repeats b forever.
+type endless []byte
+
+func (e endless) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		n += copy(p[n:], e)
+	}
+	return n, nil
+}
+
+func TestEndlessInput(t *testing.T) {
+	tests := []struct {
+		name string
+		r    io.Reader
+	}{
+		{"endless string", io.MultiReader(strings.NewReader(okBundleStart+`{"type":"`), endless("x"))},
+		{"endless nesting", io.MultiReader(strings.NewReader(okBundleStart), endless(`{"a":[`))},
+		{"endless bundle property", io.MultiReader(strings.NewReader(`{"type":"bundle","x_big":"`), endless("y"))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := NewDecoder(tt.r, "endless")
+			d.MaxObjectSize = 1 << 20
+			_, err := d.Next()
+			if !errors.Is(err, ErrObjectTooLarge) {
+				t.Fatalf("Next = %v, want %v", err, ErrObjectTooLarge)
+			}
+			if d.Offset() > 2<<20 {
+				t.Errorf("Offset = %d after the error, want at most about MaxObjectSize", d.Offset())
+			}
+		})
+	}
+}

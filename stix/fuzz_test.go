@@ -42,6 +42,9 @@ func FuzzDecoder(f *testing.F) {
 		for i := 0; ; i++ {
 			o, err := d.Next()
 			if err == io.EOF {
+				if !json.Valid(data) {
+					t.Fatalf("decoded %d objects from invalid JSON %q", i, data)
+				}
 				return
 			}
 			if err != nil {
