@@ -36,9 +36,9 @@ func testPopulation(n int) []Digest {
 // with Compare returns, on families of near neighbours, with merges of the
 // tail into the table on the way.
 func TestIndexMatchesBruteForce(t *testing.T) {
-	n := 3000
+	n, stride := 3000, 4
 	if testing.Short() || raceEnabled {
-		n = 1200
+		n, stride = 800, 8
 	}
 	stored := testPopulation(n)
 	x := NewIndex()
@@ -53,7 +53,7 @@ func TestIndexMatchesBruteForce(t *testing.T) {
 	}
 	// Queries: every 4th stored digest, fresh variants, and odd ones.
 	var queries []Digest
-	for i := 0; i < len(stored); i += 4 {
+	for i := 0; i < len(stored); i += stride {
 		queries = append(queries, stored[i])
 	}
 	queries = append(queries, testPopulation(200)[:200]...) // same seed: relatives of stored families
