@@ -75,3 +75,8 @@ func (s *Store) loadNames(ctx context.Context) (*nameIndex, error) {
 	s.names.Store(idx)
 	return idx, nil
 }
+
+// ResetNameIndex drops the cached name index; the next lookup reloads it
+// from the database. Imports through this Store do it themselves; call it
+// after another process has imported into the same file.
+func (s *Store) ResetNameIndex() { s.names.Store(nil) }

@@ -100,8 +100,12 @@ func parse(t testing.TB, raw string) *stix.Object {
 
 func actor(t testing.TB, id, modified, name string, aliases []string, extra string) *stix.Object {
 	t.Helper()
-	al, _ := json.Marshal(aliases)
-	raw := fmt.Sprintf(`{"type":"intrusion-set","spec_version":"2.1","id":%q,"created":%q,"modified":%q,"name":%q,"aliases":%s%s}`,
+	al := ""
+	if len(aliases) > 0 {
+		b, _ := json.Marshal(aliases)
+		al = `,"aliases":` + string(b)
+	}
+	raw := fmt.Sprintf(`{"type":"intrusion-set","spec_version":"2.1","id":%q,"created":%q,"modified":%q,"name":%q%s%s}`,
 		id, t1, modified, name, al, extra)
 	return parse(t, raw)
 }
