@@ -140,13 +140,36 @@ func TestDecodeATTACK(t *testing.T) {
 			counts := map[string]int{}
 			for _, o := range objs {
 				counts[o.Type]++
+				if o.SpecVersion != "2.1" || !bytes.Contains(o.Raw, []byte(`"spec_version":"2.1"`)) {
+					t.Fatalf("object %s not upgraded to 2.1: %.200s", o.ID, o.Raw)
+				}
 			}
 			if diff := cmp.Diff(tt.counts, counts); diff != "" {
 				t.Errorf("objects per type (-want +got):\n%s", diff)
 			}
 
+			var lazarus *Object
+			for _, o := range objs {
+				if o.Type == "intrusion-set" && o.ExternalID("mitre-attack") == "G0032" {
+					lazarus = o
+				}
+			}
+			if lazarus == nil {
+				t.Fatal("no intrusion-set G0032")
+			}
+			if lazarus.Name != "Lazarus Group" || !slices.Contains(lazarus.Aliases, "Guardians of Peace") {
+				t.Errorf("G0032: name %q, aliases %q; want Lazarus Group with Guardians of Peace", lazarus.Name, lazarus.Aliases)
+			}
+			if lazarus.Created.IsZero() || lazarus.Modified.Before(lazarus.Created) || lazarus.CreatedBy == "" {
+				t.Errorf("G0032: created %v modified %v created_by %q", lazarus.Created, lazarus.Modified, lazarus.CreatedBy)
+			}
+
 			// Every object is the input object, upgraded: compare the
-			// generic values of Raw with those of the input.
+			// generic values of Raw with those of the input (under the
+			// race detector, a sample of the newest release only).
+			if raceEnabled && !strings.Contains(tt.file, "18.1") {
+				return
+			}
 			want := rawObjects(t, openTB(t, path), sampleStep())
 			if len(want) != len(objs) {
 				t.Fatalf("decoded %d objects, input has %d", len(objs), len(want))
@@ -177,21 +200,6 @@ func TestDecodeATTACK(t *testing.T) {
 				}
 			}
 
-			var lazarus *Object
-			for _, o := range objs {
-				if o.Type == "intrusion-set" && o.ExternalID("mitre-attack") == "G0032" {
-					lazarus = o
-				}
-			}
-			if lazarus == nil {
-				t.Fatal("no intrusion-set G0032")
-			}
-			if lazarus.Name != "Lazarus Group" || !slices.Contains(lazarus.Aliases, "Guardians of Peace") {
-				t.Errorf("G0032: name %q, aliases %q; want Lazarus Group with Guardians of Peace", lazarus.Name, lazarus.Aliases)
-			}
-			if lazarus.Created.IsZero() || lazarus.Modified.Before(lazarus.Created) || lazarus.CreatedBy == "" {
-				t.Errorf("G0032: created %v modified %v created_by %q", lazarus.Created, lazarus.Modified, lazarus.CreatedBy)
-			}
 		})
 	}
 }
