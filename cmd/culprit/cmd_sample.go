@@ -30,18 +30,20 @@ type sampleOptions struct {
 	strings   bool
 	minString int
 	family    string
+	actor     string
 	add       bool
 	db        string
 }
 
 func runSample(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "sample", "[--json] [--strings] [--min-string N] [--add --family NAME [--db PATH]] FILE...")
+	fs := newFlags(e, "sample", "[--json] [--strings] [--min-string N] [--add --family NAME [--actor NAME] [--db PATH]] FILE...")
 	var o sampleOptions
 	fs.BoolVar(&o.asJSON, "json", false, "print one JSON report per file (JSON lines)")
 	fs.BoolVar(&o.strings, "strings", false, "list the printable strings (ASCII and UTF-16LE)")
 	fs.IntVar(&o.minString, "min-string", sample.DefaultMinString, "shortest string extracted, in characters")
 	fs.BoolVar(&o.add, "add", false, "store each file as a STIX file object linked to --family in the knowledge base")
 	fs.StringVar(&o.family, "family", "", "malware family the files belong to (with --add); found by name or created")
+	fs.StringVar(&o.actor, "actor", "", "with --add: the known actor (intrusion set, threat actor) that uses the family")
 	fs.StringVar(&o.db, "db", "", dbUsage)
 	files, err := parseFlags(fs, args)
 	if err != nil {
@@ -55,6 +57,9 @@ func runSample(ctx context.Context, e *env, args []string) error {
 	}
 	if o.add != (o.family != "") {
 		return fmt.Errorf("%w: --add and --family go together", errUsage)
+	}
+	if o.actor != "" && !o.add {
+		return fmt.Errorf("%w: --actor needs --add", errUsage)
 	}
 	opts := sample.Options{MinString: o.minString, Strings: o.strings}
 	var reports []*sample.Report
@@ -256,8 +261,9 @@ func orDash(s string) string {
 // transaction. The family is the active malware object whose name, alias
 // or external id matches (kb.Store.LookupName); when there is none, a new
 // malware object (is_family true) is created with the files as its
-// sample_refs. Identifiers are deterministic, so adding the same file
-// twice stores it once.
+// sample_refs. With o.actor, the actor (an existing intrusion set or
+// threat actor found by name) gets a "uses" relationship to the family, so that the samples lead to it. Identifiers are deterministic,
+// so adding the same file twice stores it once.
 func addSamples(ctx context.Context, e *env, o sampleOptions, reports []*sample.Report) error {
 	store, err := openStore(ctx, e, o.db, true)
 	if err != nil {
@@ -273,6 +279,22 @@ func addSamples(ctx context.Context, e *env, o sampleOptions, reports []*sample.
 		if m.Type == "malware" && !m.Inactive {
 			familyID, familyName = m.ID, m.Name
 			break
+		}
+	}
+	actorID, actorName := "", ""
+	if o.actor != "" {
+		ms, err := store.LookupName(ctx, o.actor)
+		if err != nil {
+			return fmt.Errorf("look up actor %q: %w", o.actor, err)
+		}
+		for _, m := range ms {
+			if kb.IsActor(m.Type) && !m.Inactive {
+				actorID, actorName = m.ID, m.Name
+				break
+			}
+		}
+		if actorID == "" {
+			return fmt.Errorf("no actor named %q in the knowledge base (see culprit actors)", o.actor)
 		}
 	}
 	now := time.Now().UTC().Truncate(time.Millisecond)
@@ -315,7 +337,21 @@ func addSamples(ctx context.Context, e *env, o sampleOptions, reports []*sample.
 		}
 		objs = append(objs, rel)
 	}
-	io.WriteString(sum, familyID)
+	if actorID != "" {
+		rel, err := stixObject(map[string]any{
+			"type": "relationship", "spec_version": "2.1",
+			"id":      stix.DeterministicID("relationship", "culprit-actor-uses:"+actorID+"|"+familyID),
+			"created": now, "modified": now,
+			"relationship_type": "uses",
+			"description":       "actor uses the malware family (culprit sample --add --actor)",
+			"source_ref":        actorID, "target_ref": familyID,
+		})
+		if err != nil {
+			return err
+		}
+		objs = append(objs, rel)
+	}
+	io.WriteString(sum, familyID+actorID)
 	src := kb.Source{Kind: kb.SourceFile, Name: "culprit sample --add", Path: reports[0].Path, SHA256: hex.EncodeToString(sum.Sum(nil))}
 	if _, err := store.Import(ctx, src, kb.SliceStream(objs), kb.ImportOptions{}); err != nil {
 		return fmt.Errorf("store samples: %w", err)
@@ -325,6 +361,9 @@ func addSamples(ctx context.Context, e *env, o sampleOptions, reports []*sample.
 		how = "new"
 	}
 	fmt.Fprintf(e.stderr, "culprit sample: stored %d file(s) as samples of %s family %q (%s)\n", len(fileIDs), how, familyName, familyID)
+	if actorID != "" {
+		fmt.Fprintf(e.stderr, "culprit sample: linked actor %q (%s) to the family\n", actorName, actorID)
+	}
 	return nil
 }
 

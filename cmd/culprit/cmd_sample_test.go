@@ -104,6 +104,7 @@ func TestSampleErrors(t *testing.T) {
 		{"add without family", []string{"sample", "--add", "x"}, 2, "--add and --family"},
 		{"family without add", []string{"sample", "--family", "Destover", "x"}, 2, "--add and --family"},
 		{"bad min-string", []string{"sample", "--min-string", "0", "x"}, 2, "--min-string"},
+		{"actor without add", []string{"sample", "--actor", "Lazarus", "x"}, 2, "--actor needs --add"},
 		{"missing file", []string{"sample", filepath.Join(os.TempDir(), "culprit-no-such-file")}, 1, "no such file"},
 	}
 	for _, tt := range tests {
@@ -158,5 +159,47 @@ func TestSampleAdd(t *testing.T) {
 	})
 	if err != nil || rels != 1 {
 		t.Errorf("file → family relationships = %d (%v), want 1", rels, err)
+	}
+}
+
+func TestSampleAddActor(t *testing.T) {
+	p := dropper(t)
+	db := filepath.Join(t.TempDir(), "kb.db")
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	actor, err := stix.ParseObject([]byte(`{"type":"intrusion-set","spec_version":"2.1","id":"intrusion-set--3c8d4a1e-8a2e-4b5e-9d43-6f0d7d5c1a10",` +
+		`"created":"2020-01-01T00:00:00.000Z","modified":"2020-01-01T00:00:00.000Z","name":"Lazarus Group","aliases":["Guardians of Peace"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Import(ctx, kb.Source{Kind: kb.SourceFile, Name: "actors.json"}, kb.SliceStream([]*stix.Object{actor}), kb.ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	store.Close()
+
+	e, _, errb := sampleEnv()
+	if code := run(ctx, []string{"sample", "--add", "--family", "Destover", "--actor", "guardians of peace", "--db", db, p}, e); code != 0 {
+		t.Fatalf("exit %d, stderr %s", code, errb)
+	}
+	e, _, errb = sampleEnv()
+	if code := run(ctx, []string{"sample", "--add", "--family", "Destover", "--actor", "nobody", "--db", db, p}, e); code != 1 || !strings.Contains(errb.String(), `no actor named "nobody"`) {
+		t.Errorf("unknown actor: exit %d, stderr %q; want 1 and an explanation", code, errb)
+	}
+
+	store, err = sqlite.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	var uses []string
+	err = store.Relationships(ctx, kb.RelationshipQuery{Types: []string{"uses"}, SourceRefs: []string{actor.ID}}, func(o *stix.Object) error {
+		uses = append(uses, o.TargetRef)
+		return nil
+	})
+	if err != nil || len(uses) != 1 || !strings.HasPrefix(uses[0], "malware--") {
+		t.Errorf("actor uses %v (%v), want the new malware family", uses, err)
 	}
 }
