@@ -3,6 +3,7 @@ package attrib
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"regexp"
 	"slices"
 	"sort"
@@ -64,6 +65,7 @@ type Actor struct {
 	Links      []Link     // the links that folded the objects together
 
 	techs    map[int]float64 // technique index → weighted count
+	direct   map[int]bool    // techniques used directly or through campaigns
 	sw       map[int]float64 // software index → weighted count
 	techN    float64
 	swN      float64
@@ -373,7 +375,7 @@ func (k *Knowledge) foldActors(ids []string, byID map[string]*stix.Object, rels 
 		})
 		p := byID[members[0]]
 		a := &Actor{ID: p.ID, IDs: members, Name: p.Name, ExternalID: p.ExternalID("mitre-attack"),
-			techs: map[int]float64{}, sw: map[int]float64{}, cites: map[string][]Citation{},
+			techs: map[int]float64{}, direct: map[int]bool{}, sw: map[int]float64{}, cites: map[string][]Citation{},
 			sectors: map[string]bool{}, country: map[string]bool{}}
 		seen := map[string]bool{norm(p.Name): true}
 		for _, id := range members {
@@ -457,6 +459,8 @@ func primaryLess(a, b *stix.Object) bool {
 const (
 	softwareTechniqueWeight = 0.35 // technique used by software the actor uses
 	campaignWeight          = 1.0  // behaviour of a campaign attributed to the actor
+	// citationExponent: a relationship cited by n sources counts n^citationExponent.
+	citationExponent = 0.5
 )
 
 func (k *Knowledge) indexBehaviour(byID map[string]*stix.Object, rels []*stix.Object) {
@@ -531,17 +535,21 @@ func (k *Knowledge) indexBehaviour(byID map[string]*stix.Object, rels []*stix.Ob
 				m[firstNonEmpty(c.URL, c.Source)] = true
 			}
 		}
+		// A relationship weighs more the more sources cite it: what several
+		// reports say about an actor is its habit, and likely in the next.
+		cw := math.Pow(float64(max(1, len(cs))), citationExponent)
 		if ti, ok := k.techBy[r.TargetRef]; ok && strings.HasPrefix(r.TargetRef, "attack-pattern--") {
 			for _, u := range users {
 				a := k.actors[u.actor]
-				a.techs[ti] = max(a.techs[ti], u.w)
+				a.techs[ti] = max(a.techs[ti], u.w*cw)
+				a.direct[ti] = true
 				key := "t:" + itoa(ti)
 				a.cites[key] = appendCites(a.cites[key], cs)
 			}
 		} else if si, ok := k.swBy[r.TargetRef]; ok {
 			for _, u := range users {
 				a := k.actors[u.actor]
-				a.sw[si] = max(a.sw[si], u.w)
+				a.sw[si] = max(a.sw[si], u.w*cw)
 				key := "s:" + itoa(si)
 				a.cites[key] = appendCites(a.cites[key], cs)
 				swUsers[si] = append(swUsers[si], u)
@@ -588,18 +596,30 @@ func (k *Knowledge) indexBehaviour(byID map[string]*stix.Object, rels []*stix.Ob
 	}
 	k.techDF = make([]float64, len(k.techs))
 	k.swDF = make([]float64, len(k.sws))
+	// Sums run in index order, so that results are bit-for-bit reproducible.
 	for _, a := range k.actors {
-		for ti, w := range a.techs {
+		for _, ti := range sortedKeys(a.techs) {
+			w := a.techs[ti]
 			a.techN += w
 			k.techDF[ti] += w
 			k.techDFn += w
 		}
-		for si, w := range a.sw {
+		for _, si := range sortedKeys(a.sw) {
+			w := a.sw[si]
 			a.swN += w
 			k.swDF[si] += w
 			k.swDFn += w
 		}
 	}
+}
+
+func sortedKeys(m map[int]float64) []int {
+	keys := make([]int, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Ints(keys)
+	return keys
 }
 
 func appendCites(have, add []Citation) []Citation {
@@ -930,15 +950,11 @@ func name(byID map[string]*stix.Object, id string) string {
 // Techniques implied only by the actor's software are left out.
 func (k *Knowledge) Uses(a *Actor) []string {
 	var out []string
-	for ti, w := range a.techs {
-		if w >= campaignWeight {
-			out = append(out, firstNonEmpty(k.techs[ti].extID, k.techs[ti].id))
-		}
+	for ti := range a.direct {
+		out = append(out, firstNonEmpty(k.techs[ti].extID, k.techs[ti].id))
 	}
-	for si, w := range a.sw {
-		if w >= campaignWeight {
-			out = append(out, firstNonEmpty(k.sws[si].extID, k.sws[si].id))
-		}
+	for si := range a.sw {
+		out = append(out, firstNonEmpty(k.sws[si].extID, k.sws[si].id))
 	}
 	sort.Strings(out)
 	return out

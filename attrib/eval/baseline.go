@@ -17,10 +17,12 @@ import (
 func baselineOutcome(k *attrib.Knowledge, r report) outcome {
 	actors := k.Actors()
 	docs := make([]map[string]bool, len(actors))
+	terms := make([][]string, len(actors)) // sorted, so that sums are reproducible
 	df := map[string]int{}
 	for i, a := range actors {
 		docs[i] = map[string]bool{}
-		for _, t := range k.Uses(a) {
+		terms[i] = k.Uses(a)
+		for _, t := range terms[i] {
 			docs[i][t] = true
 			df[t]++
 		}
@@ -40,7 +42,7 @@ func baselineOutcome(k *attrib.Knowledge, r report) outcome {
 	var sum float64
 	for i := range actors {
 		var dot, dn float64
-		for t := range docs[i] {
+		for _, t := range terms[i] {
 			w := idf(t)
 			dn += w * w
 		}
