@@ -21,39 +21,50 @@ const DefaultMaxDist = 30
 // the index uses no metric-space argument. It uses only that the distance is
 // a sum of non-negative parts:
 //
-//	Distance(q, c) = header(q, c) + checksum(q, c) + Σ_{s<16} seg_s(q, c)
+//	Distance(q, c) = header(q, c) + checksum(q, c) + Σ_{j<8} pair_j(q, c)
+//	pair_j(q, c) = seg_{2j}(q, c) + seg_{2j+1}(q, c)
 //
 // where header is the length and q-ratio terms, checksum is 0 or 1, and
 // seg_s is the body distance over the 8 buckets of segment s (code bytes 2s
-// and 2s+1). The index keeps, for each segment s and each of the 65,536
-// values a segment can take, the list of entries with that value (postings),
-// and with every posting the entry's length class and q ratios.
+// and 2s+1). Segments 2j and 2j+1 are partners; together they form pair j.
+// The index keeps, for each segment s and each of the 65,536 values a segment
+// can take, the list of entries with that value (postings), and with every
+// posting the entry's length class, q ratios and the value of its partner
+// segment.
 //
 // Let D be the radius and, for a stored entry c, B_c = D - header(q, c) its
-// budget for checksum and body, and t_c = floor(B_c / 16) when B_c >= 0.
+// budget for checksum and body, T_c = floor(B_c / 8) and u_c = floor(T_c / 2)
+// when B_c >= 0.
 //
-//  1. If Distance(q, c) <= D then B_c >= 0 and Σ_s seg_s(q, c) <= B_c, so some
-//     segment has seg_s(q, c) <= t_c: were all 16 at least t_c+1, their sum
-//     would be at least 16*t_c + 16 > B_c (pigeonhole principle).
-//  2. Let s* be the smallest such segment, the one that "claims" c. Since
-//     header >= 0, t_c <= t = floor(D/16). Search enumerates, for every
-//     segment s, every segment value v with seg distance d_v <= t from the
-//     query's value (the ball of radius t), and visits all postings of v.
-//     c's value in s* is in that ball, so c is visited at (s*, d_v =
+//  1. If Distance(q, c) <= D then B_c >= 0 and Σ_j pair_j(q, c) <= B_c, so
+//     some pair has pair_j(q, c) <= T_c: were all 8 at least T_c+1, their
+//     sum would exceed B_c (pigeonhole principle). Let j* be the smallest
+//     such pair. Its two segments sum to at most T_c, so one of them has
+//     seg_s(q, c) <= u_c; let s* be the first of the two that does. (j*, s*)
+//     "claims" c.
+//  2. Since header >= 0, u_c <= u = floor(floor(D/8)/2). Search enumerates,
+//     for every segment s, every segment value v at seg distance d_v <= u
+//     from the query's value (the ball of radius u), and visits all postings
+//     of v. c's value in s* is in that ball, so c is visited at (s*, d_v =
 //     seg_{s*}(q, c)).
-//  3. At a visited posting, Search computes header(q, c) from the posting
-//     alone and skips it if B_c < 0 or d_v > t_c: neither can hold for
-//     (s*, c) when Distance(q, c) <= D, by 1. Otherwise it reads c, skips it
-//     unless s is c's claiming segment (no s' < s has seg_{s'} <= t_c), and
-//     computes Distance(q, c) exactly, reporting c if it is <= D.
+//  3. At a visited posting of segment s, Search computes from the posting
+//     alone header(q, c), d_v and the partner's distance, so pair_{s/2}(q,
+//     c); it skips the posting if B_c < 0, d_v > u_c, pair_{s/2}(q, c) > T_c,
+//     or s is the second of its pair and its partner is within u_c (then the
+//     partner claims c, if the pair does). None of these holds at (s*, c)
+//     when Distance(q, c) <= D, by 1. Otherwise Search reads c, skips it if
+//     an earlier pair j < s/2 has pair_j(q, c) <= T_c (that pair claims c),
+//     and computes Distance(q, c) exactly, reporting c if it is <= D.
 //
 // So every entry within D is reported, at its claiming segment, exactly once,
-// and nothing beyond D is reported. Entries added since the postings were
-// last built are scanned directly. When the ball is so large (D about 64 or
-// more) that the postings would cost more than a scan, Search scans.
+// and nothing beyond D is reported. The partner values filter out most
+// postings before the stored digest is read. Entries added since the
+// postings were last built are scanned directly. When the ball is so large
+// (D about 64 or more) that the postings would cost more than a scan, Search
+// scans.
 //
-// An entry takes about 140 bytes: the 35-byte digest, its 4-byte ID, and 16
-// postings of 6 bytes.
+// An entry takes about 170 bytes: the 35-byte digest, its 4-byte ID, and 16
+// postings of 8 bytes.
 type Index struct {
 	mu      sync.RWMutex
 	digests []Digest // by position, in order of Add
@@ -67,13 +78,14 @@ const (
 	segValues   = 1 << 16
 )
 
-// segment holds the postings of one segment: the positions (and headers) of
-// the entries whose segment value is v are pos[start[v]:start[v+1]]
-// (hdr[start[v]:start[v+1]]).
+// segment holds the postings of one segment: the positions of the entries
+// whose segment value is v are pos[start[v]:start[v+1]], and their headers
+// and partner segment values are at the same offsets of hdr and partner.
 type segment struct {
-	start []uint32 // segValues+1 offsets
-	pos   []uint32
-	hdr   []uint16 // lvalue<<8 | q ratios
+	start   []uint32 // segValues+1 offsets
+	pos     []uint32
+	hdr     []uint16 // lvalue<<8 | q ratios
+	partner []uint16 // value of segment s^1
 }
 
 // Match is an entry found by Search.
@@ -169,15 +181,16 @@ func (g *segment) merge(digests []Digest, first, s int, counts, order []uint32) 
 	old := len(g.pos)
 	g.pos = slices.Grow(g.pos, len(pending))[:old+len(pending)]
 	g.hdr = slices.Grow(g.hdr, len(pending))[:old+len(pending)]
+	g.partner = slices.Grow(g.partner, len(pending))[:old+len(pending)]
 	g.start[segValues] = uint32(old + len(pending))
-	g.mergeBackward(digests, counts, order, old)
+	g.mergeBackward(digests, s, counts, order, old)
 }
 
 // mergeBackward moves the old lists right and places the new postings. On
 // entry g.start holds the old offsets (with start[segValues] already set to
 // the new end, so it is not used as an old offset), counts[v] the number of
 // new postings with value <= v and order the new positions sorted by value.
-func (g *segment) mergeBackward(digests []Digest, counts, order []uint32, old int) {
+func (g *segment) mergeBackward(digests []Digest, s int, counts, order []uint32, old int) {
 	oldEnd := uint32(old)
 	for v := segValues - 1; v >= 0; v-- {
 		oldStart := g.start[v]
@@ -189,10 +202,12 @@ func (g *segment) mergeBackward(digests []Digest, counts, order []uint32, old in
 		dst := oldStart + below
 		copy(g.pos[dst:dst+n], g.pos[oldStart:oldEnd])
 		copy(g.hdr[dst:dst+n], g.hdr[oldStart:oldEnd])
+		copy(g.partner[dst:dst+n], g.partner[oldStart:oldEnd])
 		k := dst + n
 		for _, p := range order[below:counts[v]] {
 			g.pos[k] = p
 			g.hdr[k] = headerKey(&digests[p])
+			g.partner[k] = segValue(&digests[p], s^1)
 			k++
 		}
 		g.start[v] = dst
@@ -255,7 +270,7 @@ func (x *Index) Search(q Digest, maxDist int, lengthTerm bool) []Match {
 	defer x.mu.RUnlock()
 
 	var out []match
-	t := maxDist / numSegments
+	t := maxDist / 8 / 2 // the ball radius u
 	total := 0
 	for s := 0; s < numSegments && total <= scanThreshold; s++ {
 		total += ballSize(q.code[2*s], q.code[2*s+1], t)
@@ -297,7 +312,7 @@ func (x *Index) scan(out []match, q *Digest, from, to, maxDist int, lengthTerm b
 // searchPostings is steps 2 and 3 of the Index comment over the built
 // entries.
 func (x *Index) searchPostings(out []match, q *Digest, maxDist int, lengthTerm bool) []match {
-	t := maxDist / numSegments
+	u := maxDist / 8 / 2
 	// Header cost by posting header byte: lc by lvalue, qc by q ratios.
 	var lc, qc [256]int32
 	for v := range 256 {
@@ -310,21 +325,34 @@ func (x *Index) searchPostings(out []match, q *Digest, maxDist int, lengthTerm b
 	for s := range numSegments {
 		g := &x.seg[s]
 		a0, a1 := q.code[2*s], q.code[2*s+1]
-		for i := 0; i < 256 && int(nbrDist[a0][i]) <= t; i++ {
+		// The query's partner segment, as byte-distance rows.
+		p0, p1 := &byteDiff[q.code[2*(s^1)]], &byteDiff[q.code[2*(s^1)+1]]
+		second := s&1 == 1
+		for i := 0; i < 256 && int(nbrDist[a0][i]) <= u; i++ {
 			d0 := int(nbrDist[a0][i])
 			b0 := uint16(neighbours[a0][i])
-			for j := 0; j < 256 && d0+int(nbrDist[a1][j]) <= t; j++ {
+			for j := 0; j < 256 && d0+int(nbrDist[a1][j]) <= u; j++ {
 				dv := int32(d0 + int(nbrDist[a1][j]))
 				v := b0 | uint16(neighbours[a1][j])<<8
 				lo, hi := g.start[v], g.start[v+1]
 				for k := lo; k < hi; k++ {
 					h := g.hdr[k]
 					budget := D - lc[h>>8] - qc[h&0xff]
-					if budget < 0 || dv > budget/numSegments {
+					if budget < 0 {
+						continue
+					}
+					tc := budget / 8
+					uc := tc / 2
+					if dv > uc {
+						continue
+					}
+					pv := g.partner[k]
+					pd := int32(p0[byte(pv)]) + int32(p1[byte(pv>>8)])
+					if dv+pd > tc || (second && pd <= uc) {
 						continue
 					}
 					p := g.pos[k]
-					if d, ok := x.claim(q, p, s, int(budget), lengthTerm); ok {
+					if d, ok := x.claim(q, p, s/2, int(budget)); ok {
 						out = append(out, match{p, D - budget + int32(d)})
 					}
 				}
@@ -334,18 +362,21 @@ func (x *Index) searchPostings(out []match, q *Digest, maxDist int, lengthTerm b
 	return out
 }
 
-// claim reports whether segment s claims the entry at p for query q, and if
-// so whether the checksum and body distance fit in budget, returning it.
-func (x *Index) claim(q *Digest, p uint32, s, budget int, lengthTerm bool) (int, bool) {
+// claim reports whether pair j is the first pair within the pair budget of
+// the entry at p for query q, and if so whether the checksum and body
+// distance fit in budget, returning it.
+func (x *Index) claim(q *Digest, p uint32, j, budget int) (int, bool) {
 	c := &x.digests[p]
-	tc := budget / numSegments
+	tc := budget / 8
 	d := 0
-	for s2 := range numSegments {
-		sd := int(byteDiff[q.code[2*s2]][c.code[2*s2]]) + int(byteDiff[q.code[2*s2+1]][c.code[2*s2+1]])
-		if s2 < s && sd <= tc {
-			return 0, false // claimed by an earlier segment
+	for j2 := range numSegments / 2 {
+		k := 4 * j2
+		pd := int(byteDiff[q.code[k]][c.code[k]]) + int(byteDiff[q.code[k+1]][c.code[k+1]]) +
+			int(byteDiff[q.code[k+2]][c.code[k+2]]) + int(byteDiff[q.code[k+3]][c.code[k+3]])
+		if j2 < j && pd <= tc {
+			return 0, false // claimed by an earlier pair
 		}
-		d += sd
+		d += pd
 		if d > budget {
 			return 0, false
 		}

@@ -157,6 +157,9 @@ func TestIndexPostingsInvariant(t *testing.T) {
 				if g.hdr[k] != headerKey(&pop[p]) {
 					t.Fatalf("segment %d: position %d has header %#x, want %#x", s, p, g.hdr[k], headerKey(&pop[p]))
 				}
+				if want := segValue(&pop[p], s^1); g.partner[k] != want {
+					t.Fatalf("segment %d: position %d has partner value %#x, want %#x", s, p, g.partner[k], want)
+				}
 			}
 		}
 	}
