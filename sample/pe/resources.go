@@ -81,8 +81,7 @@ func (p *parser) resourceDir(w *resWalk, off int64, depth int) {
 		}
 		w.visits++
 		nameField, target := le.Uint32(entries[8*i:]), le.Uint32(entries[8*i+4:])
-		switch depth {
-		case 0:
+		if depth == 0 {
 			w.typeKey = p.resourceTypeName(w, nameField)
 		}
 		if target&0x80000000 != 0 {
