@@ -111,7 +111,7 @@ func (s *Store) Import(ctx context.Context, src kb.Source, objs kb.Stream, opts 
 		return fail(fmt.Errorf("import %s: commit: %w", src.Name, err))
 	}
 	if changed {
-		s.names.Store(nil)
+		s.ResetNameIndex()
 	}
 	return out.Stats, nil
 }

@@ -42,13 +42,14 @@ func (s *Store) LookupName(ctx context.Context, name string) ([]kb.NameMatch, er
 }
 
 func (s *Store) loadNames(ctx context.Context) (*nameIndex, error) {
-	// Serialise with imports, so that an index built from a state before
-	// an import is not stored after the import reset it.
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.loading.Lock()
+	defer s.loading.Unlock()
 	if idx := s.names.Load(); idx != nil {
 		return idx, nil
 	}
+	// An import that commits while the index is read makes it stale:
+	// it is then used for this lookup but not kept.
+	gen := s.gen.Load()
 	rows, err := s.db.QueryContext(ctx, `
 		SELECT n.norm, n.name, n.kind, o.id, o.type, o.name, o.inactive
 		FROM names n JOIN objects o ON o.id = n.object_id`)
@@ -72,11 +73,16 @@ func (s *Store) loadNames(ctx context.Context) (*nameIndex, error) {
 	for norm, ms := range idx.byNorm {
 		idx.byNorm[norm] = kb.SortMatches(ms)
 	}
-	s.names.Store(idx)
+	if s.gen.Load() == gen {
+		s.names.Store(idx)
+	}
 	return idx, nil
 }
 
 // ResetNameIndex drops the cached name index; the next lookup reloads it
 // from the database. Imports through this Store do it themselves; call it
 // after another process has imported into the same file.
-func (s *Store) ResetNameIndex() { s.names.Store(nil) }
+func (s *Store) ResetNameIndex() {
+	s.gen.Add(1)
+	s.names.Store(nil)
+}

@@ -41,8 +41,10 @@ type Store struct {
 	// Now is the clock used for import times; time.Now by default.
 	Now func() time.Time
 
-	mu    sync.Mutex                // serialises imports
-	names atomic.Pointer[nameIndex] // nil until first lookup, reset by imports
+	mu      sync.Mutex                // serialises imports
+	loading sync.Mutex                // serialises loads of the name index
+	names   atomic.Pointer[nameIndex] // nil until first lookup, reset by imports
+	gen     atomic.Uint64             // incremented by every reset of names
 }
 
 var _ kb.Store = (*Store)(nil)
