@@ -51,7 +51,7 @@ type Params struct {
 // DefaultParams returns the fitted parameters.
 func DefaultParams() Params {
 	return Params{
-		Mu: 20, MuSoftware: 8, Gamma: 1, ParentWeight: 0, SizeExponent: 1, Alpha: 0.3, ActivityPrior: 1.5,
+		Mu: 20, MuSoftware: 8, Gamma: 1, ParentWeight: 0, SizeExponent: 1, Alpha: 0.35, ActivityPrior: 1,
 		NovelTechnique: 0.1, NovelSoftware: 0.2,
 		TechniqueWeight: 1, SoftwareWeight: 1,
 		IndicatorLLR: 5, SampleLLR: 6, ClaimLLR: 3, VictimLLR: 0.4,

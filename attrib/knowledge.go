@@ -457,7 +457,7 @@ func primaryLess(a, b *stix.Object) bool {
 
 // Weights of indirect behaviour; they are structural, not fitted.
 const (
-	softwareTechniqueWeight = 0.35 // technique used by software the actor uses
+	softwareTechniqueWeight = 0.07 // technique used by software the actor uses
 	campaignWeight          = 1.0  // behaviour of a campaign attributed to the actor
 	// citationExponent: a relationship cited by n sources counts n^citationExponent.
 	citationExponent = 0.5
