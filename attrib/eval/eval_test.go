@@ -119,10 +119,11 @@ func TestMetrics(t *testing.T) {
 
 // TestEvalTargets runs the evaluation on ATT&CK 18.1 in a reduced
 // configuration (the first 80 reports of the test split; `culprit eval` runs
-// the full split). The issue's targets (top-1 at least 0.10 above the
-// baseline, top-5 0.80, ECE 0.08, AUROC 0.80) are not all met yet (see
-// docs/evaluation.md): this test holds the engine to the figures it reaches
-// on this subset, as regression floors, and to beating the baseline.
+// the full split). On the full split the engine meets the issue's top-1
+// (baseline + 0.10) and ECE (0.08) targets but not top-5 (0.80) and AUROC
+// (0.80) (see docs/evaluation.md); on this subset the margins are noisier,
+// so this test holds the engine to beating the baseline and to regression
+// floors near the figures it reaches.
 func TestEvalTargets(t *testing.T) {
 	if testing.Short() {
 		t.Skip("slow: leave-one-report-out on ATT&CK")
@@ -146,7 +147,7 @@ func TestEvalTargets(t *testing.T) {
 		{fmt.Sprintf("AUROC %.3f > baseline %.3f", e.AUROC, b.AUROC), e.AUROC > b.AUROC},
 		{fmt.Sprintf("top-1 %.3f >= 0.50 (floor)", e.Top1), e.Top1 >= 0.50},
 		{fmt.Sprintf("top-5 %.3f >= 0.65 (floor; target 0.80)", e.Top5), e.Top5 >= 0.65},
-		{fmt.Sprintf("ECE %.3f <= 0.13 (floor; target 0.08)", e.ECE), e.ECE <= 0.13},
+		{fmt.Sprintf("ECE %.3f <= 0.10 (0.049 on the full split; target 0.08)", e.ECE), e.ECE <= 0.10},
 		{fmt.Sprintf("AUROC %.3f >= 0.65 (floor; target 0.80)", e.AUROC), e.AUROC >= 0.65},
 	}
 	for _, c := range checks {
