@@ -21,7 +21,7 @@
 //     and alias.
 //   - behaviour: actor uses attack-pattern, actor uses malware/tool, software
 //     uses attack-pattern (an actor using software implicitly uses its
-//     techniques, at weight 0.35), campaigns attributed-to actors with their
+//     techniques, at weight 0.07), campaigns attributed-to actors with their
 //     own uses and targets (a claim naming a campaign goes to the actors it
 //     is attributed to, weighted by the attribution's confidence). Every
 //     relationship keeps its citations, shown with the evidence.
@@ -45,10 +45,10 @@
 //	P_bg(x)   = (df(x) + gamma) / (sum df + gamma*|X|)   (base rate across actors)
 //	LLR(x, a) = log P(x | a) - log P_bg(x)
 //
-// where c_a(x) is the actor's weighted count of x (1 for a direct use,
-// Params.SoftwareTechniqueWeight for a technique used by the actor's
-// software, Params.ParentWeight for a sub-technique's parent) and N_a the
-// actor's total. A rare technique therefore weighs more than T1059, and a
+// where c_a(x) is the actor's weighted count of x (n^0.5 for a use cited
+// by n sources, 0.07 of that for a technique used by the actor's software,
+// plus Params.ParentWeight times the parent's count for a sub-technique)
+// and N_a the actor's total. A rare technique therefore weighs more than T1059, and a
 // family known to one actor is near-diagnostic. Inside each kind of
 // evidence the sum of LLRs is damped for dependence by n^-alpha and scaled
 // by the kind's weight. Claims contribute a likelihood ratio from their
