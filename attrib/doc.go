@@ -32,8 +32,8 @@
 //   - samples: file observables with TLSH or SSDEEP hashes tied to malware
 //     families (relationships or malware sample_refs).
 //   - victimology: targets relationships to identity (sectors) and location
-//     (countries) objects, and x_misp_cfr_suspected_victims and
-//     x_misp_country on actors.
+//     (countries) objects, and x_misp_cfr_suspected_victims (countries) and
+//     x_misp_cfr_target_category (sectors) on actors, from MISP galaxies.
 //
 // # Scoring
 //
