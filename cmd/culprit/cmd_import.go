@@ -90,19 +90,16 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	return err
 }
 
-// importFeedFiles imports files downloaded by sync into the default
-// knowledge base; it has the signature sync expects (importFunc).
-func importFeedFiles(ctx context.Context, e *env, paths []string) error {
-	store, err := openStore(ctx, e, "", true)
+// importFeedFiles imports files downloaded by sync into the knowledge base
+// at db (resolved as for --db); it has the signature sync expects
+// (importFunc). The caller prints the results.
+func importFeedFiles(ctx context.Context, e *env, db string, paths []string) ([]importResult, error) {
+	store, err := openStore(ctx, e, db, true)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer store.Close()
-	results, err := importFiles(ctx, e, store, paths, importOptions{maxSize: defaultMaxInput, progress: isTerminal(e.stderr)})
-	for _, r := range results {
-		printImport(e.stdout, r)
-	}
-	return err
+	return importFiles(ctx, e, store, paths, importOptions{maxSize: defaultMaxInput, progress: isTerminal(e.stderr)})
 }
 
 // importFiles imports each file in its own transaction and stops at the

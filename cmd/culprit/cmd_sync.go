@@ -16,8 +16,9 @@ import (
 )
 
 // importFunc imports downloaded feed files (a STIX bundle and MISP galaxy
-// cluster files) into the knowledge base.
-type importFunc func(ctx context.Context, e *env, paths []string) error
+// cluster files) into the knowledge base at db ("" for the default), and
+// returns what each file added.
+type importFunc func(ctx context.Context, e *env, db string, paths []string) ([]importResult, error)
 
 // syncCommand returns the sync command. After downloading, it passes the
 // paths of the usable cached files to importFiles; with a nil importFiles
@@ -33,9 +34,10 @@ func syncCommand(importFiles importFunc) command {
 
 // syncReport is the --json output of sync.
 type syncReport struct {
-	Dir      string     `json:"dir"`
-	Feeds    []syncFeed `json:"feeds"`
-	Imported bool       `json:"imported"`
+	Dir      string         `json:"dir"`
+	Feeds    []syncFeed     `json:"feeds"`
+	Imported bool           `json:"imported"`
+	Imports  []importResult `json:"imports,omitempty"`
 }
 
 type syncFeed struct {
@@ -53,12 +55,13 @@ type syncFeed struct {
 }
 
 func runSync(ctx context.Context, e *env, args []string, importFiles importFunc) error {
-	fs := newFlags(e, "sync", "[--dir DIR] [--json]")
+	fs := newFlags(e, "sync", "[--dir DIR] [--db PATH] [--json]")
 	dir := fs.String("dir", "", "cache directory (default $XDG_CACHE_HOME/culprit/feeds or ~/.cache/culprit/feeds)")
+	db := fs.String("db", "", dbUsage)
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	base := fs.String("base-url", feed.OfficialBase, "base URL of the feeds (for tests)")
 	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "usage: culprit sync [--dir DIR] [--json]")
+		fmt.Fprintln(e.stderr, "usage: culprit sync [--dir DIR] [--db PATH] [--json]")
 		fmt.Fprintln(e.stderr, "\nDownloads the MITRE ATT&CK Enterprise STIX 2.1 bundle and the MISP galaxy")
 		fmt.Fprintln(e.stderr, "clusters threat-actor, malpedia and mitre-intrusion-set, then imports them.")
 		fs.VisitAll(func(f *flag.Flag) {
@@ -118,7 +121,14 @@ func runSync(ctx context.Context, e *env, args []string, importFiles importFunc)
 	// importFiles (see syncCommand); every usable feed is imported, even when
 	// another one failed.
 	if importFiles != nil && len(paths) > 0 {
-		if err := importFiles(ctx, e, paths); err != nil {
+		results, err := importFiles(ctx, e, *db, paths)
+		report.Imports = results
+		if err != nil {
+			if !*asJSON {
+				for _, r := range results {
+					printImport(e.stdout, r)
+				}
+			}
 			return fmt.Errorf("import: %w", err)
 		}
 		report.Imported = true
@@ -138,6 +148,9 @@ func runSync(ctx context.Context, e *env, args []string, importFiles importFunc)
 			default:
 				fmt.Fprintf(e.stdout, "%-26s %-10s %s\n", f.Name, f.Status, f.Path)
 			}
+		}
+		for _, r := range report.Imports {
+			printImport(e.stdout, r)
 		}
 		if importFiles == nil && len(paths) > 0 {
 			fmt.Fprintf(e.stdout, "\nImport them with: culprit import %s\n", strings.Join(paths, " "))

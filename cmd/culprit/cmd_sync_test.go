@@ -22,7 +22,7 @@ func feedServer(t *testing.T) (*httptest.Server, *atomic.Int64) {
 	t.Helper()
 	var served atomic.Int64
 	files := map[string]string{
-		"/mitre-attack/attack-stix-data/master/enterprise-attack/enterprise-attack.json": `{"type": "bundle", "id": "bundle--1", "objects": []}`,
+		"/mitre-attack/attack-stix-data/master/enterprise-attack/enterprise-attack.json": `{"type": "bundle", "id": "bundle--3b1fd5b4-6d07-4b43-8d5f-4d4d3f0b8f7e", "objects": [{"type": "intrusion-set", "spec_version": "2.1", "id": "intrusion-set--0c9c6f3a-2a43-4b55-9d48-3a0f4b6f6a11", "created": "2020-01-01T00:00:00.000Z", "modified": "2020-01-01T00:00:00.000Z", "name": "Sync Test Group"}]}`,
 		"/MISP/misp-galaxy/main/clusters/threat-actor.json":                              `{"type": "threat-actor", "values": []}`,
 		"/MISP/misp-galaxy/main/clusters/malpedia.json":                                  `{"type": "malpedia", "values": []}`,
 		"/MISP/misp-galaxy/main/clusters/mitre-intrusion-set.json":                       `{"type": "mitre-intrusion-set", "values": []}`,
@@ -81,14 +81,25 @@ func TestSync(t *testing.T) {
 		return s
 	}
 
+	db := filepath.Join(t.TempDir(), "kb.db")
 	t.Run("fresh download", func(t *testing.T) {
 		e, out, errb := testEnv(nil)
-		if code := run(context.Background(), []string{"sync", "--dir", dir, "--base-url", ts.URL, "--json"}, e); code != 0 {
+		if code := run(context.Background(), []string{"sync", "--dir", dir, "--db", db, "--base-url", ts.URL, "--json"}, e); code != 0 {
 			t.Fatalf("sync exit %d, want 0; stderr:\n%s", code, errb)
 		}
 		r := decodeReport(t, out.Bytes())
 		if diff := cmp.Diff(want("downloaded"), statuses(r)); diff != "" {
 			t.Errorf("sync statuses (-want +got):\n%s", diff)
+		}
+		if !r.Imported || len(r.Imports) != len(names) {
+			t.Errorf("sync report imported %v with %d import results, want true and %d", r.Imported, len(r.Imports), len(names))
+		}
+		e, out, errb = testEnv(nil)
+		if code := run(context.Background(), []string{"actors", "--db", db, "Sync Test Group"}, e); code != 0 {
+			t.Fatalf("actors after sync: exit %d; stderr:\n%s", code, errb)
+		}
+		if !strings.Contains(out.String(), "Sync Test Group") {
+			t.Errorf("actors after sync = %q, want the group from the synced bundle", out)
 		}
 		for _, f := range r.Feeds {
 			if b, err := os.ReadFile(filepath.Join(dir, f.Name)); err != nil || !json.Valid(b) {
@@ -101,7 +112,7 @@ func TestSync(t *testing.T) {
 	})
 	t.Run("up to date", func(t *testing.T) {
 		e, out, errb := testEnv(nil)
-		if code := run(context.Background(), []string{"sync", "--json", "--dir", dir, "--base-url", ts.URL}, e); code != 0 {
+		if code := run(context.Background(), []string{"sync", "--json", "--dir", dir, "--db", db, "--base-url", ts.URL}, e); code != 0 {
 			t.Fatalf("sync exit %d, want 0; stderr:\n%s", code, errb)
 		}
 		if diff := cmp.Diff(want("up to date"), statuses(decodeReport(t, out.Bytes()))); diff != "" {
@@ -110,14 +121,14 @@ func TestSync(t *testing.T) {
 	})
 	t.Run("offline with cached copies", func(t *testing.T) {
 		e, out, errb := testEnv(nil)
-		if code := run(context.Background(), []string{"sync", "--dir", dir, "--base-url", "http://127.0.0.1:1"}, e); code != 0 {
+		if code := run(context.Background(), []string{"sync", "--dir", dir, "--db", db, "--base-url", "http://127.0.0.1:1"}, e); code != 0 {
 			t.Fatalf("sync exit %d, want 0 when every feed has a cached copy; stderr:\n%s", code, errb)
 		}
 		if got := errb.String(); !strings.Contains(got, "cannot reach 127.0.0.1:1 (offline?)") || !strings.Contains(got, "cached copy from") {
 			t.Errorf("stderr = %q, want it to say the host cannot be reached and the cached copy is kept", got)
 		}
-		if got := out.String(); !strings.Contains(got, "cached") || !strings.Contains(got, "culprit import") {
-			t.Errorf("stdout = %q, want the cached feeds and how to import them", got)
+		if got := out.String(); !strings.Contains(got, "cached") || !strings.Contains(got, "enterprise-attack.json") {
+			t.Errorf("stdout = %q, want the cached feeds and their import", got)
 		}
 	})
 }
@@ -136,9 +147,9 @@ func TestSyncImports(t *testing.T) {
 	ts, _ := feedServer(t)
 	dir := t.TempDir()
 	var got []string
-	imp := func(ctx context.Context, e *env, paths []string) error {
+	imp := func(ctx context.Context, e *env, db string, paths []string) ([]importResult, error) {
 		got = paths
-		return nil
+		return nil, nil
 	}
 	e, out, errb := testEnv(nil)
 	cmd := syncCommand(imp)
