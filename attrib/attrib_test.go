@@ -459,3 +459,59 @@ func FuzzAttribute(f *testing.F) {
 		}
 	})
 }
+
+// TestSmoothing checks the smoothing parameters that lend an actor credit
+// for items it was not seen with: sibling and child sub-techniques, the
+// neighbours' profiles, and the floor on an unseen item's cost.
+func TestSmoothing(t *testing.T) {
+	base := technique(t, "T1000", "Base")
+	par := technique(t, "T1100", "Parent")
+	sub1 := technique(t, "T1100.001", "Sub one")
+	sub2 := technique(t, "T1100.002", "Sub two")
+	other := technique(t, "T1200", "Other")
+	g1 := group(t, "intrusion-set", "G0001", "One")
+	g2 := group(t, "intrusion-set", "G0002", "Two")
+	g3 := group(t, "intrusion-set", "G0003", "Three")
+	k := attrib.NewKnowledge([]*stix.Object{base, par, sub1, sub2, other, g1, g2, g3,
+		rel(t, "uses", g1.ID, sub1.ID, "r1"), rel(t, "uses", g1.ID, base.ID, "r1"), rel(t, "uses", g1.ID, other.ID, "r1"),
+		rel(t, "uses", g2.ID, base.ID, "r2"), rel(t, "uses", g2.ID, sub1.ID, "r2"),
+		rel(t, "uses", g3.ID, par.ID, "r3"),
+	}, nil, attrib.KnowledgeOptions{})
+	score := func(t *testing.T, p attrib.Params, g *stix.Object, techs ...string) float64 {
+		t.Helper()
+		res, err := k.Attribute(&casefile.Case{Name: "c", Techniques: items(techs...)}, attrib.Options{Params: p, Explain: -1, Next: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range res.Hypotheses {
+			if h.ID == g.ID {
+				return h.Score
+			}
+		}
+		t.Fatalf("no hypothesis %s", g.Name)
+		return 0
+	}
+	def := attrib.DefaultParams()
+	def.SiblingWeight, def.ChildWeight, def.Neighbours, def.Floor = 0, 0, 0, 0
+	tests := []struct {
+		name  string
+		set   func(p *attrib.Params)
+		g     *stix.Object
+		techs []string
+	}{
+		{"sibling", func(p *attrib.Params) { p.SiblingWeight = 0.5 }, g2, []string{"T1100.002"}},
+		{"child", func(p *attrib.Params) { p.ChildWeight = 0.5 }, g2, []string{"T1100"}},
+		{"neighbours", func(p *attrib.Params) { p.Neighbours = 0.5 }, g2, []string{"T1200"}},
+		{"floor", func(p *attrib.Params) { p.Floor = 0.5 }, g3, []string{"T1000"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := def
+			tc.set(&p)
+			without, with := score(t, def, tc.g, tc.techs...), score(t, p, tc.g, tc.techs...)
+			if with <= without {
+				t.Errorf("score of %s for %v: %.4f with the parameter, want more than %.4f without", tc.g.Name, tc.techs, with, without)
+			}
+		})
+	}
+}

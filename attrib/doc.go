@@ -41,15 +41,22 @@
 // against the background model (an actor drawn from the base rates), which
 // is also the "unknown actor" hypothesis:
 //
-//	P(x | a)  = (c_a(x) + mu*P_bg(x)) / (N_a + mu)      (Dirichlet smoothing)
+//	P(x | a)  = (1-f) * (c_a(x) + mu*Q_a(x)) / (N_a + mu) + f * P_bg(x)
+//	Q_a(x)    = (1-lambda) * P_bg(x) + lambda * sum_b sim(a,b) c_b(x)/N_b / sum_b sim(a,b)
 //	P_bg(x)   = (df(x) + gamma) / (sum df + gamma*|X|)   (base rate across actors)
 //	LLR(x, a) = log P(x | a) - log P_bg(x)
 //
 // where c_a(x) is the actor's weighted count of x (n^0.5 for a use cited
 // by n sources, 0.07 of that for a technique used by the actor's software,
-// plus Params.ParentWeight times the parent's count for a sub-technique)
-// and N_a the actor's total. A rare technique therefore weighs more than T1059, and a
-// family known to one actor is near-diagnostic. Inside each kind of
+// plus Params.ParentWeight, SiblingWeight and ChildWeight times the counts
+// of related techniques), the b are the actor's ten most similar actors
+// by cosine over their counts (Params.Neighbours is lambda: Dirichlet
+// smoothing towards the neighbours as well as the base rate), f is
+// Params.Floor (an item the actor was never seen with costs at most
+// log(1/f): reports are partial, about half of a new report's items are
+// missing from its author's known profile) and N_a the actor's total. A
+// rare technique therefore weighs more than T1059, and a family known to
+// one actor is near-diagnostic. Inside each kind of
 // evidence the sum of LLRs is damped for dependence by n^-alpha and scaled
 // by the kind's weight. Claims contribute a likelihood ratio from their
 // Admiralty rating (self-claims and unrated claims are weak), indicators

@@ -16,7 +16,23 @@ type Params struct {
 	Mu           float64 // Dirichlet smoothing strength for techniques
 	MuSoftware   float64 // Dirichlet smoothing strength for software
 	Gamma        float64 // additive smoothing of the background rates
-	ParentWeight float64 // credit for the parent/child of an observed sub-technique
+	ParentWeight float64 // credit a sub-technique gets from the actor's count of its parent
+	// SiblingWeight credits a sub-technique with the actor's count of its
+	// most used sibling (another sub-technique of the same parent), and
+	// ChildWeight a technique with the count of its most used
+	// sub-technique: reports map the same behaviour to ATT&CK at different
+	// depths.
+	SiblingWeight float64
+	ChildWeight   float64
+	// Neighbours is the share of the smoothing mass that goes to the
+	// profiles of the actor's most similar actors (cosine over technique
+	// and software counts) instead of the base rate: a hierarchical prior,
+	// since an actor's unreported habits are often its neighbours'.
+	Neighbours float64
+	// Floor mixes the background into every actor's model,
+	// P(x|a) = (1-Floor) P_dir(x|a) + Floor P_bg(x), so that one item an
+	// actor was never seen with costs it at most log(1/Floor).
+	Floor float64
 	// SizeExponent s tempers the size of an actor's profile in the
 	// smoothing denominator: N_a is replaced by N_a^s * mean(N)^(1-s), so
 	// that actors with large profiles are not penalised as much for every
@@ -51,8 +67,9 @@ type Params struct {
 // DefaultParams returns the fitted parameters.
 func DefaultParams() Params {
 	return Params{
-		Mu: 20, MuSoftware: 8, Gamma: 1, ParentWeight: 0, SizeExponent: 1, Alpha: 0.35, ActivityPrior: 1,
-		NovelTechnique: 0.1, NovelSoftware: 0.2,
+		Mu: 10, MuSoftware: 4, Gamma: 0.5, ParentWeight: 0, SizeExponent: 1, Alpha: 0.35, ActivityPrior: 1,
+		Neighbours: 0.2, Floor: 0.2,
+		NovelTechnique: 0.1, NovelSoftware: 0.1,
 		TechniqueWeight: 1, SoftwareWeight: 1,
 		IndicatorLLR: 5, SampleLLR: 6, ClaimLLR: 3, VictimLLR: 0.4,
 		UnknownPrior: 0.1, Temperature: 1,
@@ -242,20 +259,45 @@ func (k *Knowledge) resolveSoftware(ref string) (int, bool) {
 }
 
 // techCount is the actor's effective count of technique ti: its own, plus
-// ParentWeight times the parent's (for a sub-technique) or the largest
-// child's (for a technique with sub-techniques).
+// ParentWeight times the parent's (for a sub-technique), SiblingWeight times
+// the most used sibling's and ChildWeight times the most used child's.
 func (k *Knowledge) techCount(a *Actor, ti int, p Params) float64 {
 	c := a.techs[ti]
-	if par := k.techs[ti].parent; par >= 0 {
+	par := k.techs[ti].parent
+	if par >= 0 {
 		c += p.ParentWeight * a.techs[par]
+		if p.SiblingWeight > 0 {
+			var m float64
+			for _, s := range k.children[par] {
+				if s != ti {
+					m = max(m, a.techs[s])
+				}
+			}
+			c += p.SiblingWeight * m
+		}
+	}
+	if p.ChildWeight > 0 {
+		var m float64
+		for _, s := range k.children[ti] {
+			m = max(m, a.techs[s])
+		}
+		c += p.ChildWeight * m
 	}
 	return c
 }
 
+// techBG is the background rate of technique ti.
 func (k *Knowledge) techBG(ti int, p Params) float64 {
-	df := k.techDF[ti]
-	if par := k.techs[ti].parent; par >= 0 {
-		df += p.ParentWeight * k.techDF[par]
+	var df float64
+	if p.SiblingWeight > 0 || p.ChildWeight > 0 {
+		for _, a := range k.actors {
+			df += k.techCount(a, ti, p)
+		}
+	} else {
+		df = k.techDF[ti]
+		if par := k.techs[ti].parent; par >= 0 {
+			df += p.ParentWeight * k.techDF[par]
+		}
 	}
 	return (df + p.Gamma) / (k.techDFn + p.Gamma*float64(len(k.techs)))
 }
@@ -272,15 +314,49 @@ func size(n, mean float64, p Params) float64 {
 	return math.Pow(n, p.SizeExponent) * math.Pow(mean, 1-p.SizeExponent)
 }
 
+// prior is the smoothing distribution of actor a for an item with
+// background rate bg: the background, or a mix with the neighbours' rate
+// (Params.Neighbours) given by rate(neighbour).
+func (k *Knowledge) prior(a *Actor, bg float64, p Params, rate func(b *Actor) (float64, bool)) float64 {
+	if p.Neighbours <= 0 || len(a.nb) == 0 {
+		return bg
+	}
+	var s, w float64
+	for _, n := range a.nb {
+		if r, ok := rate(k.actors[n.actor]); ok {
+			s += n.sim * r
+			w += n.sim
+		}
+	}
+	if w == 0 {
+		return bg
+	}
+	return (1-p.Neighbours)*bg + p.Neighbours*s/w
+}
+
 func (k *Knowledge) techLLR(a *Actor, ti int, bg float64, p Params) float64 {
-	return math.Log((k.techCount(a, ti, p)+p.Mu*bg)/(size(a.techN, k.meanTechN, p)+p.Mu)) - math.Log(bg)
+	pr := k.prior(a, bg, p, func(b *Actor) (float64, bool) {
+		if b.techN == 0 {
+			return 0, false
+		}
+		return k.techCount(b, ti, p) / b.techN, true
+	})
+	pa := (k.techCount(a, ti, p) + p.Mu*pr) / (size(a.techN, k.meanTechN, p) + p.Mu)
+	return math.Log((1-p.Floor)*pa+p.Floor*bg) - math.Log(bg)
 }
 
 func (k *Knowledge) swLLR(a *Actor, si int, bg float64, p Params) float64 {
 	if a.swN == 0 {
 		return 0
 	}
-	return math.Log((a.sw[si]+p.MuSoftware*bg)/(size(a.swN, k.meanSwN, p)+p.MuSoftware)) - math.Log(bg)
+	pr := k.prior(a, bg, p, func(b *Actor) (float64, bool) {
+		if b.swN == 0 {
+			return 0, false
+		}
+		return b.sw[si] / b.swN, true
+	})
+	pa := (a.sw[si] + p.MuSoftware*pr) / (size(a.swN, k.meanSwN, p) + p.MuSoftware)
+	return math.Log((1-p.Floor)*pa+p.Floor*bg) - math.Log(bg)
 }
 
 func (k *Knowledge) techItem(ref string, ti int, p Params) *item {

@@ -70,10 +70,17 @@ type Actor struct {
 	techN    float64
 	swN      float64
 	reports  int                   // distinct sources cited for the actor's behaviour
+	nb       []neighbour           // most similar actors, most similar first
 	cites    map[string][]Citation // "t:<idx>" / "s:<idx>" → citations
 	sectors  map[string]bool
 	country  map[string]bool
 	hasVicts bool
+}
+
+// neighbour is a similar actor and its cosine similarity.
+type neighbour struct {
+	actor int
+	sim   float64
 }
 
 type technique struct {
@@ -107,6 +114,7 @@ type Knowledge struct {
 	campaignNames map[string][]campaignRef
 
 	techs              []technique
+	children           map[int][]int // technique index → its sub-techniques
 	techBy             map[string]int
 	sws                []software
 	swBy               map[string]int
@@ -222,6 +230,7 @@ func NewKnowledge(objs []*stix.Object, links []Link, opt KnowledgeOptions) *Know
 	k.indexSoftware(ids, byID)
 	k.foldActors(ids, byID, rels, links, opt.LinkThreshold)
 	k.indexBehaviour(byID, rels)
+	k.indexNeighbours()
 	k.indexVictims(ids, byID, rels)
 	k.indexIndicators(ids, byID, rels)
 	return k
@@ -246,11 +255,13 @@ func (k *Knowledge) indexTechniques(ids []string, byID map[string]*stix.Object, 
 			}
 		}
 	}
+	k.children = map[int][]int{}
 	for i := range k.techs {
 		ext := k.techs[i].extID
 		if dot := strings.IndexByte(ext, '.'); dot > 0 {
 			if p, ok := k.techBy[strings.ToUpper(ext[:dot])]; ok {
 				k.techs[i].parent = p
+				k.children[p] = append(k.children[p], i)
 			}
 		}
 	}
@@ -958,4 +969,79 @@ func (k *Knowledge) Uses(a *Actor) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// maxNeighbours is the number of most similar actors kept per actor.
+const maxNeighbours = 10
+
+// indexNeighbours finds each actor's most similar actors by cosine over
+// their technique and software counts (each kind normalised to unit length
+// first, so that both weigh alike).
+func (k *Knowledge) indexNeighbours() {
+	type entry struct {
+		key int // technique index, or len(techs)+software index
+		w   float64
+	}
+	vecs := make([][]entry, len(k.actors))
+	nt := len(k.techs)
+	for ai, a := range k.actors {
+		// Sums run in index order, so that results are bit-for-bit
+		// reproducible.
+		var v []entry
+		var nT, nS float64
+		tk, sk := sortedKeys(a.techs), sortedKeys(a.sw)
+		for _, ti := range tk {
+			nT += a.techs[ti] * a.techs[ti]
+		}
+		for _, si := range sk {
+			nS += a.sw[si] * a.sw[si]
+		}
+		for _, ti := range tk {
+			v = append(v, entry{ti, a.techs[ti] / math.Sqrt(nT)})
+		}
+		for _, si := range sk {
+			v = append(v, entry{nt + si, a.sw[si] / math.Sqrt(nS)})
+		}
+		var n float64
+		for _, e := range v {
+			n += e.w * e.w
+		}
+		for i := range v {
+			v[i].w /= math.Sqrt(n)
+		}
+		vecs[ai] = v
+	}
+	for ai, a := range k.actors {
+		if len(vecs[ai]) == 0 {
+			continue
+		}
+		var cand []neighbour
+		for bi := range k.actors {
+			if bi == ai || len(vecs[bi]) == 0 {
+				continue
+			}
+			x, y := vecs[ai], vecs[bi]
+			var dot float64
+			for i, j := 0, 0; i < len(x) && j < len(y); {
+				switch {
+				case x[i].key < y[j].key:
+					i++
+				case x[i].key > y[j].key:
+					j++
+				default:
+					dot += x[i].w * y[j].w
+					i++
+					j++
+				}
+			}
+			if dot > 0 {
+				cand = append(cand, neighbour{bi, dot})
+			}
+		}
+		sort.SliceStable(cand, func(i, j int) bool { return cand[i].sim > cand[j].sim })
+		if len(cand) > maxNeighbours {
+			cand = cand[:maxNeighbours]
+		}
+		a.nb = cand
+	}
 }
