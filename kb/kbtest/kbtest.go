@@ -754,7 +754,7 @@ func testConcurrentReaders(t *testing.T, s kb.Store) {
 	importObjs(t, s, "attack.json", attackSet(t))
 	misp := mispSet(t)
 	var wg sync.WaitGroup
-	errs := make(chan error, 64)
+	errs := make(chan error, 8) // each goroutine sends at most one error
 	for g := 0; g < 4; g++ {
 		wg.Add(1)
 		go func() {
@@ -768,6 +768,7 @@ func testConcurrentReaders(t *testing.T, s kb.Store) {
 				// Before the MISP import: one match; after: two.
 				if len(m) != 1 && len(m) != 2 {
 					errs <- fmt.Errorf("lookup during import = %d matches, want 1 or 2", len(m))
+					return
 				}
 				n := 0
 				err = s.Objects(ctx, kb.ObjectQuery{Types: []string{"intrusion-set"}}, func(*stix.Object) error { n++; return nil })
@@ -777,6 +778,7 @@ func testConcurrentReaders(t *testing.T, s kb.Store) {
 				}
 				if n != 2 && n != 5 {
 					errs <- fmt.Errorf("objects during import = %d intrusion-sets, want 2 (before) or 5 (after)", n)
+					return
 				}
 			}
 		}()
