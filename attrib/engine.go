@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -316,14 +317,15 @@ func size(n, mean float64, p Params) float64 {
 
 // prior is the smoothing distribution of actor a for an item with
 // background rate bg: the background, or a mix with the neighbours' rate
-// (Params.Neighbours) given by rate(neighbour).
-func (k *Knowledge) prior(a *Actor, bg float64, p Params, rate func(b *Actor) (float64, bool)) float64 {
-	if p.Neighbours <= 0 || len(a.nb) == 0 {
+// of the item (Params.Neighbours), rates[b] for neighbour b (NaN for an
+// actor with no items of the kind).
+func (k *Knowledge) prior(a *Actor, bg float64, p Params, rates []float64) float64 {
+	if p.Neighbours <= 0 || len(a.nb) == 0 || rates == nil {
 		return bg
 	}
 	var s, w float64
 	for _, n := range a.nb {
-		if r, ok := rate(k.actors[n.actor]); ok {
+		if r := rates[n.actor]; !math.IsNaN(r) {
 			s += n.sim * r
 			w += n.sim
 		}
@@ -334,28 +336,48 @@ func (k *Knowledge) prior(a *Actor, bg float64, p Params, rate func(b *Actor) (f
 	return (1-p.Neighbours)*bg + p.Neighbours*s/w
 }
 
-func (k *Knowledge) techLLR(a *Actor, ti int, bg float64, p Params) float64 {
-	pr := k.prior(a, bg, p, func(b *Actor) (float64, bool) {
-		if b.techN == 0 {
-			return 0, false
+// techRates returns every actor's rate of technique ti (count over
+// profile size; NaN for an actor with no techniques), or nil when
+// Params.Neighbours does not use them.
+func (k *Knowledge) techRates(ti int, p Params) []float64 {
+	if p.Neighbours <= 0 {
+		return nil
+	}
+	r := make([]float64, len(k.actors))
+	for i, b := range k.actors {
+		r[i] = math.NaN()
+		if b.techN > 0 {
+			r[i] = k.techCount(b, ti, p) / b.techN
 		}
-		return k.techCount(b, ti, p) / b.techN, true
-	})
-	pa := (k.techCount(a, ti, p) + p.Mu*pr) / (size(a.techN, k.meanTechN, p) + p.Mu)
+	}
+	return r
+}
+
+// swRates is techRates for software si.
+func (k *Knowledge) swRates(si int, p Params) []float64 {
+	if p.Neighbours <= 0 {
+		return nil
+	}
+	r := make([]float64, len(k.actors))
+	for i, b := range k.actors {
+		r[i] = math.NaN()
+		if b.swN > 0 {
+			r[i] = b.sw[si] / b.swN
+		}
+	}
+	return r
+}
+
+func (k *Knowledge) techLLR(a *Actor, ti int, bg float64, p Params, rates []float64) float64 {
+	pa := (k.techCount(a, ti, p) + p.Mu*k.prior(a, bg, p, rates)) / (size(a.techN, k.meanTechN, p) + p.Mu)
 	return math.Log((1-p.Floor)*pa+p.Floor*bg) - math.Log(bg)
 }
 
-func (k *Knowledge) swLLR(a *Actor, si int, bg float64, p Params) float64 {
+func (k *Knowledge) swLLR(a *Actor, si int, bg float64, p Params, rates []float64) float64 {
 	if a.swN == 0 {
 		return 0
 	}
-	pr := k.prior(a, bg, p, func(b *Actor) (float64, bool) {
-		if b.swN == 0 {
-			return 0, false
-		}
-		return b.sw[si] / b.swN, true
-	})
-	pa := (a.sw[si] + p.MuSoftware*pr) / (size(a.swN, k.meanSwN, p) + p.MuSoftware)
+	pa := (a.sw[si] + p.MuSoftware*k.prior(a, bg, p, rates)) / (size(a.swN, k.meanSwN, p) + p.MuSoftware)
 	return math.Log((1-p.Floor)*pa+p.Floor*bg) - math.Log(bg)
 }
 
@@ -364,8 +386,9 @@ func (k *Knowledge) techItem(ref string, ti int, p Params) *item {
 	it := &item{kind: kTech, text: ref, matched: strings.TrimSpace(t.extID + " " + t.name), cost: "moderate",
 		dense: make([]float64, len(k.actors)), tech: ti, sw: -1}
 	bg := k.techBG(ti, p)
+	rates := k.techRates(ti, p)
 	for ai, a := range k.actors {
-		it.dense[ai] = k.techLLR(a, ti, bg, p)
+		it.dense[ai] = k.techLLR(a, ti, bg, p, rates)
 	}
 	it.unknown = novelty(k.techDF[ti] == 0, k.techNovel, len(k.techs), bg, p.Gamma/(k.techDFn+p.Gamma*float64(len(k.techs))), p.NovelTechnique)
 	if k.techDF[ti] == 0 {
@@ -385,8 +408,9 @@ func (k *Knowledge) swItem(ref string, si int, p Params) *item {
 	it := &item{kind: kSoft, text: ref, matched: strings.TrimSpace(s.extID + " " + s.name), cost: cost,
 		dense: make([]float64, len(k.actors)), tech: -1, sw: si}
 	bg := k.swBG(si, p)
+	rates := k.swRates(si, p)
 	for ai, a := range k.actors {
-		it.dense[ai] = k.swLLR(a, si, bg, p)
+		it.dense[ai] = k.swLLR(a, si, bg, p, rates)
 	}
 	it.unknown = novelty(k.swDF[si] == 0, k.swNovel, len(k.sws), bg, p.Gamma/(k.swDFn+p.Gamma*float64(len(k.sws))), p.NovelSoftware)
 	n := 0
@@ -705,6 +729,16 @@ func round(x float64) float64 { return math.Round(x*1000) / 1000 }
 // hypotheses h1 and h2.
 func (k *Knowledge) next(h1, h2 int, items []*item, p Params, n int) []Suggestion {
 	a1, a2 := k.actors[h1], k.actors[h2]
+	// The neighbours' rates, filled in for each candidate item: only the
+	// two hypotheses' neighbours are read.
+	var rates []float64
+	var nbs []int
+	if p.Neighbours > 0 {
+		rates = make([]float64, len(k.actors))
+		for _, n := range append(slices.Clone(a1.nb), a2.nb...) {
+			nbs = append(nbs, n.actor)
+		}
+	}
 	seenT, seenS := map[int]bool{}, map[int]bool{}
 	for _, it := range items {
 		if it.tech >= 0 {
@@ -735,7 +769,15 @@ func (k *Knowledge) next(h1, h2 int, items []*item, p Params, n int) []Suggestio
 			continue
 		}
 		bg := k.techBG(ti, p)
-		l1, l2 := k.techLLR(a1, ti, bg, p), k.techLLR(a2, ti, bg, p)
+		if rates != nil {
+			for _, b := range nbs {
+				rates[b] = math.NaN()
+				if ba := k.actors[b]; ba.techN > 0 {
+					rates[b] = k.techCount(ba, ti, p) / ba.techN
+				}
+			}
+		}
+		l1, l2 := k.techLLR(a1, ti, bg, p, rates), k.techLLR(a2, ti, bg, p, rates)
 		consider("technique", firstNonEmpty(k.techs[ti].extID, k.techs[ti].id), k.techs[ti].name, l1, l2,
 			math.Exp(l1)*bg, math.Exp(l2)*bg)
 	}
@@ -751,7 +793,15 @@ func (k *Knowledge) next(h1, h2 int, items []*item, p Params, n int) []Suggestio
 			continue
 		}
 		bg := k.swBG(si, p)
-		l1, l2 := k.swLLR(a1, si, bg, p), k.swLLR(a2, si, bg, p)
+		if rates != nil {
+			for _, b := range nbs {
+				rates[b] = math.NaN()
+				if ba := k.actors[b]; ba.swN > 0 {
+					rates[b] = ba.sw[si] / ba.swN
+				}
+			}
+		}
+		l1, l2 := k.swLLR(a1, si, bg, p, rates), k.swLLR(a2, si, bg, p, rates)
 		consider("software", firstNonEmpty(k.sws[si].extID, k.sws[si].id), k.sws[si].name, l1, l2,
 			math.Exp(l1)*bg, math.Exp(l2)*bg)
 	}

@@ -1011,30 +1011,31 @@ func (k *Knowledge) indexNeighbours() {
 		}
 		vecs[ai] = v
 	}
+	// Inverted index: item → (actor, weight), actors in index order.
+	type posting struct {
+		actor int
+		w     float64
+	}
+	post := map[int][]posting{}
+	for ai, v := range vecs {
+		for _, e := range v {
+			post[e.key] = append(post[e.key], posting{ai, e.w})
+		}
+	}
+	dots := make([]float64, len(k.actors))
 	for ai, a := range k.actors {
 		if len(vecs[ai]) == 0 {
 			continue
 		}
+		clear(dots)
+		for _, e := range vecs[ai] {
+			for _, q := range post[e.key] {
+				dots[q.actor] += e.w * q.w
+			}
+		}
 		var cand []neighbour
-		for bi := range k.actors {
-			if bi == ai || len(vecs[bi]) == 0 {
-				continue
-			}
-			x, y := vecs[ai], vecs[bi]
-			var dot float64
-			for i, j := 0, 0; i < len(x) && j < len(y); {
-				switch {
-				case x[i].key < y[j].key:
-					i++
-				case x[i].key > y[j].key:
-					j++
-				default:
-					dot += x[i].w * y[j].w
-					i++
-					j++
-				}
-			}
-			if dot > 0 {
+		for bi, dot := range dots {
+			if bi != ai && dot > 0 {
 				cand = append(cand, neighbour{bi, dot})
 			}
 		}
