@@ -125,8 +125,9 @@ type Store interface {
 	// Import reads every object of objs and stores them in one transaction,
 	// recording src as their provenance: either the whole input is stored
 	// or, on any error, nothing changes. Implementations must apply exactly
-	// the rules of Plan (and should call it): duplicate ids, dangling
-	// relationships, older and newer versions, inactive objects. After the
+	// the rules of Planner (and should use it, or Plan): duplicate ids,
+	// dangling relationships, older and newer versions, inactive objects.
+	// Errors name the input (src.Path, else src.Name). After the
 	// objects are stored the same-as links are recomputed with Link over
 	// the active actors and stored. The returned stats describe the import;
 	// on error they are zero.
