@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/culprit-cti/culprit/galaxy"
@@ -151,12 +152,12 @@ func importFile(ctx context.Context, e *env, store kb.Store, name string, o impo
 	p := newProgress(e.stderr, display, o.progress)
 	opts := kb.ImportOptions{}
 
-	rc, size, err := stix.Open(path)
+	in, err := openInput(path, display)
 	if err != nil {
 		return res, err
 	}
-	defer rc.Close()
-	lr := &limitedReader{r: rc, left: o.maxSize, max: o.maxSize}
+	defer in.Close()
+	lr := &limitedReader{r: in, left: o.maxSize, max: o.maxSize}
 	var stream kb.Stream
 	switch format {
 	case "misp-galaxy":
@@ -168,8 +169,8 @@ func importFile(ctx context.Context, e *env, store kb.Store, name string, o impo
 	default:
 		dec := stix.NewDecoder(lr, display)
 		stream = dec
-		if c, ok := rc.(interface{ Consumed() int64 }); ok && size > 0 {
-			p.fraction = func() float64 { return float64(c.Consumed()) / float64(size) }
+		if in.size > 0 {
+			p.fraction = func() float64 { return float64(in.consumed.Load()) / float64(in.size) }
 		}
 	}
 	opts.Progress = p.update
@@ -185,6 +186,71 @@ func importFile(ctx context.Context, e *env, store kb.Store, name string, o impo
 }
 
 var errInputTooLarge = errors.New("input too large")
+
+// input is a file to import, decompressed when it is gzip, which counts
+// the bytes read from disk for the progress percentage. consumed may be
+// read from any goroutine: the decoder runs ahead in its own (kb.Prefetch)
+// while progress is reported from the importing one.
+type input struct {
+	io.Reader
+	f        *os.File
+	size     int64
+	consumed atomic.Int64
+}
+
+func (in *input) Close() error { return in.f.Close() }
+
+type countingReader struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (c countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// openInput opens the file at path; name is how errors name it.
+func openInput(path, name string) (*input, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if st.IsDir() {
+		f.Close()
+		return nil, fmt.Errorf("%s: is a directory", name)
+	}
+	in := &input{f: f, size: st.Size()}
+	br := bufio.NewReaderSize(countingReader{r: f, n: &in.consumed}, 64<<10)
+	in.Reader = br
+	if magic, _ := br.Peek(2); bytes.Equal(magic, []byte{0x1f, 0x8b}) {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("%s: gzip: %w", name, err)
+		}
+		in.Reader = gzipReader{zr}
+	}
+	return in, nil
+}
+
+// gzipReader says that errors of decompression (a truncated or corrupt
+// file) come from the gzip layer.
+type gzipReader struct{ r io.Reader }
+
+func (g gzipReader) Read(p []byte) (int, error) {
+	n, err := g.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = fmt.Errorf("gzip: %w", err)
+	}
+	return n, err
+}
 
 // limitedReader fails, instead of ending silently, when more than max bytes
 // are read.
