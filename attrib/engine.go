@@ -159,6 +159,9 @@ func (k *Knowledge) Attribute(c *casefile.Case, opt Options) (*Result, error) {
 	if p.Temperature <= 0 {
 		p = DefaultParams()
 	}
+	// Shares outside [0, 1] would make likelihoods negative.
+	p.Floor = math.Min(math.Max(p.Floor, 0), 1)
+	p.Neighbours = math.Min(math.Max(p.Neighbours, 0), 1)
 	if opt.Explain == 0 {
 		opt.Explain = 3
 	}
