@@ -169,6 +169,16 @@ type Store interface {
 	// Stats summarises the store.
 	Stats(ctx context.Context) (Stats, error)
 
+	// Blob returns the blob stored under key and its tag, with ok false
+	// when there is none. Blobs hold derived data that is costly to
+	// rebuild, such as the similarity index of known samples; the tag
+	// records the state of the knowledge base the blob was built from.
+	Blob(ctx context.Context, key string) (data []byte, tag string, ok bool, err error)
+
+	// PutBlob stores data under key with its tag, replacing any earlier
+	// blob of that key atomically.
+	PutBlob(ctx context.Context, key, tag string, data []byte) error
+
 	// Close releases the store. Other methods must not be called after it.
 	Close() error
 }

@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) kb.Store) {
 		{"Relationships", testRelationships},
 		{"ActorCard", testActorCard},
 		{"ExportRoundTrip", testExportRoundTrip},
+		{"Blobs", testBlobs},
 		{"ConcurrentReaders", testConcurrentReaders},
 	}
 	for _, tc := range tests {
@@ -794,5 +795,30 @@ func testConcurrentReaders(t *testing.T, s kb.Store) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// testBlobs checks that a blob reads back as written, with its tag, that a
+// later write replaces it, and that keys are independent.
+func testBlobs(t *testing.T, s kb.Store) {
+	ctx := context.Background()
+	if _, _, ok, err := s.Blob(ctx, "index"); ok || err != nil {
+		t.Fatalf("Blob of an empty store = ok %v, %v; want none", ok, err)
+	}
+	writes := []struct{ key, tag, data string }{
+		{"index", "gen-1", "first"},
+		{"other", "gen-1", ""},
+		{"index", "gen-2", "second, replacing the first"},
+	}
+	for _, w := range writes {
+		if err := s.PutBlob(ctx, w.key, w.tag, []byte(w.data)); err != nil {
+			t.Fatalf("PutBlob(%q, %q): %v", w.key, w.tag, err)
+		}
+	}
+	for _, want := range writes[1:] {
+		data, tag, ok, err := s.Blob(ctx, want.key)
+		if !ok || err != nil || tag != want.tag || string(data) != want.data {
+			t.Errorf("Blob(%q) = %q, %q, %v, %v; want %q, %q", want.key, data, tag, ok, err, want.data, want.tag)
+		}
 	}
 }
