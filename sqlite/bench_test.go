@@ -36,7 +36,7 @@ func attack(tb testing.TB) string {
 // MB of JSON) into a new store: decoding, planning, writing, same-as links,
 // commit. It reports the peak of the Go heap in use (sampled) as
 // peak-heap-MB; the process's peak RSS is measured on the CLI (see
-// docs/bench/kb.md).
+// docs/benchmarks.md).
 func BenchmarkImportATTACK(b *testing.B) {
 	path := attack(b)
 	var peak uint64
