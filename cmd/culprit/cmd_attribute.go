@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -203,18 +202,11 @@ func readBundleFile(path string) ([]*stix.Object, error) {
 }
 
 func decodeAll(r io.Reader, name string) ([]*stix.Object, error) {
-	dec := stix.NewDecoder(r, name)
-	var objs []*stix.Object
-	for {
-		o, err := dec.Next()
-		if errors.Is(err, io.EOF) {
-			return objs, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", name, err)
-		}
-		objs = append(objs, o)
+	objs, err := stix.ReadAll(r, name)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
+	return objs, nil
 }
 
 func convertLinks(in []kb.SameAs) []attrib.Link {

@@ -3,9 +3,6 @@
 package attacktest
 
 import (
-	"errors"
-	"fmt"
-	"io"
 	"sync"
 	"testing"
 
@@ -39,21 +36,5 @@ func Load(tb testing.TB, file string) []*stix.Object {
 
 // Read decodes every object of the bundle at path with package stix.
 func Read(path string) ([]*stix.Object, error) {
-	rc, _, err := stix.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	dec := stix.NewDecoder(rc, path)
-	var objs []*stix.Object
-	for {
-		o, err := dec.Next()
-		if errors.Is(err, io.EOF) {
-			return objs, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", path, err)
-		}
-		objs = append(objs, o)
-	}
+	return stix.ReadFile(path)
 }
