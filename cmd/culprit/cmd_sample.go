@@ -324,28 +324,14 @@ func addSamples(ctx context.Context, e *env, o sampleOptions, reports []*sample.
 		objs = append(objs, mal)
 	}
 	for _, id := range fileIDs {
-		rel, err := stixObject(map[string]any{
-			"type": "relationship", "spec_version": "2.1",
-			"id":      stix.DeterministicID("relationship", "culprit-sample-of:"+id+"|"+familyID),
-			"created": now, "modified": now,
-			"relationship_type": "related-to",
-			"description":       "sample of the malware family (culprit sample --add)",
-			"source_ref":        id, "target_ref": familyID,
-		})
+		rel, err := addedRelationship("culprit-sample-of", "related-to", id, familyID, now, "sample of the malware family (culprit sample --add)")
 		if err != nil {
 			return err
 		}
 		objs = append(objs, rel)
 	}
 	if actorID != "" {
-		rel, err := stixObject(map[string]any{
-			"type": "relationship", "spec_version": "2.1",
-			"id":      stix.DeterministicID("relationship", "culprit-actor-uses:"+actorID+"|"+familyID),
-			"created": now, "modified": now,
-			"relationship_type": "uses",
-			"description":       "actor uses the malware family (culprit sample --add --actor)",
-			"source_ref":        actorID, "target_ref": familyID,
-		})
+		rel, err := addedRelationship("culprit-actor-uses", "uses", actorID, familyID, now, "actor uses the malware family (culprit sample --add --actor)")
 		if err != nil {
 			return err
 		}
@@ -365,6 +351,20 @@ func addSamples(ctx context.Context, e *env, o sampleOptions, reports []*sample.
 		fmt.Fprintf(e.stderr, "culprit sample: linked actor %q (%s) to the family\n", actorName, actorID)
 	}
 	return nil
+}
+
+// addedRelationship returns a relationship that sample --add creates. Its
+// id is deterministic over idKey and its ends, so adding the same sample
+// again stores nothing new.
+func addedRelationship(idKey, typ, source, target string, now time.Time, description string) (*stix.Object, error) {
+	return stixObject(map[string]any{
+		"type": "relationship", "spec_version": "2.1",
+		"id":      stix.DeterministicID("relationship", idKey+":"+source+"|"+target),
+		"created": now, "modified": now,
+		"relationship_type": typ,
+		"description":       description,
+		"source_ref":        source, "target_ref": target,
+	})
 }
 
 // fileObject returns the STIX 2.1 file object of a report. Its id is the
