@@ -25,13 +25,13 @@ type Kind int
 
 // Kinds of errors.
 const (
-	Internal   Kind = iota // a bug or an unexpected failure of something below
-	Invalid                // the input or a flag is malformed or out of range
-	NotFound               // the named thing does not exist
-	Conflict               // the request contradicts the current state (confirming twice, writing onto an input)
-	TooLarge               // the input exceeds a size limit
-	Unavailable            // a resource is busy or absent for now (a locked database, a missing server)
-	Forbidden              // the caller may not do or see this
+	Internal    Kind = iota // a bug or an unexpected failure of something below
+	Invalid                 // the input or a flag is malformed or out of range
+	NotFound                // the named thing does not exist
+	Conflict                // the request contradicts the current state (confirming twice, writing onto an input)
+	TooLarge                // the input exceeds a size limit
+	Unavailable             // a resource is busy or absent for now (a locked database, a missing server)
+	Forbidden               // the caller may not do or see this
 )
 
 var kindNames = [...]string{
