@@ -126,7 +126,7 @@ func newFixture(t testing.TB) *fixture {
 	f.sampleA, f.editedA = d.String(), e.String()
 	file := obj(t, `{"type":"file","spec_version":"2.1","id":%q,"name":"wiper.exe","hashes":{"TLSH":%q,"SHA-256":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}}`, id("file", "wiper"), f.sampleA)
 	objs = append(objs, file, rel(t, "related-to", file.ID, wiper.ID, "lab"))
-	links := []attrib.Link{{A: f.a.ID, B: f.unit.ID, Confidence: 60, Reason: "attributed-to", Source: "press report"}}
+	links := []attrib.Link{{A: f.a.ID, B: f.unit.ID, Confidence: 80, Reason: "attributed-to", Source: "press report"}}
 	f.k = attrib.NewKnowledge(objs, links, attrib.KnowledgeOptions{})
 	return f
 }

@@ -9,20 +9,15 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/culprit-cti/culprit/kb"
 	"github.com/culprit-cti/culprit/ssdeep"
 	"github.com/culprit-cti/culprit/stix"
 	"github.com/culprit-cti/culprit/tlsh"
 )
 
-// Link says that two objects (usually two actors known under different
-// names) are the same. It mirrors the knowledge base's same-as links.
-type Link struct {
-	A          string `json:"a"` // STIX ids
-	B          string `json:"b"`
-	Confidence int    `json:"confidence"` // 0-100
-	Reason     string `json:"reason"`     // e.g. "alias", "attributed-to"
-	Source     string `json:"source,omitempty"`
-}
+// Link says that two actor objects are probably the same: the knowledge
+// base's same-as link (kb.SameAs), the one definition every consumer uses.
+type Link = kb.SameAs
 
 // Member is one actor object folded into a hypothesis.
 type Member struct {
@@ -95,14 +90,15 @@ type software struct {
 
 // KnowledgeOptions tunes how NewKnowledge folds actors.
 type KnowledgeOptions struct {
-	// LinkThreshold is the minimum confidence of a Link (or of an
-	// attributed-to relationship between actors) for it to fold two actors
-	// into one hypothesis. Zero means DefaultLinkThreshold.
+	// LinkThreshold is the fold threshold of the actor clusters (see
+	// kb.Clusters): the minimum confidence of a same-as link for it to
+	// fold two actors into one hypothesis. Zero means kb.DefaultFold.
 	LinkThreshold int
 }
 
-// DefaultLinkThreshold is the default minimum confidence of a same-as link.
-const DefaultLinkThreshold = 50
+// DefaultLinkThreshold is the default fold threshold, the knowledge
+// base's: an actor card and a hypothesis hold the same members.
+const DefaultLinkThreshold = kb.DefaultFold
 
 // Knowledge is an immutable index of what is known about actors, built
 // once by NewKnowledge and safe for concurrent use by Attribute.
@@ -228,7 +224,7 @@ func NewKnowledge(objs []*stix.Object, links []Link, opt KnowledgeOptions) *Know
 
 	k.indexTechniques(ids, byID, rels)
 	k.indexSoftware(ids, byID)
-	k.foldActors(ids, byID, rels, links, opt.LinkThreshold)
+	k.foldActors(ids, byID, links, opt.LinkThreshold)
 	k.indexBehaviour(byID, rels)
 	k.indexNeighbours()
 	k.indexVictims(ids, byID, rels)
@@ -310,102 +306,32 @@ func (k *Knowledge) indexSoftware(ids []string, byID map[string]*stix.Object) {
 	}
 }
 
-// foldActors builds the hypotheses with a union-find over actor objects.
-func (k *Knowledge) foldActors(ids []string, byID map[string]*stix.Object, rels []*stix.Object, links []Link, threshold int) {
-	var actorIDs []string
+// foldActors builds one hypothesis per actor cluster of the knowledge
+// base (kb.Clusters owns the fold rule).
+func (k *Knowledge) foldActors(ids []string, byID map[string]*stix.Object, links []Link, threshold int) {
+	var actorObjs []*stix.Object
 	for _, id := range ids {
 		if o := byID[id]; isActorType(o.Type) && active(o) {
-			actorIDs = append(actorIDs, id)
+			actorObjs = append(actorObjs, o)
 		}
 	}
-	parent := make(map[string]string, len(actorIDs))
-	for _, id := range actorIDs {
-		parent[id] = id
-	}
-	find := func(x string) string {
-		for parent[x] != x {
-			parent[x] = parent[parent[x]]
-			x = parent[x]
-		}
-		return x
-	}
-	var used []Link
-	union := func(l Link) {
-		if _, ok := parent[l.A]; !ok {
-			return
-		}
-		if _, ok := parent[l.B]; !ok {
-			return
-		}
-		if l.Confidence < threshold {
-			return
-		}
-		used = append(used, l)
-		a, b := find(l.A), find(l.B)
-		if a != b {
-			if a > b {
-				a, b = b, a
-			}
-			parent[b] = a
-		}
-	}
-	for _, l := range links {
-		union(l)
-	}
-	for _, r := range rels {
-		if r.RelationshipType != "attributed-to" {
-			continue
-		}
-		s, t := byID[r.SourceRef], byID[r.TargetRef]
-		if s == nil || t == nil || !isActorType(s.Type) || !isActorType(t.Type) {
-			continue
-		}
-		conf := 50
-		if r.Confidence != nil {
-			conf = *r.Confidence
-		}
-		src := ""
-		if cs := citations(r); len(cs) > 0 {
-			src = cs[0].Source
-		}
-		union(Link{A: r.SourceRef, B: r.TargetRef, Confidence: conf, Reason: "attributed-to", Source: src})
-	}
-	groups := map[string][]string{}
-	var roots []string
-	for _, id := range actorIDs {
-		r := find(id)
-		if _, ok := groups[r]; !ok {
-			roots = append(roots, r)
-		}
-		groups[r] = append(groups[r], id)
-	}
-	for _, r := range roots {
-		members := groups[r]
-		sort.SliceStable(members, func(i, j int) bool {
-			return primaryLess(byID[members[i]], byID[members[j]])
-		})
-		p := byID[members[0]]
-		a := &Actor{ID: p.ID, IDs: members, Name: p.Name, ExternalID: p.ExternalID("mitre-attack"),
+	for _, cl := range kb.NewClusters(actorObjs, links, threshold).All() {
+		p := cl.Primary()
+		a := &Actor{ID: p.ID, Name: p.Name, ExternalID: p.ExternalID("mitre-attack"),
 			techs: map[int]float64{}, direct: map[int]bool{}, sw: map[int]float64{}, cites: map[string][]Citation{},
 			sectors: map[string]bool{}, country: map[string]bool{}}
 		seen := map[string]bool{norm(p.Name): true}
-		for _, id := range members {
-			o := byID[id]
-			a.Members = append(a.Members, Member{ID: id, Type: o.Type, Name: o.Name})
+		for i, o := range cl.Members {
+			a.IDs = append(a.IDs, o.ID)
+			a.Members = append(a.Members, Member{ID: o.ID, Type: o.Type, Name: o.Name})
 			for _, n := range append([]string{o.Name}, o.Aliases...) {
 				if nn := norm(n); nn != "" && !seen[nn] {
 					seen[nn] = true
 					a.Aliases = append(a.Aliases, n)
 				}
 			}
-		}
-		in := map[string]bool{}
-		for _, id := range members {
-			in[id] = true
-		}
-		for _, l := range used {
-			if in[l.A] {
-				a.Links = append(a.Links, l)
+			if i > 0 {
+				a.Links = append(a.Links, cl.Joined[i])
 			}
 		}
 		k.actors = append(k.actors, a)
@@ -438,32 +364,6 @@ func (k *Knowledge) addName(n string, i int) {
 		}
 	}
 	k.names[nn] = append(k.names[nn], i)
-}
-
-// primaryLess orders the members of a hypothesis: the ATT&CK object first,
-// then the highest confidence, then the oldest, then by id.
-func primaryLess(a, b *stix.Object) bool {
-	am, bm := a.ExternalID("mitre-attack") != "", b.ExternalID("mitre-attack") != ""
-	if am != bm {
-		return am
-	}
-	ac, bc := -1, -1
-	if a.Confidence != nil {
-		ac = *a.Confidence
-	}
-	if b.Confidence != nil {
-		bc = *b.Confidence
-	}
-	if ac != bc {
-		return ac > bc
-	}
-	if a.Type != b.Type {
-		return a.Type == "intrusion-set"
-	}
-	if !a.Created.Equal(b.Created) {
-		return a.Created.Before(b.Created)
-	}
-	return a.ID < b.ID
 }
 
 // Weights of indirect behaviour; they are structural, not fitted.

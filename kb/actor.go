@@ -10,15 +10,6 @@ import (
 	"github.com/culprit-cti/culprit/stix"
 )
 
-// DefaultFold is the least same-as confidence at which a linked object is
-// folded into an actor card: a shared external id, a shared primary name or
-// an explicit relation without a stated confidence. A name of one actor
-// listed as an alias of another (ConfidenceNameAlias) is not enough by
-// default: MISP lists related groups (APT38, Andariel) among Lazarus
-// Group's synonyms, and folding them would merge disputed aliases. Weaker
-// links are listed on the card but not folded.
-const DefaultFold = ConfidenceRelation
-
 // ActorName is one name of an actor card with where it comes from.
 type ActorName struct {
 	Name    string   `json:"name"`
@@ -34,11 +25,12 @@ type Member struct {
 	Name       string   `json:"name"`
 	ExternalID string   `json:"external_id,omitempty"` // mitre-attack id, e.g. G0032
 	Sources    []string `json:"sources"`
-	// Confidence and Reason of the link to the card's primary object, or
-	// where there is none, to the object the card was built from (links
-	// are not chained); 100 and "" for the primary itself.
+	// Confidence and Reason of the link through which the member joined
+	// the cluster (Via, the member it links to, is on the path to the
+	// primary); 100 and "" for the primary itself.
 	Confidence int    `json:"confidence"`
 	Reason     string `json:"reason,omitempty"`
+	Via        string `json:"via,omitempty"`
 }
 
 // Related is an object related to an actor: a technique, a piece of
@@ -51,9 +43,9 @@ type Related struct {
 	Via        string `json:"via"` // the member whose relationship gives it
 }
 
-// Card is what the knowledge base knows of one actor: its primary object
-// and the objects linked to it by same-as links of at least the fold
-// confidence, with everything they say.
+// Card is what the knowledge base knows of one actor: the members of its
+// cluster (see Clusters), with everything they say, and the links that
+// did not fold.
 type Card struct {
 	Primary    *stix.Object             `json:"-"`
 	ID         string                   `json:"id"`
@@ -68,7 +60,13 @@ type Card struct {
 	Campaigns  []Related                `json:"campaigns"`
 	References []stix.ExternalReference `json:"references"`
 	Links      []SameAs                 `json:"same_as"` // every link of a member, folded or not
-	Matches    []NameMatch              `json:"matches,omitempty"`
+	// Possible are the links of members that did not fold: "possibly the
+	// same as", with why not.
+	Possible []Unfolded `json:"possibly_same_as"`
+	// Ambiguous are the names of members that other clusters carry too.
+	Ambiguous []AmbiguousName `json:"ambiguous_names"`
+	Fold      int             `json:"fold"` // the fold threshold of the clusters
+	Matches   []NameMatch     `json:"matches,omitempty"`
 	Inactive   bool                     `json:"inactive,omitempty"`
 }
 
@@ -82,31 +80,10 @@ type Reader interface {
 	Provenance(ctx context.Context, id string) ([]Provenance, error)
 }
 
-// primaryRank orders the members of a cluster to choose the card's primary
-// object: an ATT&CK group first (it has a mitre-attack id and is not from a
-// MISP galaxy), then any object with a mitre-attack id, then
-// intrusion-sets, then by id.
-func primaryRank(o *stix.Object) int {
-	r := 3
-	if o.ExternalID("mitre-attack") != "" {
-		r = 1
-		if !strings.Contains(string(o.Raw), `"x_misp_galaxy"`) {
-			r = 0
-		}
-	} else if o.Type == "intrusion-set" {
-		r = 2
-	}
-	if o.Revoked || o.Deprecated {
-		r += 10
-	}
-	return r
-}
-
 // FindActors returns the actor cards for a query (a name, alias, external id
-// or STIX id): each actor object the query matches, folded with the objects
-// linked to it at confidence fold or more (fold <= 0 means DefaultFold).
-// Matches linked to each other share one card. An empty result means no
-// actor matches.
+// or STIX id): the cluster of each actor object the query matches, folded
+// at the fold threshold (fold <= 0 means DefaultFold). Matches in one
+// cluster share one card. An empty result means no actor matches.
 func FindActors(ctx context.Context, r Reader, query string, fold int) ([]*Card, error) {
 	matches, err := r.LookupName(ctx, query)
 	if err != nil {
@@ -121,47 +98,41 @@ func FindActors(ctx context.Context, r Reader, query string, fold int) ([]*Card,
 	if len(actors) == 0 {
 		return nil, nil
 	}
-	links, err := r.SameAs(ctx)
+	cs, err := LoadClusters(ctx, r, fold)
 	if err != nil {
 		return nil, err
 	}
-	if fold <= 0 {
-		fold = DefaultFold
-	}
-	byID := linksByID(links)
 	var cards []*Card
 	done := make(map[string]*Card)
 	for _, m := range actors {
-		if c, ok := done[m.ID]; ok {
+		cl := cs.Of(m.ID)
+		key := m.ID
+		if cl != nil {
+			key = cl.ID
+		}
+		if c, ok := done[key]; ok {
 			c.Matches = append(c.Matches, m)
 			continue
 		}
-		c, err := buildCard(ctx, r, m.ID, byID, fold)
+		c, err := buildCard(ctx, r, cs, cl, m.ID)
 		if err != nil {
 			return nil, err
 		}
-		for _, mem := range c.Members {
-			if _, ok := done[mem.ID]; !ok {
-				done[mem.ID] = c
-			}
-		}
+		done[key] = c
 		c.Matches = append(c.Matches, m)
 		cards = append(cards, c)
 	}
 	return cards, nil
 }
 
-// ActorCard returns the card of the actor object with this id, or an error
-// wrapping ErrNotFound.
+// ActorCard returns the card of the cluster that holds the actor object
+// with this id, or an error wrapping ErrNotFound.
 func ActorCard(ctx context.Context, r Reader, id string, fold int) (*Card, error) {
-	links, err := r.SameAs(ctx)
+	cs, err := LoadClusters(ctx, r, fold)
 	if err != nil {
 		return nil, err
 	}
-	if fold <= 0 {
-		fold = DefaultFold
-	}
-	return buildCard(ctx, r, id, linksByID(links), fold)
+	return buildCard(ctx, r, cs, cs.Of(id), id)
 }
 
 func linksByID(links []SameAs) map[string][]SameAs {
@@ -173,74 +144,32 @@ func linksByID(links []SameAs) map[string][]SameAs {
 	return m
 }
 
-// buildCard folds the object id with its direct links of at least fold
-// confidence (links are not followed transitively: a chain of aliases is
-// not evidence of identity), picks the primary, and assembles the card.
-func buildCard(ctx context.Context, r Reader, id string, byID map[string][]SameAs, fold int) (*Card, error) {
-	start, err := r.Object(ctx, id)
+// buildCard assembles the card of cluster cl. A revoked or deprecated
+// actor belongs to no cluster (cl is nil): its card holds it alone.
+func buildCard(ctx context.Context, r Reader, cs *Clusters, cl *Cluster, id string) (*Card, error) {
+	var objs []*stix.Object
+	var joined []SameAs
+	if cl != nil {
+		objs, joined = cl.Members, cl.Joined
+	} else {
+		o, err := r.Object(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		objs, joined = []*stix.Object{o}, []SameAs{{}}
+	}
+	links, err := r.SameAs(ctx)
 	if err != nil {
 		return nil, err
 	}
-	objs := []*stix.Object{start}
-	for _, l := range byID[id] {
-		if l.Confidence < fold {
-			continue
-		}
-		o, err := r.Object(ctx, l.Other(id))
-		if err != nil {
-			return nil, fmt.Errorf("same-as link %s: %w", l.Other(id), err)
-		}
-		objs = append(objs, o)
-	}
-	// The primary is the member most strongly linked to the object the
-	// card starts from (itself counting 100), an ATT&CK object first among
-	// equals: "Unit 121" (a MISP synonym) gives ATT&CK's Lazarus Group.
-	strength := func(o *stix.Object) int {
-		if o.ID == id {
-			return 100
-		}
-		for _, l := range byID[id] {
-			if l.Other(id) == o.ID {
-				return l.Confidence
-			}
-		}
-		return 0
-	}
-	sort.SliceStable(objs, func(i, j int) bool {
-		// Members linked by a shared name or stronger rank with the
-		// start itself; below, the stronger link wins.
-		si, sj := min(strength(objs[i]), ConfidenceName), min(strength(objs[j]), ConfidenceName)
-		if si != sj {
-			return si > sj
-		}
-		ri, rj := primaryRank(objs[i]), primaryRank(objs[j])
-		if ri != rj {
-			return ri < rj
-		}
-		return objs[i].ID < objs[j].ID
-	})
+	byID := linksByID(links)
 	p := objs[0]
 	c := &Card{Primary: p, ID: p.ID, Name: p.Name, ExternalID: p.ExternalID("mitre-attack"),
 		Inactive:   p.Revoked || p.Deprecated,
-		Techniques: []Related{}, Software: []Related{}, Campaigns: []Related{}, References: []stix.ExternalReference{}}
-
-	// Confidence of each member to the primary: direct link if any, else
-	// through the object the query started from.
-	conf := func(o *stix.Object) (int, string) {
-		if o.ID == p.ID {
-			return 100, ""
-		}
-		for _, l := range byID[p.ID] {
-			if l.Other(p.ID) == o.ID {
-				return l.Confidence, l.Reason
-			}
-		}
-		for _, l := range byID[start.ID] {
-			if l.Other(start.ID) == o.ID {
-				return l.Confidence, l.Reason
-			}
-		}
-		return 0, ""
+		Techniques: []Related{}, Software: []Related{}, Campaigns: []Related{}, References: []stix.ExternalReference{},
+		Links: []SameAs{}, Possible: []Unfolded{}, Ambiguous: []AmbiguousName{}, Fold: cs.Fold()}
+	if cl != nil {
+		c.Ambiguous = append(c.Ambiguous, cs.Ambiguous(cl)...)
 	}
 
 	names := make(map[string]*ActorName)
@@ -249,7 +178,8 @@ func buildCard(ctx context.Context, r Reader, id string, byID map[string][]SameA
 	seenRef := make(map[string]bool)
 	countries := make(map[string]bool)
 	sponsors := make(map[string]bool)
-	for _, o := range objs {
+	seenPossible := make(map[[2]string]bool)
+	for k, o := range objs {
 		prov, err := r.Provenance(ctx, o.ID)
 		if err != nil {
 			return nil, err
@@ -258,9 +188,20 @@ func buildCard(ctx context.Context, r Reader, id string, byID map[string][]SameA
 		for _, pv := range prov {
 			sources = appendUnique(sources, pv.Source.Name)
 		}
-		cf, reason := conf(o)
-		c.Members = append(c.Members, Member{ID: o.ID, Type: o.Type, Name: o.Name,
-			ExternalID: o.ExternalID("mitre-attack"), Sources: sources, Confidence: cf, Reason: reason})
+		m := Member{ID: o.ID, Type: o.Type, Name: o.Name, ExternalID: o.ExternalID("mitre-attack"),
+			Sources: sources, Confidence: 100}
+		if k > 0 {
+			j := joined[k]
+			m.Confidence, m.Reason, m.Via = j.Confidence, j.Reason, j.Other(o.ID)
+		}
+		c.Members = append(c.Members, m)
+		for _, u := range cs.Unfolded(o.ID) {
+			key := [2]string{u.A, u.B}
+			if !seenPossible[key] {
+				seenPossible[key] = true
+				c.Possible = append(c.Possible, u)
+			}
+		}
 		for _, n := range NamesOf(o) {
 			if n.Kind == KindExternalID && isUUID(n.Name) {
 				continue // a catalogue's record id (a MISP cluster uuid), not a name
@@ -330,6 +271,7 @@ func buildCard(ctx context.Context, r Reader, id string, byID map[string][]SameA
 		}
 		return c.Links[i].B < c.Links[j].B
 	})
+	sort.SliceStable(c.Possible, func(i, j int) bool { return strongerOrder(c.Possible[i].SameAs, c.Possible[j].SameAs) })
 	for _, l := range []*[]Related{&c.Techniques, &c.Software, &c.Campaigns} {
 		s := *l
 		sort.Slice(s, func(i, j int) bool {

@@ -13,6 +13,9 @@ const (
 	ReasonRelation   = "explicit relation"
 	ReasonName       = "shared name"
 	ReasonAlias      = "shared alias"
+	// ReasonAttributed: one actor is attributed-to the other (a persona
+	// to the unit behind it, an intrusion-set to a threat-actor).
+	ReasonAttributed = "attributed-to"
 )
 
 // Link confidences (0-100, as STIX confidence) by reason.
@@ -22,18 +25,20 @@ const (
 	ConfidenceName       = 85 // the same primary name
 	ConfidenceNameAlias  = 70 // the name (or external id) of one is an alias of the other
 	ConfidenceAliasAlias = 50 // they share only an alias
+	ConfidenceAttributed = 50 // an attributed-to relationship between actors without its own confidence
 )
 
 // SameAs says that two actor objects, supplied under different ids, probably
 // describe the same actor. It is a claim with a confidence, never a merge.
 type SameAs struct {
-	A, B       string // STIX ids, A < B
-	Confidence int    // 0-100
-	Reason     string // ReasonExternalID, ReasonRelation, ReasonName or ReasonAlias
+	A          string `json:"a"` // STIX ids, A < B
+	B          string `json:"b"`
+	Confidence int    `json:"confidence"` // 0-100
+	Reason     string `json:"reason"`     // one of the Reason constants
 	// Source is the evidence for the link: the shared external id as
 	// "source_name:external_id", the shared name or alias as written in A,
 	// or the id of the relationship.
-	Source string
+	Source string `json:"source,omitempty"`
 }
 
 // Other returns the end of the link that is not id.
@@ -42,6 +47,13 @@ func (l SameAs) Other(id string) string {
 		return l.B
 	}
 	return l.A
+}
+
+// nameRef is one holder of a name in Link.
+type nameRef struct {
+	actor int
+	kind  NameKind
+	name  string
 }
 
 // RelationTypes are the relationship_type values that state that two actors
@@ -55,20 +67,28 @@ func IsSameAsRelation(relType string) bool { return relationTypes[relType] }
 
 // Link computes the same-as links between the active actor objects
 // (intrusion-set, threat-actor) of objs, from their names and external ids
-// and from same-as relationships (see IsSameAsRelation) among objs. Objects
-// of other types serve only as relationships; revoked and deprecated
-// objects are ignored. Each pair of ids gets at most one link, with its
-// strongest reason: a shared external id (ConfidenceExternalID), an explicit
-// relation (its confidence, else ConfidenceRelation), a shared primary name
-// (ConfidenceName), the name or external id of one equal to an alias of the
-// other (ConfidenceNameAlias), aliases only (ConfidenceAliasAlias). Link is
-// pure and deterministic: the result is sorted by A, then B.
+// and from relationships among objs: same-as relationships (see
+// IsSameAsRelation) and attributed-to between two actors. Objects of other
+// types serve only as relationships; revoked and deprecated objects are
+// ignored. Each pair of ids gets at most one link, with its strongest
+// reason: a shared external id (ConfidenceExternalID), an explicit
+// relation (its confidence, else ConfidenceRelation or
+// ConfidenceAttributed), a shared primary name (ConfidenceName), the name
+// or external id of one equal to an alias of the other
+// (ConfidenceNameAlias), aliases only (ConfidenceAliasAlias).
+//
+// A name links objects of different catalogues (see Catalogue) only, and
+// only through each catalogue's owner of the name: the object that has it
+// as its name or external id, else the one object that has it as an
+// alias. A name that a catalogue gives as an alias of several of its
+// objects and as the name of none (an umbrella such as "Grizzly Steppe")
+// is ambiguous there and links nothing of that catalogue; a name that a
+// catalogue gives to one object and lists as an alias of others (MISP
+// lists APT38 among Lazarus Group's synonyms and has its own APT38
+// cluster) links only its owner.
+//
+// Link is pure and deterministic: the result is sorted by A, then B.
 func Link(objs []*stix.Object) []SameAs {
-	type nameRef struct {
-		actor int
-		kind  NameKind
-		name  string
-	}
 	var actors []*stix.Object
 	index := make(map[string]int)
 	for _, o := range objs {
@@ -119,6 +139,7 @@ func Link(objs []*stix.Object) []SameAs {
 		}
 	}
 	for _, refs := range names {
+		refs = nameOwners(refs, actors)
 		for i := range refs {
 			for j := i + 1; j < len(refs); j++ {
 				x, y := refs[i], refs[j]
@@ -150,7 +171,15 @@ func Link(objs []*stix.Object) []SameAs {
 		}
 	}
 	for _, o := range objs {
-		if o == nil || o.Type != "relationship" || !IsSameAsRelation(o.RelationshipType) || o.Revoked || o.Deprecated {
+		if o == nil || o.Type != "relationship" || o.Revoked || o.Deprecated {
+			continue
+		}
+		conf, reason := ConfidenceRelation, ReasonRelation
+		switch {
+		case IsSameAsRelation(o.RelationshipType):
+		case o.RelationshipType == "attributed-to":
+			conf, reason = ConfidenceAttributed, ReasonAttributed
+		default:
 			continue
 		}
 		i, ok1 := index[o.SourceRef]
@@ -158,11 +187,10 @@ func Link(objs []*stix.Object) []SameAs {
 		if !ok1 || !ok2 {
 			continue
 		}
-		conf := ConfidenceRelation
 		if o.Confidence != nil && *o.Confidence >= 0 && *o.Confidence <= 100 {
 			conf = *o.Confidence
 		}
-		propose(actors[i], actors[j], conf, ReasonRelation, o.ID)
+		propose(actors[i], actors[j], conf, reason, o.ID)
 	}
 
 	out := make([]SameAs, 0, len(best))
@@ -197,9 +225,53 @@ func reasonRank(r string) int {
 		return 0
 	case ReasonRelation:
 		return 1
-	case ReasonName:
+	case ReasonAttributed:
 		return 2
-	default:
+	case ReasonName:
 		return 3
+	default:
+		return 4
 	}
+}
+
+// nameOwners keeps, of the holders of one name, those through which the
+// name may link (see Link): per catalogue, the holders that have it as a
+// name or external id, else the only holder that has it as an alias;
+// holders of no catalogue are kept.
+func nameOwners(refs []nameRef, actors []*stix.Object) []nameRef {
+	if len(refs) < 2 {
+		return refs
+	}
+	byCat := map[string][]nameRef{}
+	var cats []string
+	var out []nameRef
+	for _, r := range refs {
+		c := Catalogue(actors[r.actor])
+		if c == "" {
+			out = append(out, r)
+			continue
+		}
+		if _, ok := byCat[c]; !ok {
+			cats = append(cats, c)
+		}
+		byCat[c] = append(byCat[c], r)
+	}
+	for _, c := range cats {
+		rs := byCat[c]
+		var strong []nameRef
+		holders := map[int]bool{}
+		for _, r := range rs {
+			holders[r.actor] = true
+			if r.kind != KindAlias {
+				strong = append(strong, r)
+			}
+		}
+		switch {
+		case len(strong) > 0:
+			out = append(out, strong...)
+		case len(holders) == 1:
+			out = append(out, rs...)
+		}
+	}
+	return out
 }
