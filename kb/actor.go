@@ -67,7 +67,7 @@ type Card struct {
 	Ambiguous []AmbiguousName `json:"ambiguous_names"`
 	Fold      int             `json:"fold"` // the fold threshold of the clusters
 	Matches   []NameMatch     `json:"matches,omitempty"`
-	Inactive   bool                     `json:"inactive,omitempty"`
+	Inactive  bool            `json:"inactive,omitempty"`
 }
 
 // Reader is the part of a Store that cards and listings read.
