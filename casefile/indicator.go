@@ -4,22 +4,24 @@ import (
 	"fmt"
 	"net/mail"
 	"net/netip"
-	"net/url"
 	"regexp"
 	"strings"
+
+	"github.com/culprit-cti/culprit/ioc"
 )
 
 // Indicator types, as STIX 2.1 names the observable and property they match.
+// They are package ioc's types, as strings.
 const (
-	TypeIPv4   = "ipv4-addr"
-	TypeIPv6   = "ipv6-addr"
-	TypeDomain = "domain-name"
-	TypeURL    = "url"
-	TypeEmail  = "email-addr"
-	TypeMD5    = "file:hashes.MD5"
-	TypeSHA1   = "file:hashes.SHA-1"
-	TypeSHA256 = "file:hashes.SHA-256"
-	TypeSHA512 = "file:hashes.SHA-512"
+	TypeIPv4   = string(ioc.IPv4)
+	TypeIPv6   = string(ioc.IPv6)
+	TypeDomain = string(ioc.Domain)
+	TypeURL    = string(ioc.URL)
+	TypeEmail  = string(ioc.Email)
+	TypeMD5    = string(ioc.MD5)
+	TypeSHA1   = string(ioc.SHA1)
+	TypeSHA256 = string(ioc.SHA256)
+	TypeSHA512 = string(ioc.SHA512)
 )
 
 // indicatorTypes maps the spellings accepted in case files (lower case) to
@@ -43,110 +45,57 @@ func canonicalType(t string) (string, bool) {
 	return c, ok
 }
 
-// refang undoes the usual defanging of indicators in reports:
-// 1.2.3[.]4, example(.)com, hxxp://, user[@]example.com.
-func refang(v string) string {
-	if !strings.ContainsAny(v, "[(") && !strings.HasPrefix(strings.ToLower(v), "hxxp") {
-		return v
-	}
-	r := strings.NewReplacer("[.]", ".", "(.)", ".", "[dot]", ".", "[@]", "@", "[at]", "@", "[:]", ":", "[://]", "://")
-	v = r.Replace(v)
-	lv := strings.ToLower(v)
-	switch {
-	case strings.HasPrefix(lv, "hxxps"):
-		v = "https" + v[len("hxxps"):]
-	case strings.HasPrefix(lv, "hxxp"):
-		v = "http" + v[len("hxxp"):]
-	}
-	return v
-}
+// refang undoes the usual defanging of indicators in reports (1.2.3[.]4,
+// example(.)com, hxxp://, user[@]example.com); package ioc owns the rules.
+func refang(v string) string { return ioc.Refang(v) }
 
-var (
-	hexRE    = regexp.MustCompile(`^[0-9a-fA-F]+$`)
-	labelRE  = regexp.MustCompile(`^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$`)
-	tlshRE   = regexp.MustCompile(`^(?:[Tt]1)?[0-9A-Fa-f]{70}$`)
-	ssdeepRE = regexp.MustCompile(`^[0-9]{1,10}:[0-9A-Za-z+/]{1,64}:[0-9A-Za-z+/]{0,64}(,"[^"]*")?$`)
-)
+var hexRE = regexp.MustCompile(`^[0-9a-fA-F]+$`)
 
 // normalizeIndicator checks that value is well formed for the canonical type
-// t, and returns it in the form culprit compares: refanged, domains and
-// hashes in lower case, addresses in their canonical text form. The error
-// says what is wrong, for a warning.
+// t, and returns it in the form culprit compares, ioc's canonical form:
+// refanged, domains and hashes in lower case, addresses in their canonical
+// text form, URLs normalised. The error says what is wrong, for a warning.
 func normalizeIndicator(t, value string) (string, error) {
 	v := refang(strings.TrimSpace(value))
 	if v == "" {
 		return "", fmt.Errorf("empty value")
 	}
 	switch t {
-	case TypeIPv4, TypeIPv6:
-		want4 := t == TypeIPv4
-		if p, err := netip.ParsePrefix(v); err == nil {
-			if p.Addr().Is4() != want4 {
-				return "", fmt.Errorf("%q is not an %s network", value, t)
-			}
-			return p.Masked().String(), nil
-		}
-		a, err := netip.ParseAddr(v)
-		if err != nil || a.Zone() != "" || a.Is4() != want4 {
-			return "", fmt.Errorf("%q is not an %s address", value, t)
-		}
-		return a.String(), nil
-	case TypeDomain:
-		d, ok := normalizeDomain(v)
-		if !ok {
-			return "", fmt.Errorf("%q is not a domain name", value)
-		}
-		return d, nil
-	case TypeURL:
-		u, err := url.Parse(v)
-		if err != nil || u.Scheme == "" || u.Host == "" {
-			return "", fmt.Errorf("%q is not an absolute URL", value)
-		}
+	case TypeIPv4, TypeIPv6, TypeDomain, TypeURL, TypeEmail, TypeMD5, TypeSHA1, TypeSHA256, TypeSHA512:
+	default:
+		// A type culprit does not know: keep the value as written.
 		return v, nil
-	case TypeEmail:
-		a, err := mail.ParseAddress(v)
-		if err != nil || a.Name != "" || a.Address != v {
-			return "", fmt.Errorf("%q is not an email address", value)
-		}
-		at := strings.LastIndexByte(v, '@')
-		d, ok := normalizeDomain(v[at+1:])
-		if !ok {
-			return "", fmt.Errorf("%q is not an email address", value)
-		}
-		return v[:at+1] + d, nil
-	case TypeMD5, TypeSHA1, TypeSHA256, TypeSHA512:
-		n := map[string]int{TypeMD5: 32, TypeSHA1: 40, TypeSHA256: 64, TypeSHA512: 128}[t]
-		if len(v) != n || !hexRE.MatchString(v) {
-			return "", fmt.Errorf("%q is not a %s hash (%d hex digits)", value, strings.TrimPrefix(t, "file:hashes."), n)
-		}
-		return strings.ToLower(v), nil
 	}
-	// A type culprit does not know: keep the value as written.
-	return v, nil
+	if t == TypeEmail {
+		// A case file names an address, not a mailbox with a display name.
+		if a, err := mail.ParseAddress(v); err != nil || a.Name != "" || a.Address != v {
+			return "", fmt.Errorf("%q is not an email address", value)
+		}
+	}
+	out, err := ioc.Normalize(ioc.Type(t), v)
+	if err == nil {
+		return out, nil
+	}
+	switch t {
+	case TypeIPv4, TypeIPv6:
+		if _, perr := netip.ParsePrefix(v); perr == nil {
+			return "", fmt.Errorf("%q is not an %s network", value, t)
+		}
+		return "", fmt.Errorf("%q is not an %s address", value, t)
+	case TypeDomain:
+		return "", fmt.Errorf("%q is not a domain name", value)
+	case TypeURL:
+		return "", fmt.Errorf("%q is not an absolute URL", value)
+	case TypeEmail:
+		return "", fmt.Errorf("%q is not an email address", value)
+	}
+	n := ioc.HashLen(ioc.Type(t))
+	return "", fmt.Errorf("%q is not a %s hash (%d hex digits)", value, strings.TrimPrefix(t, "file:hashes."), n)
 }
 
-// normalizeDomain lower-cases d, drops a final dot, and checks that it is a
-// host name of at least two labels.
-func normalizeDomain(d string) (string, bool) {
-	d = strings.TrimSuffix(strings.ToLower(d), ".")
-	if len(d) == 0 || len(d) > 253 {
-		return "", false
-	}
-	labels := strings.Split(d, ".")
-	if len(labels) < 2 {
-		return "", false
-	}
-	for _, l := range labels {
-		if !labelRE.MatchString(l) {
-			return "", false
-		}
-	}
-	// A name made only of digits and dots is an address, not a domain.
-	if _, err := netip.ParseAddr(d); err == nil {
-		return "", false
-	}
-	return d, true
-}
+// normalizeDomain returns d in canonical form and whether it is a host
+// name of at least two labels (ioc.NormalizeDomain).
+func normalizeDomain(d string) (string, bool) { return ioc.NormalizeDomain(d) }
 
 // guessType infers the indicator type of a bare value, for the shorthand
 // "- 203.0.113.7" in a case file. It returns "" when the value fits no type.
@@ -190,28 +139,29 @@ func guessType(v string) string {
 }
 
 // normalizeHash checks a sample hash of the given kind and returns it in the
-// form culprit compares.
+// form culprit compares (ioc's canonical form; TLSH and ssdeep through
+// their digest parsers).
 func normalizeHash(kind, v string) (string, error) {
 	v = strings.TrimSpace(v)
 	switch kind {
 	case "sha256":
-		if len(v) != 64 || !hexRE.MatchString(v) {
+		h, err := ioc.Normalize(ioc.SHA256, v)
+		if err != nil {
 			return "", fmt.Errorf("%q is not a SHA-256 hash (64 hex digits)", v)
 		}
-		return strings.ToLower(v), nil
+		return h, nil
 	case "tlsh":
-		if !tlshRE.MatchString(v) {
+		h, err := ioc.Normalize(ioc.TLSH, v)
+		if err != nil {
 			return "", fmt.Errorf("%q is not a TLSH digest (T1 and 70 hex digits)", v)
 		}
-		if len(v) == 70 {
-			v = "T1" + v
-		}
-		return "T1" + strings.ToUpper(v[2:]), nil
+		return h, nil
 	case "ssdeep":
-		if !ssdeepRE.MatchString(v) {
+		h, err := ioc.Normalize(ioc.SSDEEP, v)
+		if err != nil {
 			return "", fmt.Errorf("%q is not an ssdeep digest (blocksize:hash:hash)", v)
 		}
-		return v, nil
+		return h, nil
 	}
 	return "", fmt.Errorf("unknown hash kind %q", kind)
 }
