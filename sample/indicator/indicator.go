@@ -51,8 +51,8 @@ const (
 	Email  Kind = "email"
 )
 
-// Indicator is one network indicator. Domains and e-mail addresses are
-// lower-cased; URLs are kept as written.
+// Indicator is one network indicator, its value in package ioc's canonical
+// form (domains lower case, e-mail domains lower case, URLs normalised).
 type Indicator struct {
 	Kind  Kind   `json:"kind"`
 	Value string `json:"value"`
@@ -81,7 +81,7 @@ func Find(s string) []Indicator {
 	var out []Indicator
 	seen := map[Indicator]bool{}
 	add := func(k Kind, v string) {
-		in := Indicator{k, v}
+		in := Indicator{k, canonical(k, v)}
 		if !seen[in] {
 			seen[in] = true
 			out = append(out, in)
