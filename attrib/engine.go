@@ -540,9 +540,21 @@ func (k *Knowledge) claimItems(claims []casefile.Claim, p Params, warn *[]string
 		} else {
 			for _, ai := range hits {
 				it.sparse[ai] = llr / float64(len(hits))
-				named[ai] = true
 			}
 			it.matched = k.actors[hits[0]].Name
+			if len(hits) > 1 {
+				// An ambiguous name (an umbrella such as Grizzly Steppe)
+				// is shared among its candidates; it contradicts nothing.
+				var ns []string
+				for _, ai := range hits {
+					ns = append(ns, k.actors[ai].Name)
+				}
+				sort.Strings(ns)
+				it.matched = "ambiguous: " + strings.Join(ns, ", ")
+				*warn = append(*warn, fmt.Sprintf("claimed actor %q is a name of %d actors (%s): the claim is shared among them", clip(ref), len(hits), strings.Join(ns, ", ")))
+			} else {
+				named[hits[0]] = true
+			}
 		}
 		out = append(out, it)
 	}

@@ -64,7 +64,6 @@ func TestParseBundle21(t *testing.T) {
 		{Field: "indicator--0a1b2c3d-0000-4000-8000-000000000009", Message: `no usable comparison in pattern "[process:name = 'evil.exe']"`},
 		{Field: "indicator--0a1b2c3d-0000-4000-8000-00000000000a", Message: `pattern type "snort" is not read; only STIX patterns are`},
 		{Field: "indicator--0a1b2c3d-0000-4000-8000-00000000000c", Message: `"999.1.1.1" is not an ipv4-addr address; ignored`},
-		{Field: "claims", Message: "claims name 2 different actors (Example Group, Other Group); they contradict each other unless the knowledge base links them"},
 	}
 	if diff := cmp.Diff(wantWarns, warns); diff != "" {
 		t.Errorf("ParseFile(bundle21.json) warnings mismatch (-want +got):\n%s", diff)

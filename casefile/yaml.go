@@ -545,15 +545,9 @@ func contradictions(claims []Claim) []Warning {
 	type key struct{ source, actor string }
 	bySource := map[string]Claim{}
 	byPair := map[key]Claim{}
-	var actors []string
-	seenActor := map[string]bool{}
 	for i, c := range claims {
 		f := index("claims", i)
 		a := strings.ToLower(c.Actor)
-		if !seenActor[a] {
-			seenActor[a] = true
-			actors = append(actors, c.Actor)
-		}
 		if c.Source == "" {
 			continue
 		}
@@ -571,9 +565,9 @@ func contradictions(claims []Claim) []Warning {
 		}
 		bySource[s] = c
 	}
-	if len(actors) > 1 {
-		warns = append(warns, Warning{Field: "claims", Message: fmt.Sprintf("claims name %d different actors (%s); they contradict each other unless the knowledge base links them", len(actors), strings.Join(actors, ", "))})
-	}
+	// Whether claims naming different actors contradict each other depends
+	// on the knowledge base (Unit 121 and Lazarus Group may be one
+	// hypothesis): the engine warns about that, after resolving the names.
 	return warns
 }
 
