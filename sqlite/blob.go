@@ -23,6 +23,9 @@ func (s *Store) Blob(ctx context.Context, key string) (data []byte, tag string, 
 
 // PutBlob stores data under key with its tag, replacing any earlier blob.
 func (s *Store) PutBlob(ctx context.Context, key, tag string, data []byte) error {
+	if s.readOnly {
+		return s.errReadOnly("write blob " + key)
+	}
 	if data == nil {
 		data = []byte{}
 	}

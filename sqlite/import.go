@@ -3,117 +3,77 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
-	"io"
-	"sort"
-	"strings"
 
+	"github.com/culprit-cti/culprit/errs"
 	"github.com/culprit-cti/culprit/kb"
 	"github.com/culprit-cti/culprit/stix"
 )
 
-// Import implements kb.Store. The input is decoded ahead in a second
-// goroutine (kb.Prefetch) while a kb.Planner decides and each change is
-// written at once, all in one transaction; the relationship checks that
-// need the whole input run at the end, and any error rolls everything back.
+// Import implements kb.Store. kb.Import drives the import (planning,
+// prefetch, error naming, the relink decision); this method supplies the
+// transaction and the SQL (importTx). Any error rolls everything back.
 func (s *Store) Import(ctx context.Context, src kb.Source, objs kb.Stream, opts kb.ImportOptions) (kb.ImportStats, error) {
+	if s.readOnly {
+		return kb.ImportStats{}, s.errReadOnly("import " + src.Name)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if src.ImportedAt.IsZero() {
 		src.ImportedAt = s.now()
 	}
-	if src.Kind == "" {
-		src.Kind = kb.SourceFile
-	}
 	fail := func(err error) (kb.ImportStats, error) { return kb.ImportStats{}, err }
 
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fail(fmt.Errorf("import %s: begin: %w", src.Name, err))
+		return fail(wrapBusy(s.path, fmt.Errorf("import %s: begin: %w", src.Name, err)))
 	}
 	defer tx.Rollback()
-
-	current, err := loadCurrent(ctx, tx)
-	if err != nil {
-		return fail(fmt.Errorf("import %s: %w", src.Name, err))
-	}
-	planner := kb.NewPlanner(src, func(id string) (kb.Current, bool) {
-		c, ok := current[id]
-		return c, ok
-	}, opts)
 	w, err := newWriter(ctx, tx, formatTime(src.ImportedAt))
 	if err != nil {
 		return fail(fmt.Errorf("import %s: %w", src.Name, err))
 	}
 	defer w.close()
-
-	in, stop := kb.Prefetch(ctx, objs, 256)
-	defer stop()
-	relink := len(current) == 0
-	changed := false
-	for i := 1; ; i++ {
-		if i%1000 == 0 {
-			if err := ctx.Err(); err != nil {
-				return fail(err)
-			}
-		}
-		o, offset, err := kb.Next(in)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			if !strings.HasPrefix(err.Error(), planner.Input()) {
-				err = fmt.Errorf("%s: %w", planner.Input(), err)
-			}
-			return fail(err)
-		}
-		c, err := planner.Add(o, offset)
-		if err != nil {
-			return fail(err)
-		}
-		if c == nil {
-			continue
-		}
-		if err := w.put(ctx, c); err != nil {
-			return fail(fmt.Errorf("import %s: %w", src.Name, err))
-		}
-		changed = true
-		if kb.IsActor(o.Type) || o.Type == "relationship" && kb.IsSameAsRelation(o.RelationshipType) {
-			relink = true
-		}
-	}
-	if err := ctx.Err(); err != nil {
-		return fail(err)
-	}
-	out, err := planner.Finish()
+	stats, changed, err := kb.Import(ctx, w, src, objs, opts)
 	if err != nil {
 		return fail(err)
 	}
-	for _, id := range out.Drop {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM objects WHERE id = ?`, id); err != nil {
-			return fail(fmt.Errorf("import %s: drop dangling %s: %w", src.Name, id, err))
-		}
-	}
-	if err := w.provenance(ctx, src, out.Seen); err != nil {
-		return fail(fmt.Errorf("import %s: %w", src.Name, err))
-	}
-	if relink {
-		if err := relinkTx(ctx, tx); err != nil {
-			return fail(fmt.Errorf("import %s: same-as links: %w", src.Name, err))
-		}
-	}
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM same_as`).Scan(&out.Stats.SameAs); err != nil {
-		return fail(fmt.Errorf("import %s: %w", src.Name, err))
-	}
 	w.close()
 	if err := tx.Commit(); err != nil {
-		return fail(fmt.Errorf("import %s: commit: %w", src.Name, err))
+		return fail(wrapBusy(s.path, fmt.Errorf("import %s: commit: %w", src.Name, err)))
 	}
 	if changed {
 		s.ResetNameIndex()
 	}
-	return out.Stats, nil
+	return stats, nil
+}
+
+// wrapBusy gives a lock timeout the kind and advice of wrapOpen.
+func wrapBusy(path string, err error) error {
+	if isBusy(err) {
+		return errs.Wrap(errs.Unavailable, err, "knowledge base %s is locked by another writer (an import in progress?); try again when it has finished", path)
+	}
+	return err
+}
+
+// Current implements kb.ImportTx.
+func (w *writer) Current(ctx context.Context) (map[string]kb.Current, error) {
+	return loadCurrent(ctx, w.tx)
+}
+
+// Delete implements kb.ImportTx.
+func (w *writer) Delete(ctx context.Context, id string) error {
+	_, err := w.tx.ExecContext(ctx, `DELETE FROM objects WHERE id = ?`, id)
+	return err
+}
+
+// CountSameAs implements kb.ImportTx.
+func (w *writer) CountSameAs(ctx context.Context) (int, error) {
+	var n int
+	if err := w.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM same_as`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count same-as links: %w", err)
+	}
+	return n, nil
 }
 
 // loadCurrent reads the version of every stored object.
@@ -191,9 +151,9 @@ func (w *writer) close() {
 	w.stmts = nil
 }
 
-// put writes one change: the previous version to the history when it is
+// Put implements kb.ImportTx: it writes one change: the previous version to the history when it is
 // replaced, the object, its names and its relationship row.
-func (w *writer) put(ctx context.Context, c *kb.Change) error {
+func (w *writer) Put(ctx context.Context, c *kb.Change) error {
 	o := c.Object
 	if c.Replaces {
 		if _, err := w.keep.ExecContext(ctx, w.now, o.ID); err != nil {
@@ -231,10 +191,10 @@ func (w *writer) put(ctx context.Context, c *kb.Change) error {
 	return nil
 }
 
-// provenance records the source and, for each object seen, that the source
+// RecordProvenance implements kb.ImportTx: it records the source and, for each object seen, that the source
 // supplied it; only rows that are new or whose version changed are
 // written, so that re-importing a source costs one read of its rows.
-func (w *writer) provenance(ctx context.Context, src kb.Source, seen []kb.Seen) error {
+func (w *writer) RecordProvenance(ctx context.Context, src kb.Source, seen []kb.Seen) error {
 	var sourceID int64
 	err := w.tx.QueryRowContext(ctx, `
 		INSERT INTO sources (kind, name, path, url, sha256, first_imported, last_imported)
@@ -286,40 +246,39 @@ func (w *writer) provenance(ctx context.Context, src kb.Source, seen []kb.Seen) 
 	return nil
 }
 
-// relinkTx recomputes the same-as links with kb.Link over the active actors
-// and the same-as relationships, and replaces the stored ones.
-func relinkTx(ctx context.Context, tx *sql.Tx) error {
+// LinkInputs implements kb.ImportTx: the active actors and same-as
+// relationships, the input of kb.Link.
+func (w *writer) LinkInputs(ctx context.Context) ([]*stix.Object, error) {
 	var objs []*stix.Object
-	rows, err := tx.QueryContext(ctx, `
+	rows, err := w.tx.QueryContext(ctx, `
 		SELECT raw FROM objects WHERE inactive = 0 AND type IN ('intrusion-set', 'threat-actor')
 		UNION ALL
 		SELECT o.raw FROM relationships r JOIN objects o ON o.id = r.id
 		WHERE r.inactive = 0 AND r.type IN ('same-as', 'duplicate-of', 'similar')`)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var raw []byte
 		if err := rows.Scan(&raw); err != nil {
-			return err
+			return nil, err
 		}
 		o, err := stix.ParseObject(raw)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		objs = append(objs, o)
 	}
-	if err := rows.Err(); err != nil {
+	return objs, rows.Err()
+}
+
+// ReplaceSameAs implements kb.ImportTx.
+func (w *writer) ReplaceSameAs(ctx context.Context, links []kb.SameAs) error {
+	if _, err := w.tx.ExecContext(ctx, `DELETE FROM same_as`); err != nil {
 		return err
 	}
-	rows.Close()
-	sort.Slice(objs, func(i, j int) bool { return objs[i].ID < objs[j].ID })
-	links := kb.Link(objs)
-	if _, err := tx.ExecContext(ctx, `DELETE FROM same_as`); err != nil {
-		return err
-	}
-	st, err := tx.PrepareContext(ctx, `INSERT INTO same_as (a, b, confidence, reason, source) VALUES (?, ?, ?, ?, ?)`)
+	st, err := w.tx.PrepareContext(ctx, `INSERT INTO same_as (a, b, confidence, reason, source) VALUES (?, ?, ?, ?, ?)`)
 	if err != nil {
 		return err
 	}
@@ -331,3 +290,5 @@ func relinkTx(ctx context.Context, tx *sql.Tx) error {
 	}
 	return nil
 }
+
+var _ kb.ImportTx = (*writer)(nil)

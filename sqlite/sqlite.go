@@ -26,10 +26,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/culprit-cti/culprit/errs"
 	"github.com/culprit-cti/culprit/kb"
 	"github.com/culprit-cti/culprit/stix"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 //go:embed migrations/*.sql
@@ -37,7 +39,10 @@ var migrations embed.FS
 
 // Store is a kb.Store in one SQLite file. It is safe for concurrent use.
 type Store struct {
-	db *sql.DB
+	db   *sql.DB
+	path string
+	// readOnly is set by OpenReadOnly: Import and PutBlob fail.
+	readOnly bool
 	// Now is the clock used for import times; time.Now by default.
 	Now func() time.Time
 
@@ -49,20 +54,28 @@ type Store struct {
 
 var _ kb.Store = (*Store)(nil)
 
+// WriterBusyTimeout is how long a writer waits for another one (an import
+// in another process) to commit before it gives up with an errs.Unavailable
+// error. Imports of the largest public bundles take well under a minute.
+const WriterBusyTimeout = 2 * time.Minute
+
+// readerBusyTimeout bounds the rare waits of a reader: in WAL mode readers
+// never wait for writers, only for a concurrent recovery of the WAL index.
+const readerBusyTimeout = 10 * time.Second
+
 // Open opens (creating it if needed) the store in the SQLite file at path
-// and brings its schema up to date. The directory must exist.
+// and brings its schema up to date. The directory must exist. A schema that
+// is current is only read, so that opening takes no write lock; a writer
+// that finds the file locked by another waits up to WriterBusyTimeout.
 func Open(ctx context.Context, path string) (*Store, error) {
-	if path == "" {
-		return nil, errors.New("open store: empty path")
-	}
-	if strings.ContainsAny(path, "?#") {
-		return nil, fmt.Errorf("open store %s: path must not contain '?' or '#'", path)
+	if err := checkPath(path); err != nil {
+		return nil, err
 	}
 	if err := initFile(ctx, path); err != nil {
-		return nil, fmt.Errorf("open store %s: %w", path, err)
+		return nil, wrapOpen(path, err)
 	}
 	dsn := "file:" + path + "?_txlock=immediate" +
-		"&_pragma=busy_timeout(10000)" +
+		fmt.Sprintf("&_pragma=busy_timeout(%d)", WriterBusyTimeout.Milliseconds()) +
 		"&_pragma=journal_mode(WAL)" +
 		"&_pragma=foreign_keys(1)" +
 		"&_pragma=synchronous(NORMAL)" +
@@ -70,16 +83,134 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		"&_pragma=cache_size(-32768)"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
-		return nil, fmt.Errorf("open store %s: %w", path, err)
+		return nil, wrapOpen(path, err)
 	}
 	db.SetMaxOpenConns(8)
 	db.SetMaxIdleConns(4)
-	s := &Store{db: db, Now: time.Now}
+	s := &Store{db: db, path: path, Now: time.Now}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("open store %s: %w", path, err)
+		return nil, wrapOpen(path, err)
 	}
 	return s, nil
+}
+
+// OpenReadOnly opens the store in the existing SQLite file at path for
+// reading only: the connection is opened with mode=ro, applies no
+// migration and takes no write lock, so it works while another process
+// imports (readers see the last committed state, as WAL snapshots) and on
+// a file the user may not write. Import and PutBlob fail with an
+// errs.Forbidden error.
+//
+// A WAL database needs its -shm index: SQLite (3.22 and later) opens a
+// read-only WAL database when the -wal and -shm files exist or can be
+// created. When neither is possible (a read-only directory after the last
+// writer removed them) the file is opened as immutable, which is then safe
+// because nobody can be writing it.
+//
+// A file whose schema is older than this binary's is refused with an
+// errs.Unavailable error that says to run a writing command first.
+func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
+	if err := checkPath(path); err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(path); err != nil {
+		return nil, wrapOpen(path, err)
+	}
+	params := "?mode=ro" +
+		fmt.Sprintf("&_pragma=busy_timeout(%d)", readerBusyTimeout.Milliseconds()) +
+		"&_pragma=query_only(1)" +
+		"&_pragma=temp_store(2)" +
+		"&_pragma=cache_size(-32768)"
+	s, v, err := openRO(ctx, path, params)
+	if err != nil && cannotOpenWAL(err) {
+		s, v, err = openRO(ctx, path, params+"&immutable=1")
+	}
+	if err != nil {
+		return nil, wrapOpen(path, err)
+	}
+	if want := len(migrationNames()); v < want {
+		s.Close()
+		return nil, errs.E(errs.Unavailable, "knowledge base %s has schema version %d, this culprit needs %d: run a writing command first (culprit import ...)", path, v, want)
+	}
+	return s, nil
+}
+
+// openRO opens path with the read-only parameters and reads the schema
+// version, which is the first read and so where SQLite reports that it
+// cannot open the WAL index.
+func openRO(ctx context.Context, path, params string) (*Store, int, error) {
+	db, err := sql.Open("sqlite", "file:"+path+params)
+	if err != nil {
+		return nil, 0, err
+	}
+	db.SetMaxOpenConns(8)
+	db.SetMaxIdleConns(4)
+	s := &Store{db: db, path: path, readOnly: true, Now: time.Now}
+	v, err := s.schemaVersion(ctx)
+	if err != nil {
+		db.Close()
+		return nil, 0, err
+	}
+	return s, v, nil
+}
+
+// cannotOpenWAL reports whether err is SQLite's way of saying that the WAL
+// index of a read-only database can neither be opened nor created.
+func cannotOpenWAL(err error) bool {
+	switch sqliteCode(err) & 0xff {
+	case sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY:
+		return true
+	}
+	return false
+}
+
+// sqliteCode returns the extended result code of a SQLite error in err's
+// chain, or 0.
+func sqliteCode(err error) int {
+	var se interface{ Code() int }
+	if errors.As(err, &se) {
+		return se.Code()
+	}
+	return 0
+}
+
+// isBusy reports whether err says the database stayed locked by another
+// connection for the whole busy timeout.
+func isBusy(err error) bool {
+	c := sqliteCode(err) & 0xff
+	return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED
+}
+
+// wrapOpen names the file in an error of Open and gives it a kind a user
+// can act on.
+func wrapOpen(path string, err error) error {
+	if isBusy(err) {
+		return errs.Wrap(errs.Unavailable, err, "open knowledge base %s: locked by another writer for %v (an import in progress?); try again when it has finished", path, WriterBusyTimeout)
+	}
+	var ee *errs.Error
+	if errors.As(err, &ee) {
+		return err
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return errs.Wrap(errs.NotFound, err, "open knowledge base %s", path)
+	}
+	return fmt.Errorf("open knowledge base %s: %w", path, err)
+}
+
+func checkPath(path string) error {
+	if path == "" {
+		return errs.E(errs.Invalid, "open store: empty path")
+	}
+	if strings.ContainsAny(path, "?#") {
+		return errs.E(errs.Invalid, "open store %s: path must not contain '?' or '#'", path)
+	}
+	return nil
+}
+
+// errReadOnly is the error of a write to a store opened read-only.
+func (s *Store) errReadOnly(what string) error {
+	return errs.E(errs.Forbidden, "%s: knowledge base %s is open read-only", what, s.path)
 }
 
 // pageSize is the page size of new databases: objects are kilobytes of
@@ -89,12 +220,14 @@ const pageSize = 16384
 
 // initFile gives a new (absent or empty) database file its page size,
 // which must be set before anything else: the driver applies journal_mode
-// first, and a WAL database cannot change its page size.
+// first, and a WAL database cannot change its page size. Two processes
+// may create the same file at once: the busy timeout makes the second
+// wait for the first instead of failing with SQLITE_BUSY.
 func initFile(ctx context.Context, path string) error {
 	if st, err := os.Stat(path); err == nil && st.Size() > 0 {
 		return nil
 	}
-	db, err := sql.Open("sqlite", "file:"+path)
+	db, err := sql.Open("sqlite", "file:"+path+fmt.Sprintf("?_pragma=busy_timeout(%d)", WriterBusyTimeout.Milliseconds()))
 	if err != nil {
 		return err
 	}
@@ -113,25 +246,49 @@ func (s *Store) Close() error { return s.db.Close() }
 
 // SchemaVersion returns the number of migrations applied.
 func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
-	var v int
-	err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&v)
+	v, err := s.schemaVersion(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("schema version: %w", err)
 	}
 	return v, nil
 }
 
+// schemaVersion reads the highest applied migration; a file without the
+// schema_version table (empty, or not made by culprit) is at version 0.
+func (s *Store) schemaVersion(ctx context.Context) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'`).Scan(&n); err != nil {
+		return 0, err
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	var v int
+	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&v); err != nil {
+		return 0, err
+	}
+	return v, nil
+}
+
+// migrationNames returns the embedded migrations in order.
+func migrationNames() []string {
+	names, _ := fs.Glob(migrations, "migrations/*.sql") // the pattern is valid
+	sort.Strings(names)
+	return names
+}
+
 // migrate applies, in order, every embedded migration not yet applied. A
-// migration's version is the number its file name starts with.
+// migration's version is the number its file name starts with. When the
+// schema is current nothing is written, so a writer that only reads (or
+// waits for its turn to write) takes no lock here.
 func (s *Store) migrate(ctx context.Context) error {
+	names := migrationNames()
+	if v, err := s.schemaVersion(ctx); err == nil && v >= len(names) {
+		return nil
+	}
 	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
 		return fmt.Errorf("create schema_version: %w", err)
 	}
-	names, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return err
-	}
-	sort.Strings(names)
 	for _, name := range names {
 		base := strings.TrimPrefix(name, "migrations/")
 		num, _, _ := strings.Cut(base, "_")

@@ -4,9 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
+	"io"
 
+	"github.com/culprit-cti/culprit/internal/outfile"
 	"github.com/culprit-cti/culprit/kb"
 )
 
@@ -30,6 +30,14 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	if len(pos) > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, pos[0])
 	}
+	// Refuse an output onto the database before opening it, so that
+	// nothing is read (or written) in vain.
+	protect := storeFiles(e, *db)
+	if *out != "" {
+		if err := outfile.Check(*out, protect...); err != nil {
+			return err
+		}
+	}
 	store, err := openStore(ctx, e, *db, false)
 	if err != nil {
 		return err
@@ -40,26 +48,14 @@ func runExport(ctx context.Context, e *env, args []string) error {
 		_, err := kb.Export(ctx, store, e.stdout, opts)
 		return err
 	}
-	// Write beside the target and rename, so that nothing half-written
-	// is ever at the target path.
-	tmp, err := os.CreateTemp(filepath.Dir(*out), "."+filepath.Base(*out)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("export: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename, a no-op
-	n, err := kb.Export(ctx, store, tmp, opts)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), *out)
-	}
+	// Nothing half-written is ever at the target path, and an existing
+	// file is replaced only by a complete export.
+	var n int
+	err = outfile.Write(*out, 0o644, protect, func(w io.Writer) error {
+		var err error
+		n, err = kb.Export(ctx, store, w, opts)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("export to %s: %w", *out, err)
 	}

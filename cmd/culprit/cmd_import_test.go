@@ -17,7 +17,6 @@ import (
 	"github.com/culprit-cti/culprit/internal/refdata"
 	"github.com/culprit-cti/culprit/internal/stixschema"
 	"github.com/culprit-cti/culprit/kb"
-	"github.com/culprit-cti/culprit/sqlite"
 	"github.com/culprit-cti/culprit/stix"
 )
 
@@ -64,7 +63,7 @@ func (c *kbCLI) mustRun(stdin string, args ...string) string {
 
 func (c *kbCLI) stats() kb.Stats {
 	c.t.Helper()
-	s, err := sqlite.Open(context.Background(), c.db)
+	s, err := openStoreAt(context.Background(), c.db, true)
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -352,7 +351,7 @@ func TestImportStdinAndSummary(t *testing.T) {
 			t.Errorf("import summary %q does not contain %q", out, want)
 		}
 	}
-	s, err := sqlite.Open(context.Background(), c.db)
+	s, err := openStoreAt(context.Background(), c.db, true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,15 +5,20 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/culprit-cti/culprit/errs"
 	"github.com/culprit-cti/culprit/kb"
 	"github.com/culprit-cti/culprit/sample"
+	"github.com/culprit-cti/culprit/similarity"
 	"github.com/culprit-cti/culprit/stix"
 )
 
@@ -61,6 +66,16 @@ func runSample(ctx context.Context, e *env, args []string) error {
 	if o.actor != "" && !o.add {
 		return fmt.Errorf("%w: --actor needs --add", errUsage)
 	}
+	// With --add, the knowledge base is opened and the family and actor
+	// resolved before any file is analysed, so that a wrong name fails
+	// before anything is printed or stored.
+	var add *sampleAdd
+	if o.add {
+		if add, err = prepareAdd(ctx, e, o); err != nil {
+			return err
+		}
+		defer add.store.Close()
+	}
 	opts := sample.Options{MinString: o.minString, Strings: o.strings}
 	var reports []*sample.Report
 	var failed int
@@ -90,8 +105,8 @@ func runSample(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	if o.add && len(reports) > 0 {
-		if err := addSamples(ctx, e, o, reports); err != nil {
+	if add != nil && len(reports) > 0 {
+		if err := add.addSamples(ctx, e, reports); err != nil {
 			return err
 		}
 	}
@@ -254,49 +269,79 @@ func orDash(s string) string {
 	return s
 }
 
-// addSamples stores each analysed file in the knowledge base as a STIX 2.1
-// file object (hashes MD5, SHA-1, SHA-256, TLSH, SSDEEP; the file name),
-// links it to the malware family named o.family with a related-to
-// relationship (file → malware), and imports everything in one
-// transaction. The family is the active malware object whose name, alias
-// or external id matches (kb.Store.LookupName); when there is none, a new
-// malware object (is_family true) is created with the files as its
-// sample_refs. With o.actor, the actor (an existing intrusion set or
-// threat actor found by name) gets a "uses" relationship to the family, so that the samples lead to it. Identifiers are deterministic,
-// so adding the same file twice stores it once.
-func addSamples(ctx context.Context, e *env, o sampleOptions, reports []*sample.Report) error {
+// sampleAdd is what sample --add resolved before the analysis: the open
+// knowledge base, the family (familyID empty when it is to be created) and
+// the actor (empty without --actor).
+type sampleAdd struct {
+	store                kb.Store
+	family               string // the --family value
+	familyID, familyName string
+	actorID, actorName   string
+}
+
+// prepareAdd opens the knowledge base for writing and resolves --family
+// and --actor. The family is the active malware object whose name, alias
+// or external id matches (kb.Store.LookupName); when there is none it
+// will be created. The actor must exist (an active intrusion set or
+// threat actor); when it does not, nothing is opened for writing, and no
+// database is created.
+func prepareAdd(ctx context.Context, e *env, o sampleOptions) (*sampleAdd, error) {
+	if o.actor != "" {
+		if files := storeFiles(e, o.db); len(files) > 0 {
+			if _, err := os.Stat(files[0]); errors.Is(err, fs.ErrNotExist) {
+				return nil, errs.E(errs.NotFound, "no actor named %q: there is no knowledge base at %s yet (culprit import FILE first)", o.actor, files[0])
+			}
+		}
+	}
 	store, err := openStore(ctx, e, o.db, true)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer store.Close()
+	a := &sampleAdd{store: store, family: o.family, familyName: o.family}
+	fail := func(err error) (*sampleAdd, error) {
+		store.Close()
+		return nil, err
+	}
 	matches, err := store.LookupName(ctx, o.family)
 	if err != nil {
-		return fmt.Errorf("look up family %q: %w", o.family, err)
+		return fail(fmt.Errorf("look up family %q: %w", o.family, err))
 	}
-	familyID, familyName := "", o.family
 	for _, m := range matches {
 		if m.Type == "malware" && !m.Inactive {
-			familyID, familyName = m.ID, m.Name
+			a.familyID, a.familyName = m.ID, m.Name
 			break
 		}
 	}
-	actorID, actorName := "", ""
 	if o.actor != "" {
 		ms, err := store.LookupName(ctx, o.actor)
 		if err != nil {
-			return fmt.Errorf("look up actor %q: %w", o.actor, err)
+			return fail(fmt.Errorf("look up actor %q: %w", o.actor, err))
 		}
 		for _, m := range ms {
 			if kb.IsActor(m.Type) && !m.Inactive {
-				actorID, actorName = m.ID, m.Name
+				a.actorID, a.actorName = m.ID, m.Name
 				break
 			}
 		}
-		if actorID == "" {
-			return fmt.Errorf("no actor named %q in the knowledge base (see culprit actors)", o.actor)
+		if a.actorID == "" {
+			return fail(errs.E(errs.NotFound, "no actor named %q in the knowledge base (see culprit actors): nothing analysed or stored", o.actor))
 		}
 	}
+	return a, nil
+}
+
+// addSamples stores each analysed file in the knowledge base as a STIX 2.1
+// file object (hashes MD5, SHA-1, SHA-256, TLSH, SSDEEP; the file name),
+// links it to the malware family with a related-to relationship (file →
+// malware), and imports everything in one transaction. A new family is a
+// malware object (is_family true) with the files as its sample_refs. With
+// an actor, the actor gets a "uses" relationship to the family, so that
+// the samples lead to it. Identifiers are deterministic, so adding the
+// same file twice stores it once. The similarity index is then rebuilt
+// and persisted, so that readers (culprit similar) find it current.
+func (a *sampleAdd) addSamples(ctx context.Context, e *env, reports []*sample.Report) error {
+	store := a.store
+	familyID, familyName, actorID, actorName := a.familyID, a.familyName, a.actorID, a.actorName
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	var objs []*stix.Object
 	var fileIDs []string
@@ -312,11 +357,11 @@ func addSamples(ctx context.Context, e *env, o sampleOptions, reports []*sample.
 	}
 	created := familyID == ""
 	if created {
-		familyID = stix.DeterministicID("malware", "culprit-family:"+kb.Normalize(o.family))
+		familyID = stix.DeterministicID("malware", "culprit-family:"+kb.Normalize(a.family))
 		mal, err := stixObject(map[string]any{
 			"type": "malware", "spec_version": "2.1", "id": familyID,
 			"created": now, "modified": now,
-			"name": o.family, "is_family": true, "sample_refs": fileIDs,
+			"name": a.family, "is_family": true, "sample_refs": fileIDs,
 		})
 		if err != nil {
 			return err
@@ -341,6 +386,9 @@ func addSamples(ctx context.Context, e *env, o sampleOptions, reports []*sample.
 	src := kb.Source{Kind: kb.SourceFile, Name: "culprit sample --add", Path: reports[0].Path, SHA256: hex.EncodeToString(sum.Sum(nil))}
 	if _, err := store.Import(ctx, src, kb.SliceStream(objs), kb.ImportOptions{}); err != nil {
 		return fmt.Errorf("store samples: %w", err)
+	}
+	if _, _, err := similarity.Load(ctx, store); err != nil {
+		return fmt.Errorf("update the similarity index: %w", err)
 	}
 	how := "existing"
 	if created {

@@ -12,7 +12,6 @@ import (
 
 	"github.com/culprit-cti/culprit/kb"
 	"github.com/culprit-cti/culprit/sample"
-	"github.com/culprit-cti/culprit/sqlite"
 	"github.com/culprit-cti/culprit/stix"
 )
 
@@ -130,7 +129,7 @@ func TestSampleAdd(t *testing.T) {
 			t.Errorf("run %d: stderr %q, want %q", i, errb, want)
 		}
 	}
-	store, err := sqlite.Open(ctx, db)
+	store, err := openStoreAt(ctx, db, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +165,7 @@ func TestSampleAddActor(t *testing.T) {
 	p := dropper(t)
 	db := filepath.Join(t.TempDir(), "kb.db")
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, db)
+	store, err := openStoreAt(ctx, db, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +188,7 @@ func TestSampleAddActor(t *testing.T) {
 		t.Errorf("unknown actor: exit %d, stderr %q; want 1 and an explanation", code, errb)
 	}
 
-	store, err = sqlite.Open(ctx, db)
+	store, err = openStoreAt(ctx, db, true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/culprit-cti/culprit/errs"
 	"github.com/culprit-cti/culprit/kb"
 	"github.com/culprit-cti/culprit/similarity"
 	"github.com/culprit-cti/culprit/ssdeep"
@@ -72,7 +73,7 @@ func runSimilar(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer store.Close()
-	ix, _, err := similarity.Load(ctx, store)
+	ix, _, err := similarity.Load(ctx, readOnlyBlobs{store})
 	if err != nil {
 		return err
 	}
@@ -249,4 +250,18 @@ func printSimilar(w io.Writer, r similarResult, known int) {
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
+}
+
+// readOnlyBlobs lets a reader load the similarity index from a store
+// opened read-only: a stale index is rebuilt in memory and used, and not
+// persisted (the store refuses the write with errs.Forbidden). Writers
+// (sample --add) persist it after they change the samples.
+type readOnlyBlobs struct{ kb.Store }
+
+func (r readOnlyBlobs) PutBlob(ctx context.Context, key, tag string, data []byte) error {
+	err := r.Store.PutBlob(ctx, key, tag, data)
+	if errs.KindOf(err) == errs.Forbidden {
+		return nil
+	}
+	return err
 }

@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/culprit-cti/culprit/kb"
-	"github.com/culprit-cti/culprit/sqlite"
 	"github.com/culprit-cti/culprit/stix"
 	"github.com/culprit-cti/culprit/tlsh"
 )
@@ -51,7 +50,7 @@ func knownSamples(t *testing.T) (db string, unseen map[string]string) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	db = filepath.Join(dir, "kb.db")
-	store, err := sqlite.Open(ctx, db)
+	store, err := openStoreAt(ctx, db, true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,10 +12,11 @@ import (
 	"os/signal"
 	"sort"
 	"strings"
+	"syscall"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], &env{
 		stdin:  os.Stdin,
 		stdout: os.Stdout,

@@ -5,17 +5,21 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 
+	"github.com/culprit-cti/culprit/errs"
+	"github.com/culprit-cti/culprit/kb"
 	"github.com/culprit-cti/culprit/sqlite"
 )
 
 // dbUsage is the help text of every --db flag.
-const dbUsage = "knowledge base file (default $CULPRIT_DB, else $XDG_DATA_HOME/culprit/culprit.db)"
+const dbUsage = "knowledge base: a file path or sqlite:PATH (default $CULPRIT_DB, else $XDG_DATA_HOME/culprit/culprit.db)"
 
-// dbPath resolves the knowledge base file: the --db flag, else $CULPRIT_DB,
-// else $XDG_DATA_HOME/culprit/culprit.db, else
+// dbPath resolves the knowledge base location: the --db flag, else
+// $CULPRIT_DB, else $XDG_DATA_HOME/culprit/culprit.db, else
 // ~/.local/share/culprit/culprit.db.
 func dbPath(e *env, flagValue string) (string, error) {
 	if flagValue != "" {
@@ -28,27 +32,84 @@ func dbPath(e *env, flagValue string) (string, error) {
 	if data == "" {
 		home := e.getenv("HOME")
 		if home == "" {
-			return "", errors.New("no knowledge base path: set --db, CULPRIT_DB, XDG_DATA_HOME or HOME")
+			return "", errs.E(errs.Invalid, "no knowledge base path: set --db, CULPRIT_DB, XDG_DATA_HOME or HOME")
 		}
 		data = filepath.Join(home, ".local", "share")
 	}
 	return filepath.Join(data, "culprit", "culprit.db"), nil
 }
 
-// openStore opens the knowledge base. With create, a missing file (and its
-// directory) is created; without, a missing file is an error that says how
-// to fill the knowledge base.
-func openStore(ctx context.Context, e *env, flagValue string, create bool) (*sqlite.Store, error) {
-	path, err := dbPath(e, flagValue)
+// backend is a parsed knowledge base location.
+type backend struct {
+	kind string // "sqlite" or "postgres"
+	path string // the SQLite file
+	show string // how messages name it (a URL without its password)
+}
+
+// parseLocation picks the backend from a --db value: a path or
+// sqlite:PATH is the embedded SQLite store; postgres:// and
+// postgresql:// URLs name the PostgreSQL backend.
+func parseLocation(loc string) backend {
+	switch {
+	case strings.HasPrefix(loc, "postgres://"), strings.HasPrefix(loc, "postgresql://"):
+		show := "a PostgreSQL URL"
+		if u, err := url.Parse(loc); err == nil {
+			show = u.Redacted()
+		}
+		return backend{kind: "postgres", show: show}
+	case strings.HasPrefix(loc, "sqlite:"):
+		p := strings.TrimPrefix(loc, "sqlite:")
+		p = strings.TrimPrefix(p, "//") // sqlite:///abs/path
+		return backend{kind: "sqlite", path: p, show: p}
+	}
+	return backend{kind: "sqlite", path: loc, show: loc}
+}
+
+// openStore opens the knowledge base named by flagValue (see dbPath). With
+// create, it is opened for writing, and a missing file (and its directory)
+// is created; without, it is opened read-only (no migration, no lock: it
+// works during another process's import and in a read-only directory), and
+// a missing file is an error that says how to fill the knowledge base.
+func openStore(ctx context.Context, e *env, flagValue string, create bool) (kb.Store, error) {
+	loc, err := dbPath(e, flagValue)
 	if err != nil {
 		return nil, err
 	}
-	if create {
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return nil, fmt.Errorf("create knowledge base directory: %w", err)
-		}
-	} else if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("no knowledge base at %s: import data first (culprit import FILE) or give --db", path)
+	return openStoreAt(ctx, loc, create)
+}
+
+// openStoreAt is openStore for a location already resolved.
+func openStoreAt(ctx context.Context, loc string, create bool) (kb.Store, error) {
+	b := parseLocation(loc)
+	if b.kind == "postgres" {
+		return nil, errs.E(errs.Unavailable, "knowledge base %s: the PostgreSQL backend is not built yet; use a file path or sqlite:PATH", b.show)
 	}
-	return sqlite.Open(ctx, path)
+	if b.path == "" {
+		return nil, errs.E(errs.Invalid, "knowledge base %q: no file path", loc)
+	}
+	if !create {
+		if _, err := os.Stat(b.path); errors.Is(err, fs.ErrNotExist) {
+			return nil, errs.E(errs.NotFound, "no knowledge base at %s: import data first (culprit import FILE) or give --db", b.path)
+		}
+		return sqlite.OpenReadOnly(ctx, b.path)
+	}
+	if err := os.MkdirAll(filepath.Dir(b.path), 0o700); err != nil {
+		return nil, fmt.Errorf("create knowledge base directory: %w", err)
+	}
+	return sqlite.Open(ctx, b.path)
+}
+
+// storeFiles returns the local files that hold the knowledge base named
+// by flagValue, so that commands refuse to write their output onto them
+// (see outfile). A database on a server has none.
+func storeFiles(e *env, flagValue string) []string {
+	loc, err := dbPath(e, flagValue)
+	if err != nil {
+		return nil
+	}
+	b := parseLocation(loc)
+	if b.kind != "sqlite" || b.path == "" {
+		return nil
+	}
+	return []string{b.path, b.path + "-wal", b.path + "-shm"}
 }
