@@ -33,6 +33,16 @@ type Member struct {
 	Via        string `json:"via,omitempty"`
 }
 
+// Possible is a link from a member of a card to an actor object outside
+// it that did not fold.
+type Possible struct {
+	Unfolded
+	Member     string `json:"member"` // the card's member the link starts from
+	Other      string `json:"other"`  // the object outside the card
+	OtherName  string `json:"other_name"`
+	ExternalID string `json:"other_external_id,omitempty"`
+}
+
 // Related is an object related to an actor: a technique, a piece of
 // software or a campaign.
 type Related struct {
@@ -62,7 +72,7 @@ type Card struct {
 	Links      []SameAs                 `json:"same_as"` // every link of a member, folded or not
 	// Possible are the links of members that did not fold: "possibly the
 	// same as", with why not.
-	Possible []Unfolded `json:"possibly_same_as"`
+	Possible []Possible `json:"possibly_same_as"`
 	// Ambiguous are the names of members that other clusters carry too.
 	Ambiguous []AmbiguousName `json:"ambiguous_names"`
 	Fold      int             `json:"fold"` // the fold threshold of the clusters
@@ -167,7 +177,7 @@ func buildCard(ctx context.Context, r Reader, cs *Clusters, cl *Cluster, id stri
 	c := &Card{Primary: p, ID: p.ID, Name: p.Name, ExternalID: p.ExternalID("mitre-attack"),
 		Inactive:   p.Revoked || p.Deprecated,
 		Techniques: []Related{}, Software: []Related{}, Campaigns: []Related{}, References: []stix.ExternalReference{},
-		Links: []SameAs{}, Possible: []Unfolded{}, Ambiguous: []AmbiguousName{}, Fold: cs.Fold()}
+		Links: []SameAs{}, Possible: []Possible{}, Ambiguous: []AmbiguousName{}, Fold: cs.Fold()}
 	if cl != nil {
 		c.Ambiguous = append(c.Ambiguous, cs.Ambiguous(cl)...)
 	}
@@ -178,7 +188,7 @@ func buildCard(ctx context.Context, r Reader, cs *Clusters, cl *Cluster, id stri
 	seenRef := make(map[string]bool)
 	countries := make(map[string]bool)
 	sponsors := make(map[string]bool)
-	seenPossible := make(map[[2]string]bool)
+	possibleAt := make(map[string]int) // other object -> index in c.Possible
 	for k, o := range objs {
 		prov, err := r.Provenance(ctx, o.ID)
 		if err != nil {
@@ -196,11 +206,24 @@ func buildCard(ctx context.Context, r Reader, cs *Clusters, cl *Cluster, id stri
 		}
 		c.Members = append(c.Members, m)
 		for _, u := range cs.Unfolded(o.ID) {
-			key := [2]string{u.A, u.B}
-			if !seenPossible[key] {
-				seenPossible[key] = true
-				c.Possible = append(c.Possible, u)
+			// One row per object outside the card: its strongest link.
+			other := u.Other(o.ID)
+			if cl != nil && cl.Has(other) {
+				continue
 			}
+			if i, ok := possibleAt[other]; ok {
+				if strongerOrder(u.SameAs, c.Possible[i].SameAs) {
+					c.Possible[i].Unfolded, c.Possible[i].Member = u, o.ID
+				}
+				continue
+			}
+			x, err := r.Object(ctx, other)
+			if err != nil {
+				return nil, fmt.Errorf("same-as link %s: %w", other, err)
+			}
+			possibleAt[other] = len(c.Possible)
+			c.Possible = append(c.Possible, Possible{Unfolded: u, Member: o.ID, Other: other, OtherName: x.Name,
+				ExternalID: x.ExternalID("mitre-attack")})
 		}
 		for _, n := range NamesOf(o) {
 			if n.Kind == KindExternalID && isUUID(n.Name) {

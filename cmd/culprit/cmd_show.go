@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/culprit-cti/culprit/kb"
@@ -50,7 +51,7 @@ func runShow(ctx context.Context, e *env, args []string) error {
 		return enc.Encode(cards)
 	}
 	if len(cards) > 1 {
-		fmt.Fprintf(e.stdout, "%q matches %d actors that are not linked closely enough to be one:\n\n", pos[0], len(cards))
+		fmt.Fprintf(e.stdout, "%q is a name of %d actors that culprit keeps apart:\n\n", pos[0], len(cards))
 	}
 	for i, c := range cards {
 		if i > 0 {
@@ -81,10 +82,17 @@ func printCard(w io.Writer, c *kb.Card) {
 		fmt.Fprintf(w, "suspected state sponsor: %s\n", strings.Join(c.Sponsors, "; "))
 	}
 	fmt.Fprintf(w, "\nobjects (%d):\n", len(c.Members))
+	names := map[string]string{}
+	for _, m := range c.Members {
+		names[m.ID] = m.Name
+	}
 	for _, m := range c.Members {
 		conf := "primary"
 		if m.Reason != "" {
 			conf = fmt.Sprintf("same-as %d%%, %s", m.Confidence, m.Reason)
+			if m.Via != c.ID {
+				conf += ", with " + names[m.Via]
+			}
 		}
 		fmt.Fprintf(w, "  %s %s [%s] from %s\n", m.ID, m.Name, conf, strings.Join(m.Sources, ", "))
 	}
@@ -108,10 +116,35 @@ func printCard(w io.Writer, c *kb.Card) {
 	related("techniques", c.Techniques)
 	related("software", c.Software)
 	related("campaigns", c.Campaigns)
-	if len(c.Links) > 0 {
-		fmt.Fprintf(w, "\nsame-as links (%d):\n", len(c.Links))
-		for _, l := range c.Links {
-			fmt.Fprintf(w, "  %3d%%  %s  %s <-> %s  (%s)\n", l.Confidence, l.Reason, l.A, l.B, l.Source)
+	if len(c.Ambiguous) > 0 {
+		fmt.Fprintf(w, "\nambiguous names (%d), shared with actors culprit keeps apart:\n", len(c.Ambiguous))
+		for _, a := range c.Ambiguous {
+			var cand []string
+			for _, x := range a.Candidates {
+				if x.ID == c.ID {
+					continue
+				}
+				n := x.Name
+				if x.ExternalID != "" {
+					n += " (" + x.ExternalID + ")"
+				}
+				cand = append(cand, n)
+			}
+			fmt.Fprintf(w, "  %-32s also %s\n", a.Name, strings.Join(cand, "; "))
+		}
+	}
+	if len(c.Possible) > 0 {
+		fmt.Fprintf(w, "\npossibly the same as (%d), not folded (fold threshold %d):\n", len(c.Possible), c.Fold)
+		for _, p := range c.Possible {
+			other := p.OtherName
+			if p.ExternalID != "" {
+				other += " (" + p.ExternalID + ")"
+			}
+			src := ""
+			if p.Source != "" && !strings.Contains(p.Source, "--") {
+				src = " " + strconv.Quote(p.Source)
+			}
+			fmt.Fprintf(w, "  %3d%%  %s  %s%s, from %s: %s\n", p.Confidence, other, p.Reason, src, names[p.Member], p.Why)
 		}
 	}
 	if len(c.References) > 0 {

@@ -1,7 +1,9 @@
 // Package refdata locates the shared reference data (MITRE ATT&CK bundles,
 // MISP galaxies, STIX schemas, TLSH and ssdeep vectors, warninglists) that
 // tests read. The data lives beside the repository and is never copied into
-// it; tests that need it skip with a clear message where it is absent.
+// it. Tests that need it skip with a clear message where it is absent on a
+// developer's machine, and fail under CI (CI=true), where a skip would
+// hide that nothing was checked.
 package refdata
 
 import (
@@ -25,13 +27,17 @@ func Dir() string {
 	return filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "data")
 }
 
-// Path returns the path of elem inside the reference data directory, and
-// skips the test when it does not exist.
+// Path returns the path of elem inside the reference data directory. When
+// it does not exist the test skips, or fails under CI.
 func Path(tb testing.TB, elem ...string) string {
 	tb.Helper()
 	p := filepath.Join(append([]string{Dir()}, elem...)...)
 	if _, err := os.Stat(p); err != nil {
-		tb.Skipf("reference data %s not available (set %s to the shared data directory): %v", p, Env, err)
+		msg := "reference data %s not available (set %s to the shared data directory): %v"
+		if os.Getenv("CI") == "true" {
+			tb.Fatalf(msg, p, Env, err)
+		}
+		tb.Skipf(msg, p, Env, err)
 	}
 	return p
 }
