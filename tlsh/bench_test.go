@@ -2,11 +2,7 @@ package tlsh
 
 import (
 	"math/rand/v2"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
-	"time"
 )
 
 func benchInput(n int) []byte {
@@ -59,41 +55,4 @@ func BenchmarkDistance(b *testing.B) {
 	for b.Loop() {
 		Distance(x, y, true)
 	}
-}
-
-// BenchmarkVersusReference times Debian's tlsh_unittest on a 64 MiB file
-// against Sum on the same bytes in the same run, and reports both
-// throughputs and their ratio (go/c > 1 means Go is faster). The file is
-// large so that process start-up is negligible.
-func BenchmarkVersusReference(b *testing.B) {
-	tool := referenceTool(b)
-	const size = 64 << 20
-	data := benchInput(size)
-	file := filepath.Join(b.TempDir(), "input")
-	if err := os.WriteFile(file, data, 0o600); err != nil {
-		b.Fatal(err)
-	}
-	var cTime, goTime time.Duration
-	for b.Loop() {
-		start := time.Now()
-		out, err := exec.Command(tool, "-f", file).Output()
-		if err != nil {
-			b.Fatalf("%s: %v", tool, err)
-		}
-		cTime += time.Since(start)
-		start = time.Now()
-		d, err := Sum(data)
-		goTime += time.Since(start)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if want := d.OldString(); string(out[:len(want)]) != want {
-			b.Fatalf("tlsh_unittest gives %s, Sum gives %s", out, want)
-		}
-	}
-	mb := float64(size) / 1e6 * float64(b.N)
-	b.ReportMetric(mb/goTime.Seconds(), "go-MB/s")
-	b.ReportMetric(mb/cTime.Seconds(), "c-MB/s")
-	b.ReportMetric(cTime.Seconds()/goTime.Seconds(), "go/c")
-	b.ReportMetric(0, "ns/op")
 }

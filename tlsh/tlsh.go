@@ -120,13 +120,56 @@ var salted = func() (f [7][256]byte) {
 	return f
 }()
 
-// update hashes p, with a full window of previous bytes in w1..w4. Each byte
-// x makes the six triplets (x, a, b) for pairs a, b of the previous 4 bytes
-// that TLSH uses, each salted and Pearson-hashed into a bucket, and the
-// checksum chains x, the byte before it and the previous checksum. All
-// indexes are bytes into 256-entry arrays, so there are no bounds checks;
-// the window lives in locals.
+// update hashes p, with a full window of previous bytes in w1..w4. Where the
+// CPU has AVX-512 VBMI, blocks of 64 bytes have their 21 table lookups per
+// byte done 64 at a time (blockVBMI, about 3 GB/s); what is left per byte is
+// the serial checksum step and the six bucket increments, about twice as fast
+// as the scalar loop. Digests are the same either way (TestVectorMatchesScalar).
 func (h *Hasher) update(p []byte) {
+	if !haveVBMI || len(p) < 4+64 {
+		h.updateScalar(p)
+		return
+	}
+	h.updateBlocks(p)
+}
+
+// updateBlocks is update with the vector kernel, for len(p) >= 68.
+func (h *Hasher) updateBlocks(p []byte) {
+	// The kernel reads the 4 bytes before each block from p itself, so the
+	// first 4 bytes, whose window is still in w1..w4, are scalar.
+	h.updateScalar(p[:4])
+	var out [7 * 64]byte
+	b := &h.buckets
+	t := &pearson
+	c := h.checksum
+	i := 4
+	for ; i+64 <= len(p); i += 64 {
+		blockVBMI(&out, &p[i], &saltVec)
+		// One position at a time, so that the serial checksum chain
+		// overlaps with the increments instead of running before them
+		// (that alone is 1.4 times faster).
+		for j := range 64 {
+			c = t[out[j]^c]
+			b[out[64+j]]++
+			b[out[128+j]]++
+			b[out[192+j]]++
+			b[out[256+j]]++
+			b[out[320+j]]++
+			b[out[384+j]]++
+		}
+	}
+	h.checksum = c
+	h.w1, h.w2, h.w3, h.w4 = p[i-1], p[i-2], p[i-3], p[i-4]
+	h.updateScalar(p[i:])
+}
+
+// updateScalar is update one byte at a time. Each byte x makes the six
+// triplets (x, a, b) for pairs a, b of the previous 4 bytes that TLSH uses,
+// each salted and Pearson-hashed into a bucket, and the checksum chains x,
+// the byte before it and the previous checksum. All indexes are bytes into
+// 256-entry arrays, so there are no bounds checks; the window lives in
+// locals.
+func (h *Hasher) updateScalar(p []byte) {
 	b := &h.buckets
 	t := &pearson
 	f := &salted
