@@ -171,6 +171,21 @@ func campaignLines(h *attrib.Hypothesis) []string {
 	return out
 }
 
+// otherNames returns the members of h whose name differs from the
+// hypothesis' own: how each ties to the primary is worth a line, while a
+// source's copy of the same group under the same name is not.
+func otherNames(h *attrib.Hypothesis) []attrib.Member {
+	var out []attrib.Member
+	seen := map[string]bool{kb.Normalize(h.Name): true}
+	for _, m := range h.Members[min(1, len(h.Members)):] {
+		if n := kb.Normalize(m.Name); !seen[n] {
+			seen[n] = true
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 func writeText(w io.Writer, r *attrib.Result, top int) error {
 	fmt.Fprintf(w, "case %s\n", r.Case)
 	for i, h := range r.Hypotheses {
@@ -185,7 +200,7 @@ func writeText(w io.Writer, r *attrib.Result, top int) error {
 		if len(h.Aliases) > 0 {
 			fmt.Fprintf(w, "    also known as: %s\n", strings.Join(h.Aliases, ", "))
 		}
-		for _, m := range h.Members[min(1, len(h.Members)):] {
+		for _, m := range otherNames(&h) {
 			fmt.Fprintf(w, "    %s: %s\n", m.Name, pathText(&h, m.ID))
 		}
 		for _, line := range campaignLines(&h) {
@@ -245,7 +260,7 @@ func writeMarkdown(w io.Writer, r *attrib.Result, top int) error {
 		if len(h.Aliases) > 0 {
 			fmt.Fprintf(w, "Also known as: %s.\n\n", mdEscape(strings.Join(h.Aliases, ", ")))
 		}
-		for _, m := range h.Members[min(1, len(h.Members)):] {
+		for _, m := range otherNames(&h) {
 			fmt.Fprintf(w, "- %s: %s\n", mdEscape(m.Name), mdEscape(pathText(&h, m.ID)))
 		}
 		for _, line := range campaignLines(&h) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/culprit-cti/culprit/assess"
 	"github.com/culprit-cti/culprit/attrib"
+	"github.com/culprit-cti/culprit/internal/outfile"
 	"github.com/culprit-cti/culprit/kb"
 	"github.com/culprit-cti/culprit/stix"
 )
@@ -48,6 +49,18 @@ func runAttribute(ctx context.Context, e *env, args []string) error {
 	}
 	if *fold < 1 || *fold > 100 {
 		return fmt.Errorf("%w: --fold must be between 1 and 100, not %d", errUsage, *fold)
+	}
+	// The STIX output must not land on a case or the knowledge base; check
+	// before the work, so that nothing is printed for a refused command.
+	protect := append([]string(nil), cases...)
+	protect = append(protect, bundles...)
+	if p, err := dbPath(e, *db); err == nil {
+		protect = append(protect, p)
+	}
+	if *stixOut != "" {
+		if err := outfile.Check(*stixOut, protect...); err != nil {
+			return fmt.Errorf("--stix: %w", err)
+		}
 	}
 	now := time.Now().UTC()
 	w := bufio.NewWriter(e.stdout)
@@ -94,7 +107,7 @@ func runAttribute(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("write result: %w", err)
 	}
 	if *stixOut != "" && len(results) > 0 {
-		if err := writeSTIXFile(*stixOut, results, *top, now); err != nil {
+		if err := writeSTIXFile(*stixOut, protect, results, *top, now); err != nil {
 			return err
 		}
 	}
@@ -104,29 +117,25 @@ func runAttribute(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// writeSTIXFile writes the results as one STIX 2.1 bundle to path.
-func writeSTIXFile(path string, results []*attrib.Result, top int, now time.Time) error {
-	f, err := os.Create(path)
+// writeSTIXFile writes the results as one STIX 2.1 bundle to path,
+// replacing it only when the whole bundle is written, and never when it is
+// one of the protected files (the cases read, the knowledge base).
+func writeSTIXFile(path string, protect []string, results []*attrib.Result, top int, now time.Time) error {
+	err := outfile.Write(path, 0o644, protect, func(w io.Writer) error {
+		bw := bufio.NewWriter(w)
+		r := assess.NewSTIX(bw, top, now)
+		for _, res := range results {
+			if err := r.Result(res); err != nil {
+				return err
+			}
+		}
+		if err := r.Close(); err != nil {
+			return err
+		}
+		return bw.Flush()
+	})
 	if err != nil {
 		return fmt.Errorf("write STIX result: %w", err)
-	}
-	bw := bufio.NewWriter(f)
-	r := assess.NewSTIX(bw, top, now)
-	for _, res := range results {
-		if err := r.Result(res); err != nil {
-			f.Close()
-			return fmt.Errorf("write STIX result %s: %w", path, err)
-		}
-	}
-	if err := r.Close(); err == nil {
-		err = bw.Flush()
-	}
-	if err != nil {
-		f.Close()
-		return fmt.Errorf("write STIX result %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write STIX result %s: %w", path, err)
 	}
 	return nil
 }
