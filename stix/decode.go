@@ -321,6 +321,11 @@ func (d *Decoder) members(after bool) error {
 				d.state = stateArray
 				return nil
 			}
+			// A bundle's (or an untyped envelope's) "objects" that is not
+			// an array is a malformed bundle, not a single object.
+			if typ := d.envelopeType(); typ == "" || typ == "bundle" {
+				return d.errorf(d.Offset(), fmt.Errorf(`"objects" is %s: want an array of STIX objects`, kindAt(c)))
+			}
 			return d.errorf(d.Offset(), errors.New(`"objects" of a single top-level object is not supported: wrap the object in a bundle`))
 		}
 		if _, err := d.peek(); err != nil {
@@ -615,4 +620,19 @@ func (in *input) value(max int64) ([]byte, error) {
 			return nil, in.err
 		}
 	}
+}
+
+// kindAt names the kind of JSON value that starts with c, for errors.
+func kindAt(c byte) string {
+	switch c {
+	case '"':
+		return "a string"
+	case '{':
+		return "an object"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	}
+	return "a number"
 }

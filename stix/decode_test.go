@@ -308,6 +308,16 @@ func TestDecodeErrors(t *testing.T) {
 		isErr error       // errors.Is target, if any
 	}{
 		{
+			name:  "objects not a list",
+			input: []byte(`{"objects": "notalist"}`),
+			msg:   []string{`"objects" is a string: want an array of STIX objects`},
+		},
+		{
+			name:  "bundle objects an object",
+			input: []byte(`{"type":"bundle","id":"bundle--8e2f1c3a-6a3b-4c4d-9e5f-0a1b2c3d4e5f","objects": {}}`),
+			msg:   []string{`"objects" is an object: want an array`},
+		},
+		{
 			name:  "truncated gzip",
 			input: zipped[:len(zipped)/2],
 			want:  DecodeError{Index: 1},

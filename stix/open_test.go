@@ -1,10 +1,12 @@
 package stix
 
 import (
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -40,7 +42,7 @@ func TestOpen(t *testing.T) {
 		{name: "empty.json", want: ""},
 		{name: "one-byte.json.gz", want: "\x1f"},
 		{name: "bad-header.gz", openErr: "bad-header.gz"},
-		{name: "truncated.gz", readErr: "truncated.gz: unexpected EOF"},
+		{name: "truncated.gz", readErr: "truncated.gz: gzip: unexpected EOF"},
 		{name: "missing.json", openErr: "missing.json"},
 		{name: ".", openErr: "is a directory"},
 	}
@@ -82,5 +84,48 @@ func TestOpen(t *testing.T) {
 				t.Errorf("Consumed() = %d after reading all, want %d", c.Consumed(), size)
 			}
 		})
+	}
+}
+
+// TestOpenKinds checks that only regular files and named pipes are read:
+// a character device such as /dev/zero would never end.
+func TestOpenKinds(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		path, want string
+	}{
+		{os.DevNull, "is a character device"},
+		{dir, "is a directory"},
+	} {
+		rc, _, err := Open(tc.path)
+		if err == nil {
+			rc.Close()
+			t.Errorf("Open(%s) succeeded, want an error", tc.path)
+			continue
+		}
+		if !errors.Is(err, ErrNotReadable) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Open(%s) = %v, want ErrNotReadable saying %q", tc.path, err, tc.want)
+		}
+	}
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	go func() {
+		f, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+		if err != nil {
+			return
+		}
+		f.WriteString(`{"type":"bundle","id":"bundle--8e2f1c3a-6a3b-4c4d-9e5f-0a1b2c3d4e5f","objects":[]}`)
+		f.Close()
+	}()
+	rc, size, err := Open(fifo)
+	if err != nil {
+		t.Fatalf("Open(named pipe): %v", err)
+	}
+	defer rc.Close()
+	objs, err := ReadAll(rc, fifo)
+	if err != nil || len(objs) != 0 || size != 0 {
+		t.Errorf("named pipe: %d objects, size %d, %v; want an empty bundle of unknown size", len(objs), size, err)
 	}
 }

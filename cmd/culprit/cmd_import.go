@@ -11,12 +11,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"time"
 
+	"github.com/culprit-cti/culprit/errs"
 	"github.com/culprit-cti/culprit/galaxy"
 	"github.com/culprit-cti/culprit/kb"
 	"github.com/culprit-cti/culprit/stix"
@@ -67,6 +68,13 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	}
 	if !o.progress {
 		o.progress = isTerminal(e.stderr)
+	}
+	// Every input is checked before the knowledge base is opened, so that
+	// a mistyped path creates no database.
+	for _, f := range files {
+		if err := checkInput(f); err != nil {
+			return err
+		}
 	}
 	store, err := openStore(ctx, e, o.db, true)
 	if err != nil {
@@ -120,15 +128,58 @@ func importFiles(ctx context.Context, e *env, store kb.Store, files []string, o 
 	return results, nil
 }
 
-func importFile(ctx context.Context, e *env, store kb.Store, name string, o importOptions) (importResult, error) {
-	path, display := name, name
+// checkInput refuses, before anything is opened for writing, an input
+// that does not exist or that is neither a regular file nor a named pipe
+// ("-" is standard input).
+func checkInput(name string) error {
 	if name == "-" {
-		tmp, err := spool(e.stdin, o.maxSize)
+		return nil
+	}
+	st, err := os.Stat(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return errs.E(errs.NotFound, "%s: no such file: nothing imported", name)
+	}
+	if err != nil {
+		return err
+	}
+	if err := stix.CheckReadable(name, st.Mode()); err != nil {
+		return errs.Wrap(errs.Invalid, err, "")
+	}
+	return nil
+}
+
+func importFile(ctx context.Context, e *env, store kb.Store, name string, o importOptions) (importResult, error) {
+	if err := checkInput(name); err != nil {
+		return importResult{}, err
+	}
+	path, display := name, name
+	// Standard input and named pipes (process substitution: <(zcat x.gz))
+	// can be read only once, and the import reads its input three times
+	// (hash, format, decode): they are copied, within --max-size, to a
+	// temporary file that is removed on every way out, signals included
+	// (the command's context is cancelled and spool returns).
+	if st, err := os.Stat(name); name == "-" || err == nil && st.Mode()&fs.ModeNamedPipe != 0 {
+		var r io.Reader = e.stdin
+		if name != "-" {
+			f, err := os.Open(name)
+			if err != nil {
+				return importResult{}, err
+			}
+			defer f.Close()
+			r = f
+		}
+		tmp, err := spool(ctx, r, o.maxSize)
 		if err != nil {
-			return importResult{}, fmt.Errorf("stdin: %w", err)
+			if errors.Is(err, errInputTooLarge) {
+				return importResult{}, errs.Wrap(errs.TooLarge, err, "%s: input larger than --max-size %d bytes: refused, nothing imported", name, o.maxSize)
+			}
+			if name == "-" {
+				return importResult{}, fmt.Errorf("stdin: %w", err)
+			}
+			return importResult{}, fmt.Errorf("%s: %w", name, err)
 		}
 		defer os.Remove(tmp)
-		path, display = tmp, "-"
+		path = tmp
 	}
 	sum, err := fileSHA256(path)
 	if err != nil {
@@ -137,7 +188,7 @@ func importFile(ctx context.Context, e *env, store kb.Store, name string, o impo
 	// Errors name the input by src.Path: the absolute path, or "-".
 	src := kb.Source{Kind: kb.SourceFile, Name: filepath.Base(display), Path: display, SHA256: sum}
 	if display != "-" {
-		if abs, err := filepath.Abs(path); err == nil {
+		if abs, err := filepath.Abs(display); err == nil {
 			src.Path = abs
 		}
 	} else {
@@ -152,7 +203,7 @@ func importFile(ctx context.Context, e *env, store kb.Store, name string, o impo
 	p := newProgress(e.stderr, display, o.progress)
 	opts := kb.ImportOptions{}
 
-	in, err := openInput(path, display)
+	in, size, err := stix.OpenAs(path, display)
 	if err != nil {
 		return res, err
 	}
@@ -169,8 +220,8 @@ func importFile(ctx context.Context, e *env, store kb.Store, name string, o impo
 	default:
 		dec := stix.NewDecoder(lr, display)
 		stream = dec
-		if in.size > 0 {
-			p.fraction = func() float64 { return float64(in.consumed.Load()) / float64(in.size) }
+		if c, ok := in.(interface{ Consumed() int64 }); ok && size > 0 {
+			p.fraction = func() float64 { return float64(c.Consumed()) / float64(size) }
 		}
 	}
 	opts.Progress = p.update
@@ -178,7 +229,7 @@ func importFile(ctx context.Context, e *env, store kb.Store, name string, o impo
 	p.done()
 	if err != nil {
 		if errors.Is(err, errInputTooLarge) {
-			return res, fmt.Errorf("%s: input larger than --max-size %d bytes: refused, nothing imported", display, o.maxSize)
+			return res, errs.Wrap(errs.TooLarge, errInputTooLarge, "%s: input larger than --max-size %d bytes: refused, nothing imported", display, o.maxSize)
 		}
 		return res, err
 	}
@@ -186,71 +237,6 @@ func importFile(ctx context.Context, e *env, store kb.Store, name string, o impo
 }
 
 var errInputTooLarge = errors.New("input too large")
-
-// input is a file to import, decompressed when it is gzip, which counts
-// the bytes read from disk for the progress percentage. consumed may be
-// read from any goroutine: the decoder runs ahead in its own (kb.Prefetch)
-// while progress is reported from the importing one.
-type input struct {
-	io.Reader
-	f        *os.File
-	size     int64
-	consumed atomic.Int64
-}
-
-func (in *input) Close() error { return in.f.Close() }
-
-type countingReader struct {
-	r io.Reader
-	n *atomic.Int64
-}
-
-func (c countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n.Add(int64(n))
-	return n, err
-}
-
-// openInput opens the file at path; name is how errors name it.
-func openInput(path, name string) (*input, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	if st.IsDir() {
-		f.Close()
-		return nil, fmt.Errorf("%s: is a directory", name)
-	}
-	in := &input{f: f, size: st.Size()}
-	br := bufio.NewReaderSize(countingReader{r: f, n: &in.consumed}, 64<<10)
-	in.Reader = br
-	if magic, _ := br.Peek(2); bytes.Equal(magic, []byte{0x1f, 0x8b}) {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			f.Close()
-			return nil, fmt.Errorf("%s: gzip: %w", name, err)
-		}
-		in.Reader = gzipReader{zr}
-	}
-	return in, nil
-}
-
-// gzipReader says that errors of decompression (a truncated or corrupt
-// file) come from the gzip layer.
-type gzipReader struct{ r io.Reader }
-
-func (g gzipReader) Read(p []byte) (int, error) {
-	n, err := g.r.Read(p)
-	if err != nil && err != io.EOF {
-		err = fmt.Errorf("gzip: %w", err)
-	}
-	return n, err
-}
 
 // limitedReader fails, instead of ending silently, when more than max bytes
 // are read.
@@ -277,19 +263,30 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// spool copies r to a temporary file, at most max bytes, so that stdin is
-// imported like a file (hashed, sniffed, sized for progress).
-func spool(r io.Reader, max int64) (string, error) {
-	f, err := os.CreateTemp("", "culprit-stdin-*")
+// spool copies r to a temporary file, at most max bytes, so that stdin
+// and pipes are imported like a file (hashed, sniffed, sized for
+// progress). It returns when ctx is done even if r blocks, removing the
+// temporary file; the copy then fails on its closed file.
+func spool(ctx context.Context, r io.Reader, max int64) (string, error) {
+	f, err := os.CreateTemp("", "culprit-input-*")
 	if err != nil {
 		return "", err
 	}
-	n, err := io.Copy(f, io.LimitReader(r, max+1))
+	done := make(chan error, 1)
+	go func() {
+		n, err := io.Copy(f, io.LimitReader(r, max+1))
+		if err == nil && n > max {
+			err = fmt.Errorf("more than %d bytes: %w", max, errInputTooLarge)
+		}
+		done <- err
+	}()
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
-	}
-	if err == nil && n > max {
-		err = fmt.Errorf("more than %d bytes: %w", max, errInputTooLarge)
 	}
 	if err != nil {
 		os.Remove(f.Name())

@@ -84,9 +84,9 @@ func Check(path string, protect ...string) error {
 		}
 		if os.SameFile(st, pst) {
 			if p == path {
-				return errs.E(errs.Conflict, "output %s is also an input of this command: refused, it would be overwritten (choose another output file)", path)
+				return errs.E(errs.Conflict, "output %s is also read by this command (an input or its knowledge base): refused, it would be overwritten (choose another output file)", path)
 			}
-			return errs.E(errs.Conflict, "output %s is the same file as %s, an input of this command: refused, it would be overwritten (choose another output file)", path, p)
+			return errs.E(errs.Conflict, "output %s is the same file as %s, which this command reads (an input or its knowledge base): refused, it would be overwritten (choose another output file)", path, p)
 		}
 	}
 	return nil
