@@ -1,0 +1,580 @@
+package extract
+
+import (
+	"bytes"
+	"net/netip"
+	"sort"
+	"strings"
+
+	"golang.org/x/net/publicsuffix"
+
+	"github.com/culprit-cti/culprit/ioc"
+)
+
+// span is an item found in the refanged text, before it is mapped back.
+type span struct {
+	t          ioc.Type
+	start, end int // in the refanged text
+	value      string
+	benign     []string
+}
+
+// scanner holds what a Scan reuses from chunk to chunk.
+type scanner struct {
+	opt   Options
+	own   []string
+	ref   []byte  // the refanged chunk
+	orig  []int32 // orig[i]: offset in the chunk of ref[i]; nil when ref is the chunk
+	spans []span
+	stats *Stats
+}
+
+func newScanner(opt Options) *scanner {
+	s := &scanner{opt: opt, stats: opt.Stats}
+	if s.stats != nil && s.stats.Traps == nil {
+		s.stats.Traps = map[string]int{}
+	}
+	for _, d := range opt.OwnDomains {
+		if n, ok := ioc.NormalizeDomain(d); ok {
+			s.own = append(s.own, n)
+		}
+	}
+	return s
+}
+
+// refangChunk fills s.ref with b refanged (ioc.DefangAt) and s.orig with
+// the map back to b, or sets s.ref = b when nothing is defanged.
+func (s *scanner) refangChunk(b []byte) {
+	str := unsafeString(b)
+	first := -1
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
+		case '[', '(', '{', '.', 'h', 'H':
+			if _, n := ioc.DefangAt(str, i); n > 0 {
+				first = i
+			}
+		}
+		if first >= 0 {
+			break
+		}
+	}
+	if first < 0 {
+		s.ref, s.orig = b, nil
+		return
+	}
+	ref := append(s.ref[:0:0], b[:first]...)
+	orig := s.orig[:0]
+	for i := 0; i < first; i++ {
+		orig = append(orig, int32(i))
+	}
+	for i := first; i < len(b); {
+		switch b[i] {
+		case '[', '(', '{', '.', 'h', 'H':
+			if repl, n := ioc.DefangAt(str, i); n > 0 {
+				for j := 0; j < len(repl); j++ {
+					ref = append(ref, repl[j])
+					orig = append(orig, int32(i))
+				}
+				i += n
+				continue
+			}
+		}
+		ref = append(ref, b[i])
+		orig = append(orig, int32(i))
+		i++
+	}
+	orig = append(orig, int32(len(b)))
+	s.ref, s.orig = ref, orig
+}
+
+// at maps an offset of the refanged text to the chunk.
+func (s *scanner) at(i int) int {
+	if s.orig == nil {
+		return i
+	}
+	return int(s.orig[i])
+}
+
+// isDelim reports the bytes that end a token: white space, controls,
+// quotes, brackets and list punctuation, and non-ASCII bytes (indicators
+// are ASCII once IDNA is applied; IDN hosts in prose are left out).
+var isDelim = func() (t [256]bool) {
+	for c := 0; c <= ' '; c++ {
+		t[c] = true
+	}
+	for _, c := range []byte("\"'<>()[]{},;|`^\x7f") {
+		t[c] = true
+	}
+	for c := 0x80; c < 256; c++ {
+		t[c] = true
+	}
+	return t
+}()
+
+// interesting marks bytes without which a token cannot be an indicator.
+var interesting = func() (t [256]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for _, c := range []byte(".@:\\") {
+		t[c] = true
+	}
+	return t
+}()
+
+// indicators finds the indicators of s.ref and appends them to s.spans.
+func (s *scanner) indicators() {
+	b := s.ref
+	s.spans = s.spans[:0]
+	for i := 0; i < len(b); {
+		if isDelim[b[i]] {
+			i++
+			continue
+		}
+		j, want := i, false
+		for j < len(b) && !isDelim[b[j]] {
+			want = want || interesting[b[j]]
+			j++
+		}
+		if want && j-i <= maxItem {
+			j = s.token(i, j)
+		}
+		i = j
+	}
+}
+
+const trimLeft = ".:-!?*=+#&~/"
+const trimRight = ".:,;!?*=+#&~-"
+
+// token classifies b[i:j], a run of non-delimiters, and returns where
+// scanning resumes (j, or further when a path runs across spaces).
+func (s *scanner) token(i, j int) int {
+	b := s.ref
+	for i < j && strings.IndexByte(trimLeft, b[i]) >= 0 && !(b[i] == '\\') {
+		i++
+	}
+	end := j
+	for end > i && strings.IndexByte(trimRight, b[end-1]) >= 0 {
+		end--
+	}
+	if i >= end {
+		return j
+	}
+	tok := unsafeString(b[i:end])
+	if k := strings.Index(tok, "://"); k > 0 {
+		s.url(i, end, k)
+		return j
+	}
+	if strings.IndexByte(tok, '\\') >= 0 {
+		return s.path(i, end, j)
+	}
+	if strings.IndexByte(tok, '@') > 0 {
+		s.email(i, end)
+		return j
+	}
+	if strings.Count(tok, ":") == 2 && tok[0] >= '0' && tok[0] <= '9' {
+		if v, err := ioc.Normalize(ioc.SSDEEP, tok); err == nil && len(tok) > 12 {
+			s.add(ioc.SSDEEP, i, end, v)
+			return j
+		}
+	}
+	if strings.Count(tok, ":") >= 2 {
+		if s.ipv6(i, end) {
+			return j
+		}
+	}
+	// Split at the separators of "key=value", "host:port", "host/path".
+	for p := i; p < end; {
+		q := p
+		for q < end && strings.IndexByte(":=/?&", b[q]) < 0 {
+			q++
+		}
+		ps, pe := p, q
+		for pe > ps && strings.IndexByte(trimRight, b[pe-1]) >= 0 {
+			pe--
+		}
+		for ps < pe && strings.IndexByte(trimLeft, b[ps]) >= 0 {
+			ps++
+		}
+		if ps < pe {
+			s.part(ps, pe, p == i)
+		}
+		p = q + 1
+	}
+	return j
+}
+
+// part classifies one piece of a token without URL, path or address
+// separators.
+func (s *scanner) part(i, j int, first bool) {
+	b := s.ref
+	p := unsafeString(b[i:j])
+	n := len(p)
+	hex, digits, dots := true, true, 0
+	for k := 0; k < n; k++ {
+		c := p[k]
+		if c == '.' {
+			dots++
+		}
+		if !(c >= '0' && c <= '9') {
+			digits = false
+			if !(c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+				hex = false
+			}
+		}
+	}
+	switch {
+	case hex && (n == 32 || n == 40 || n == 64 || n == 128):
+		t := map[int]ioc.Type{32: ioc.MD5, 40: ioc.SHA1, 64: ioc.SHA256, 128: ioc.SHA512}[n]
+		s.add(t, i, j, strings.ToLower(p))
+		return
+	case digits:
+		s.asnAfter(i, j)
+		return
+	case dots == 3 && s.ipv4(i, j):
+		return
+	case n == 9 && p[0] == 'T' && isAttackID(p):
+		s.add(ioc.AttackID, i, j, p)
+		return
+	case dots > 0:
+		s.domain(i, j, false)
+		return
+	}
+	switch {
+	case n >= 13 && (p[0] == 'C' || p[0] == 'c') && strings.EqualFold(p[:4], "CVE-"):
+		s.try(ioc.CVE, i, j, p)
+	case n == 72 && p[0] == 'T' && p[1] == '1':
+		s.try(ioc.TLSH, i, j, p)
+	case n >= 5 && n <= 9 && p[0] >= 'A' && p[0] <= 'Z' && p[n-1] >= '0' && p[n-1] <= '9' && isAttackID(p):
+		s.add(ioc.AttackID, i, j, p)
+	case n >= 3 && (p[0] == 'A' || p[0] == 'a') && (p[1] == 'S' || p[1] == 's'):
+		s.try(ioc.ASN, i, j, p)
+	case n >= 26 && n <= 35 && (p[0] == '1' || p[0] == '3'):
+		if ioc.ValidBitcoin(p) {
+			s.add(ioc.Bitcoin, i, j, p)
+		}
+	case n >= 42 && n <= 62 && (strings.HasPrefix(p, "bc1") || strings.HasPrefix(p, "BC1")):
+		s.try(ioc.Bitcoin, i, j, p)
+	case (n == 95 || n == 106) && (p[0] == '4' || p[0] == '8'):
+		if ioc.ValidMonero(p) {
+			s.add(ioc.Monero, i, j, p)
+		}
+	}
+}
+
+func isAttackID(p string) bool {
+	if p[0] == 'T' && p[1] == 'A' {
+		return len(p) == 6 && allDigits(p[2:])
+	}
+	if strings.IndexByte("TGSCM", p[0]) < 0 {
+		return false
+	}
+	switch len(p) {
+	case 5:
+		return allDigits(p[1:])
+	case 9:
+		return p[0] == 'T' && p[5] == '.' && allDigits(p[1:5]) && allDigits(p[6:])
+	}
+	return false
+}
+
+func allDigits(s string) bool {
+	for k := 0; k < len(s); k++ {
+		if s[k] < '0' || s[k] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// try adds the part if ioc accepts it as type t.
+func (s *scanner) try(t ioc.Type, i, j int, v string) bool {
+	c, err := ioc.Normalize(t, v)
+	if err != nil {
+		return false
+	}
+	s.add(t, i, j, c)
+	return true
+}
+
+// asnAfter recognises "AS 1234" and "ASN 1234": a number after the word
+// AS or ASN (or "asn"; a lower-case "as" before a number is English, as
+// in "just as 2014").
+func (s *scanner) asnAfter(i, j int) {
+	b := s.ref
+	k := i - 1
+	if k < 2 || b[k] != ' ' {
+		return
+	}
+	w := k
+	for w > 0 && (b[w-1] >= 'a' && b[w-1] <= 'z' || b[w-1] >= 'A' && b[w-1] <= 'Z') {
+		w--
+	}
+	word := unsafeString(b[w:k])
+	if word != "AS" && word != "ASN" && word != "asn" {
+		return
+	}
+	if c, err := ioc.Normalize(ioc.ASN, unsafeString(b[i:j])); err == nil {
+		s.add(ioc.ASN, w, j, c)
+	}
+}
+
+// ipv4 recognises four dotted decimal octets that are not a version
+// ("version 1.2.3.4", "v1.2.3.4" cannot reach here) or part of a longer
+// dotted run (an OID, "1.3.6.1.4.1", has more than three dots).
+func (s *scanner) ipv4(i, j int) bool {
+	b := s.ref
+	p := unsafeString(b[i:j])
+	for k := 0; k < len(p); k++ {
+		if p[k] != '.' && (p[k] < '0' || p[k] > '9') {
+			return false
+		}
+	}
+	a, err := netip.ParseAddr(p)
+	if err != nil || !a.Is4() {
+		return true // digits and dots that are no address: not a domain either
+	}
+	before := bytes.ToLower(b[max(0, i-16):i])
+	if bytes.Contains(before, []byte("version")) || bytes.HasSuffix(bytes.TrimRight(before, " "), []byte("ver")) || bytes.HasSuffix(before, []byte("v")) {
+		s.count("version string (not an address)")
+		return true
+	}
+	s.add(ioc.IPv4, i, j, a.String())
+	return true
+}
+
+func (s *scanner) ipv6(i, j int) bool {
+	p := unsafeString(s.ref[i:j])
+	groups, long := 0, false
+	for _, g := range strings.Split(p, ":") {
+		if g != "" {
+			groups++
+			long = long || len(g) >= 3
+		}
+	}
+	if groups < 2 || groups == 2 && !long {
+		return false
+	}
+	a, err := netip.ParseAddr(p)
+	if err != nil || !a.Is6() || a.Zone() != "" {
+		return false
+	}
+	s.add(ioc.IPv6, i, j, a.String())
+	return true
+}
+
+// fileTLDs are top-level domains that are also common file extensions: a
+// two-label name under one of them, outside a URL or e-mail address, is
+// more likely a file name ("invoice.zip", "setup.sh") than a host.
+var fileTLDs = map[string]bool{
+	"zip": true, "mov": true, "py": true, "sh": true, "pl": true, "rs": true, "md": true, "so": true,
+	"ps": true, "cc": true, "cx": true, "sx": true, "rar": false, "doc": false, "bz": true, "gz": false,
+	"in": false, "am": true, "ai": true, "ms": true, "mp": true, "bat": false, "kz": false, "to": false,
+	"ml": true, "rb": false, "cs": false, "ts": false, "dll": false, "exe": false, "pdf": false, "js": false,
+	"cab": true, "tar": false, "xz": false, "sys": false, "php": false, "ini": false, "cfg": false,
+}
+
+// domain recognises a host name whose suffix is on the public suffix list
+// (ICANN section, or a private suffix of two or more labels), with a
+// registrable part. inURL relaxes the file-name and case rules.
+func (s *scanner) domain(i, j int, inURL bool) bool {
+	b := s.ref
+	p := unsafeString(b[i:j])
+	last := strings.LastIndexByte(p, '.')
+	if last <= 0 || last == len(p)-1 || len(p) > 253 {
+		return false
+	}
+	tld := p[last+1:]
+	for k := 0; k < len(tld); k++ {
+		c := tld[k] | 0x20
+		if !(c >= 'a' && c <= 'z') && !(strings.HasPrefix(strings.ToLower(tld), "xn--")) {
+			return false
+		}
+	}
+	for k := 0; k < len(p); k++ {
+		c := p[k]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	if !inURL {
+		// "wiper.It", "System.IO": a top-level label in other case than
+		// the name is a sentence run together or an identifier.
+		lt := strings.ToLower(tld)
+		if tld != lt && (tld != strings.ToUpper(tld) || p != strings.ToUpper(p)) {
+			return false
+		}
+	}
+	d, ok := ioc.NormalizeDomain(p)
+	if !ok {
+		return false
+	}
+	suffix, icann := publicsuffix.PublicSuffix(d)
+	if !icann && strings.IndexByte(suffix, '.') < 0 || d == suffix {
+		return false
+	}
+	var benign []string
+	if !inURL && strings.Count(d, ".") == 1 && fileTLDs[d[strings.LastIndexByte(d, '.')+1:]] {
+		benign = append(benign, "culprit: looks like a file name")
+		s.count("file name with a top-level domain as extension")
+	}
+	s.addBenign(ioc.Domain, i, j, d, benign)
+	return true
+}
+
+func (s *scanner) url(i, end, k int) {
+	b := s.ref
+	// The scheme is the run of letters before "://".
+	st := i + k
+	for st > i && (b[st-1]|0x20 >= 'a' && b[st-1]|0x20 <= 'z' || b[st-1] >= '0' && b[st-1] <= '9' || b[st-1] == '+') {
+		st--
+	}
+	if st == i+k {
+		return
+	}
+	u := unsafeString(b[st:end])
+	v, err := ioc.Normalize(ioc.URL, u)
+	if err != nil {
+		return
+	}
+	hs := st + (k - (st - i)) + 3
+	he := hs
+	for he < end && strings.IndexByte("/?#", b[he]) < 0 {
+		he++
+	}
+	if at := bytes.LastIndexByte(b[hs:he], '@'); at >= 0 {
+		hs += at + 1
+	}
+	if he > hs && b[hs] != '[' {
+		if c := bytes.LastIndexByte(b[hs:he], ':'); c >= 0 {
+			he = hs + c
+		}
+	}
+	s.add(ioc.URL, st, end, v)
+	if hs < he {
+		if a, err := netip.ParseAddr(strings.Trim(unsafeString(b[hs:he]), "[]")); err == nil {
+			t := ioc.IPv4
+			if a.Is6() {
+				t = ioc.IPv6
+			}
+			s.add(t, hs, he, a.String())
+		} else {
+			s.domain(hs, he, true)
+		}
+	}
+}
+
+func (s *scanner) email(i, end int) {
+	b := s.ref
+	at := i + bytes.LastIndexByte(b[i:end], '@')
+	ls := at
+	for ls > i && (isLocal(b[ls-1])) {
+		ls--
+	}
+	for ls < at && b[ls] == '.' {
+		ls++
+	}
+	if ls == at || at+1 >= end {
+		return
+	}
+	de := at + 1
+	for de < end && (b[de]|0x20 >= 'a' && b[de]|0x20 <= 'z' || b[de] >= '0' && b[de] <= '9' || b[de] == '-' || b[de] == '.' || b[de] == '_') {
+		de++
+	}
+	for de > at+1 && b[de-1] == '.' {
+		de--
+	}
+	n := len(s.spans)
+	if !s.domain(at+1, de, true) {
+		return
+	}
+	v, err := ioc.Normalize(ioc.Email, unsafeString(b[ls:de]))
+	if err != nil {
+		s.spans = s.spans[:n]
+		return
+	}
+	dom := s.spans[n]
+	s.spans = s.spans[:n]
+	s.addBenign(ioc.Email, ls, de, v, dom.benign)
+	s.spans = append(s.spans, dom)
+}
+
+func isLocal(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("._%+-", c) >= 0
+}
+
+// path recognises Windows paths and registry keys. A path may hold single
+// spaces ("C:\Program Files\x.exe"): it runs on across a space while the
+// next word holds a backslash.
+func (s *scanner) path(i, end, j int) int {
+	b := s.ref
+	p := unsafeString(b[i:end])
+	root, _, _ := strings.Cut(p, `\`)
+	var t ioc.Type
+	switch {
+	case ioc.RegistryHive(root) != "":
+		t = ioc.RegistryKey
+	case len(p) >= 3 && p[1] == ':' && p[2] == '\\' && (p[0]|0x20 >= 'a' && p[0]|0x20 <= 'z'),
+		strings.HasPrefix(p, `\\`) && len(p) > 3,
+		p[0] == '%' && strings.Contains(root, "%") && len(root) > 2 && root[len(root)-1] == '%':
+		t = ioc.WindowsPath
+	default:
+		return j
+	}
+	for end < len(b) && end-i < maxItem {
+		if !(b[end] == ' ' && end+1 < len(b) && !isDelim[b[end+1]]) {
+			break
+		}
+		k := end + 1
+		for k < len(b) && !isDelim[b[k]] {
+			k++
+		}
+		if bytes.IndexByte(b[end+1:k], '\\') < 0 {
+			break
+		}
+		end, j = k, k
+		for end > i && strings.IndexByte(trimRight, b[end-1]) >= 0 {
+			end--
+		}
+	}
+	s.try(t, i, end, unsafeString(b[i:end]))
+	return j
+}
+
+func (s *scanner) add(t ioc.Type, i, j int, v string) { s.addBenign(t, i, j, v, nil) }
+
+func (s *scanner) addBenign(t ioc.Type, i, j int, v string, benign []string) {
+	for _, w := range s.opt.Warninglists {
+		if w.Match(t, v) {
+			benign = append(benign, w.Name)
+		}
+	}
+	if len(s.own) > 0 {
+		if h := hostOf(t, v); h != "" {
+			for _, o := range s.own {
+				if h == o || strings.HasSuffix(h, "."+o) {
+					benign = append(benign, "culprit: the report author's own domain")
+					s.count("the report author's own domain")
+					break
+				}
+			}
+		}
+	}
+	s.spans = append(s.spans, span{t: t, start: i, end: j, value: strings.Clone(v), benign: benign})
+}
+
+func (s *scanner) count(trap string) {
+	if s.stats != nil {
+		s.stats.Traps[trap]++
+	}
+}
+
+// sortSpans orders spans by start, longer first.
+func sortSpans(sp []span) {
+	sort.SliceStable(sp, func(a, b int) bool {
+		if sp[a].start != sp[b].start {
+			return sp[a].start < sp[b].start
+		}
+		return sp[a].end > sp[b].end
+	})
+}

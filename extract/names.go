@@ -1,0 +1,325 @@
+package extract
+
+import (
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/culprit-cti/culprit/kb"
+)
+
+// Pattern is one name to find: a name or alias of a knowledge object.
+type Pattern struct {
+	Name string // as the knowledge spells it
+	ID   string // the object's id
+	Type string // its STIX type (intrusion-set, malware, tool, ...)
+}
+
+// Candidate is a knowledge object a name found in the text may refer to.
+type Candidate struct {
+	ID   string `json:"id"`
+	Type string `json:"type"`
+	Name string `json:"name"` // the name or alias that matched
+}
+
+// Matcher finds every name of a list in one pass over a text. Names are
+// compared on kb.Normalize's key (lower case, letters and digits only), so
+// "APT 38", "apt-38" and "APT38" are one name; a match must start and end
+// at word boundaries, and may run over the spaces, hyphens and underscores
+// between words. It is a trie walked from each word start, which is the
+// Aho-Corasick automaton without failure links: those are not needed
+// because a match can only start at a word start.
+//
+// Case rules keep short and common-word names from firing on ordinary
+// words: a name whose key has at most four characters ("APT1", "Zox",
+// "Net") or that is a common English word ("Equation", "Ping") matches
+// only when written with the same letters in the same case; a name of
+// three letters or fewer written all in lower case ("at", "cmd") is not
+// looked for at all, since its every mention is ambiguous. Names inside
+// indicators (a URL, a domain, a path) are not mentions (Scan drops them).
+type Matcher struct {
+	nodes []trieNode
+	root  [256]int32
+	pats  int
+}
+
+type trieNode struct {
+	edges []trieEdge
+	cands []matchCand // names whose key ends here
+}
+
+type trieEdge struct {
+	c    byte
+	next int32
+}
+
+type matchCand struct {
+	Candidate
+	strict bool   // match only in the same case
+	exact  string // the name's letters and digits, as written
+}
+
+// NewMatcher builds a matcher for pats. Names that normalise to "" or are
+// longer than kb.MaxNameLen are left out.
+func NewMatcher(pats []Pattern) *Matcher {
+	m := &Matcher{nodes: []trieNode{{}}}
+	for i := range m.root {
+		m.root[i] = -1
+	}
+	seen := map[[3]string]bool{}
+	for _, p := range pats {
+		if len(p.Name) > kb.MaxNameLen {
+			continue
+		}
+		key := kb.Normalize(p.Name)
+		if key == "" {
+			continue
+		}
+		exact := alnum(p.Name)
+		if len(key) <= 3 && exact == strings.ToLower(exact) && !hasDigit(key) {
+			continue // "at", "cmd", "net": every mention is ambiguous
+		}
+		k := [3]string{key, p.ID, p.Name}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		strict := utf8.RuneCountInString(key) <= 4 || commonWords[key]
+		n := m.insert(key)
+		m.nodes[n].cands = append(m.nodes[n].cands, matchCand{Candidate{p.ID, p.Type, p.Name}, strict, exact})
+		m.pats++
+	}
+	for i := range m.nodes {
+		sort.Slice(m.nodes[i].cands, func(a, b int) bool {
+			ca, cb := m.nodes[i].cands[a], m.nodes[i].cands[b]
+			if ca.ID != cb.ID {
+				return ca.ID < cb.ID
+			}
+			return ca.Name < cb.Name
+		})
+	}
+	return m
+}
+
+// Len returns the number of names the matcher looks for.
+func (m *Matcher) Len() int { return m.pats }
+
+func (m *Matcher) insert(key string) int32 {
+	cur := int32(0)
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		if cur == 0 {
+			if m.root[c] < 0 {
+				m.nodes = append(m.nodes, trieNode{})
+				m.root[c] = int32(len(m.nodes) - 1)
+			}
+			cur = m.root[c]
+			continue
+		}
+		next := m.child(cur, c)
+		if next < 0 {
+			m.nodes = append(m.nodes, trieNode{})
+			next = int32(len(m.nodes) - 1)
+			m.nodes[cur].edges = append(m.nodes[cur].edges, trieEdge{c, next})
+		}
+		cur = next
+	}
+	return cur
+}
+
+func (m *Matcher) child(n int32, c byte) int32 {
+	if n == 0 {
+		return m.root[c]
+	}
+	for _, e := range m.nodes[n].edges {
+		if e.c == c {
+			return e.next
+		}
+	}
+	return -1
+}
+
+func alnum(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r < utf8.RuneSelf {
+			if c := byte(r); c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
+				b.WriteByte(c)
+			}
+		} else if kb.Normalize(string(r)) != "" {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func hasDigit(s string) bool { return strings.ContainsAny(s, "0123456789") }
+
+// wordByte is true for the bytes of words: ASCII letters and digits, and
+// every byte of a multi-byte UTF-8 sequence (letters of other scripts;
+// kb.Normalize decides on them).
+var wordByte = func() (t [256]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = true
+		t[c-'a'+'A'] = true
+	}
+	for c := 0x80; c < 256; c++ {
+		t[c] = true
+	}
+	return t
+}()
+
+var lower = func() (t [256]byte) {
+	for i := range t {
+		t[i] = byte(i)
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = byte(c + 'a' - 'A')
+	}
+	return t
+}()
+
+// NameMatch is a name found in a text.
+type NameMatch struct {
+	Start, End int
+	Candidates []Candidate
+}
+
+// Find calls fn for each name in text, leftmost-longest, without overlap.
+func (m *Matcher) Find(text []byte, fn func(NameMatch)) {
+	if m == nil || m.pats == 0 {
+		return
+	}
+	n := len(text)
+	for i := 0; i < n; {
+		if !wordByte[text[i]] {
+			i++
+			continue
+		}
+		// i starts a word.
+		bestEnd, bestNode := -1, int32(-1)
+		cur := int32(0)
+		j := i
+	walk:
+		for {
+			// Feed the word starting at j.
+			k := j
+			for k < n && wordByte[text[k]] {
+				c := text[k]
+				if c >= utf8.RuneSelf {
+					// A word with letters of other scripts: feed its key.
+					e := k
+					for e < n && text[e] >= utf8.RuneSelf {
+						e++
+					}
+					key := kb.Normalize(string(text[k:e]))
+					for q := 0; q < len(key) && cur >= 0; q++ {
+						cur = m.child(cur, key[q])
+					}
+					if cur < 0 {
+						break walk
+					}
+					k = e
+					continue
+				}
+				cur = m.child(cur, lower[c])
+				if cur < 0 {
+					break walk
+				}
+				k++
+			}
+			if len(m.nodes[cur].cands) > 0 {
+				bestEnd, bestNode = k, cur
+			}
+			// Words join across one or two of " ", "-", "_" on one line.
+			g := k
+			for g < n && g-k < 2 && (text[g] == ' ' || text[g] == '-' || text[g] == '_') {
+				g++
+			}
+			if g == k || g >= n || !wordByte[text[g]] || len(m.nodes[cur].edges) == 0 && cur != 0 {
+				break
+			}
+			j = g
+		}
+		if bestEnd < 0 {
+			for i < n && wordByte[text[i]] {
+				i++
+			}
+			continue
+		}
+		var cands []Candidate
+		var written string
+		for _, c := range m.nodes[bestNode].cands {
+			if c.strict {
+				if written == "" {
+					written = alnum(string(text[i:bestEnd]))
+				}
+				// Same letters in the same case, or all in capitals
+				// (a heading).
+				if written != c.exact && written != strings.ToUpper(c.exact) {
+					continue
+				}
+			}
+			cands = append(cands, c.Candidate)
+		}
+		if len(cands) > 0 {
+			fn(NameMatch{Start: i, End: bestEnd, Candidates: dedupe(cands)})
+			i = bestEnd
+			continue
+		}
+		for i < n && wordByte[text[i]] {
+			i++
+		}
+	}
+}
+
+// dedupe keeps one candidate per object id (the first name that matched).
+func dedupe(cs []Candidate) []Candidate {
+	out := cs[:0]
+	seen := map[string]bool{}
+	for _, c := range cs {
+		if !seen[c.ID] {
+			seen[c.ID] = true
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// commonWords are English words that are also names of actors, malware or
+// tools in ATT&CK and the MISP galaxies; they match only in the case the
+// knowledge writes them. The list is culprit's own.
+var commonWords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`
+about above access account action active admin agent alarm alert anchor angel apple archive arrow
+attack aurora avenger backdoor badger bamboo banner barrel basic beacon bear bee bitter black blade
+blue bolt bond bookworm boot border bounty brave bread bridge bronze buckeye bug builder bumblebee
+butterfly cache cactus camel candy cannon carbon cardinal castle catalyst chaos charger charm cherry
+chopper circle clean client cloud cobalt comet comment common copper coral cosmic crow crystal cuba
+cutlass cyclops dagger dark dawn delta desert destroyer diamond dragon dream dropper duke dust eagle
+echo eclipse elephant ember emerald empire equation evil explosive falcon fancy fire flame flash
+flower fox freedom frost fury galaxy garden gazer ghost giant glacier gold golden gorgon granite
+graphite gray green griffon guard hammer harbor hawk helix hermes hermit hidden horizon hornet
+hunter ice impact indigo infinity invisible iron ivory jade jaguar jasper joker judge jupiter karma
+keeper kitten knight lancer lantern leafminer legion leopard light lightning lion lizard lotus lucky
+machete magic magnet mango marble mars mask matrix maze meteor midnight mint mirage mirror monsoon
+moon mosaic moth mustang nebula needle neptune night ninja noble nomad north nova oasis ocean olympic
+omega onyx orange orbit orion owl pacifier panda panther paper patchwork pearl pegasus phantom
+phoenix pilot pinchy pink pioneer pirate pixie plague planet platinum poison polar pony prince
+prism proton pulse puzzle python quartz rabbit radar rain ramsay ranger raven reaper red remote
+rhino ripper rising river robin rocket rover ruby rust saber sakura salt sandworm saturn scarlet
+scorpion seal sea serpent shadow shark shell shield shiva silence silent silver siren sky slate
+snake snow solar sparrow spectre sphinx spider spring spy star steel sticky stone storm strike
+sun sunburst swan sword taurus team tempest thor thunder tiger titan toad token torch tornado
+trident trinity trojan turtle twilight typhoon umbrella union unity valkyrie vampire vanguard
+venom venus viper vixen volcano vortex wake warrior wasp water wave web whale whisper white wild
+winter wisdom wolf wood worm yellow zebra zero zeus
+`) {
+		m[w] = true
+	}
+	return m
+}()
