@@ -188,22 +188,22 @@ func (h *Hasher) Write(p []byte) (int, error) {
 
 // run hashes p up to and including its first cut point and returns the
 // number of bytes it consumed. The piece hashes of the live block sizes
-// usually fit in two words for hs and two for halfs, kept in registers;
-// otherwise runSlow does the same with the words in memory.
+// (bhstart up to bhend, and up to halfEnd for halfs) usually span at most 8
+// block sizes: they are then read as one word each for hs and halfs,
+// starting at bhstart whatever its alignment, so one step updates all of
+// them, and written back at the end. Otherwise runSlow does the same with
+// the words in memory.
 func (h *Hasher) run(p []byte) int {
-	lo, hi := h.bhstart>>3, (h.bhend-1)>>3
-	flo, fhi := lo, lo-1 // no halfs words
-	if h.halfEnd > h.bhstart {
-		fhi = (h.halfEnd - 1) >> 3
-	}
-	if h.needLast || hi > lo+1 || fhi > lo+1 {
+	if h.needLast || h.bhend-h.bhstart > 8 || h.halfEnd-h.bhstart > 8 {
 		return h.runSlow(p)
 	}
-	two, nf := hi > lo, fhi-flo+1
-	w0, w1 := h.hs[lo], h.hs[lo+1]
-	f0, f1 := h.halfs[lo], h.halfs[lo+1]
+	lo, sh := h.bhstart>>3, 8*uint(h.bhstart&7)
+	w := h.hs[lo]>>sh | h.hs[lo+1]<<(64-sh)
+	half := h.halfEnd > h.bhstart
+	f := h.halfs[lo]>>sh | h.halfs[lo+1]<<(64-sh)
 	h1, h2, h3, win := h.h1, h.h2, h.h3, h.window
 	rollmask := h.rollmask
+	n := len(p)
 	for i, c := range p {
 		h2 = h2 - h1 + rollingWindow*uint32(c)
 		h1 = h1 + uint32(c) - uint32(win>>48)
@@ -211,15 +211,9 @@ func (h *Hasher) run(p []byte) int {
 		h3 = h3<<5 ^ uint32(c)
 
 		cb := uint64(c&63) * lsb
-		w0 = sumStep(w0, cb)
-		if two {
-			w1 = sumStep(w1, cb)
-		}
-		if nf > 0 {
-			f0 = sumStep(f0, cb)
-			if nf > 1 {
-				f1 = sumStep(f1, cb)
-			}
+		w = sumStep(w, cb)
+		if half {
+			f = sumStep(f, cb)
 		}
 
 		horg := h1 + h2 + h3 + 1
@@ -230,14 +224,28 @@ func (h *Hasher) run(p []byte) int {
 		if d&rollmask != 0 || d*minBlockSize != horg {
 			continue
 		}
-		h.hs[lo], h.hs[lo+1], h.halfs[lo], h.halfs[lo+1] = w0, w1, f0, f1
+		n = i + 1
 		h.h1, h.h2, h.h3, h.window = h1, h2, h3, win
+		putWord(&h.hs, lo, sh, w)
+		if half {
+			putWord(&h.halfs, lo, sh, f)
+		}
 		h.cut(d >> uint(h.bhstart))
-		return i + 1
+		return n
 	}
-	h.hs[lo], h.hs[lo+1], h.halfs[lo], h.halfs[lo+1] = w0, w1, f0, f1
 	h.h1, h.h2, h.h3, h.window = h1, h2, h3, win
-	return len(p)
+	putWord(&h.hs, lo, sh, w)
+	if half {
+		putWord(&h.halfs, lo, sh, f)
+	}
+	return n
+}
+
+// putWord stores v as the 8 bytes of ws starting at byte lo*8 + sh/8,
+// the inverse of the unaligned read in run.
+func putWord(ws *[5]uint64, lo int, sh uint, v uint64) {
+	ws[lo] = ws[lo]&(1<<sh-1) | v<<sh
+	ws[lo+1] = ws[lo+1]&^(1<<sh-1) | v>>(64-sh)
 }
 
 // runSlow is run for any number of live words and the last block size.
