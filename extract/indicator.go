@@ -183,7 +183,14 @@ func (s *scanner) token(i, j int) int {
 			return j
 		}
 	}
-	// Split at the separators of "key=value", "host:port", "host/path".
+	s.parts(i, end)
+	return j
+}
+
+// parts splits b[i:end] at the separators of "key=value", "host:port",
+// "host/path" and classifies each piece.
+func (s *scanner) parts(i, end int) {
+	b := s.ref
 	for p := i; p < end; {
 		q := p
 		for q < end && strings.IndexByte(":=/?&", b[q]) < 0 {
@@ -201,7 +208,6 @@ func (s *scanner) token(i, j int) int {
 		}
 		p = q + 1
 	}
-	return j
 }
 
 // part classifies one piece of a token without URL, path or address
@@ -225,6 +231,13 @@ func (s *scanner) part(i, j int, first bool) {
 	}
 	switch {
 	case hex && (n == 32 || n == 40 || n == 64 || n == 128):
+		// An imphash (of the import table) or an authentihash (of the
+		// signed parts) has a file hash's length but is not the file's.
+		before := bytes.ToLower(b[max(0, i-24):i])
+		if bytes.Contains(before, []byte("imphash")) || bytes.Contains(before, []byte("import hash")) || bytes.Contains(before, []byte("authentihash")) {
+			s.count("imphash or authentihash (not a file hash)")
+			return
+		}
 		t := map[int]ioc.Type{32: ioc.MD5, 40: ioc.SHA1, 64: ioc.SHA256, 128: ioc.SHA512}[n]
 		s.add(t, i, j, strings.ToLower(p))
 		return
@@ -233,8 +246,8 @@ func (s *scanner) part(i, j int, first bool) {
 		return
 	case dots == 3 && s.ipv4(i, j):
 		return
-	case n == 9 && p[0] == 'T' && isAttackID(p):
-		s.add(ioc.AttackID, i, j, p)
+	case n == 9 && (p[0] == 'T' || p[0] == 't') && isAttackID(strings.ToUpper(p)):
+		s.add(ioc.AttackID, i, j, strings.ToUpper(p))
 		return
 	case dots > 0:
 		s.domain(i, j, false)
@@ -245,8 +258,10 @@ func (s *scanner) part(i, j int, first bool) {
 		s.try(ioc.CVE, i, j, p)
 	case n == 72 && p[0] == 'T' && p[1] == '1':
 		s.try(ioc.TLSH, i, j, p)
-	case n >= 5 && n <= 9 && p[0] >= 'A' && p[0] <= 'Z' && p[n-1] >= '0' && p[n-1] <= '9' && isAttackID(p):
-		s.add(ioc.AttackID, i, j, p)
+	case n >= 5 && n <= 9 && p[n-1] >= '0' && p[n-1] <= '9' && isAttackID(strings.ToUpper(p)):
+		s.add(ioc.AttackID, i, j, strings.ToUpper(p))
+	case n >= 9 && n <= 12 && p[4] == '-' && allDigits(p[:4]) && allDigits(p[5:]) && i >= 4 && strings.EqualFold(unsafeString(b[i-4:i]), "CVE "):
+		s.try(ioc.CVE, i-4, j, "CVE-"+p)
 	case n >= 3 && (p[0] == 'A' || p[0] == 'a') && (p[1] == 'S' || p[1] == 's'):
 		s.try(ioc.ASN, i, j, p)
 	case n >= 26 && n <= 35 && (p[0] == '1' || p[0] == '3'):
@@ -450,18 +465,32 @@ func (s *scanner) url(i, end, k int) {
 			he = hs + c
 		}
 	}
-	s.add(ioc.URL, st, end, v)
-	if hs < he {
-		if a, err := netip.ParseAddr(strings.Trim(unsafeString(b[hs:he]), "[]")); err == nil {
-			t := ioc.IPv4
-			if a.Is6() {
-				t = ioc.IPv6
-			}
-			s.add(t, hs, he, a.String())
-		} else {
-			s.domain(hs, he, true)
-		}
+	if hs >= he {
+		return
 	}
+	if a, err := netip.ParseAddr(strings.Trim(unsafeString(b[hs:he]), "[]")); err == nil {
+		t := ioc.IPv4
+		if a.Is6() {
+			t = ioc.IPv6
+		}
+		s.add(t, hs, he, a.String())
+	} else if !s.domain(hs, he, true) {
+		return // "http://192,168,0,1", "http://example/": no host
+	}
+	s.add(ioc.URL, st, end, v)
+	// Indicators in the path and query: "/gui/domain/evil.example",
+	// "/tactics/TA0001/", "?q=bar.com".
+	if pe := hePath(b, he, end); pe < end {
+		s.parts(pe, end)
+	}
+}
+
+// hePath returns where the path of a URL starts, after its host and port.
+func hePath(b []byte, he, end int) int {
+	for he < end && b[he] != '/' && b[he] != '?' && b[he] != '#' {
+		he++
+	}
+	return he
 }
 
 func (s *scanner) email(i, end int) {
@@ -503,42 +532,98 @@ func isLocal(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("._%+-", c) >= 0
 }
 
-// path recognises Windows paths and registry keys. A path may hold single
-// spaces ("C:\Program Files\x.exe"): it runs on across a space while the
-// next word holds a backslash.
+// path recognises Windows paths and registry keys. A path may hold
+// spaces ("C:\Program Files\x.exe", "HKLM\...\Image File Execution
+// Options\x"): it runs on across up to four words while one of them holds
+// a backslash and none starts a new path. Placeholders such as
+// "<username>" are kept inside a path, and "<HKCU>\..." (as sandboxes
+// write a root) is read as HKCU\....
 func (s *scanner) path(i, end, j int) int {
 	b := s.ref
-	p := unsafeString(b[i:end])
+	start := i
+	prefix := ""
+	if b[i] == '\\' && i >= 3 && b[i-1] == '>' {
+		lo := max(0, i-24)
+		if k := bytes.LastIndexByte(b[lo:i-1], '<'); k >= 0 && ioc.RegistryHive(string(b[lo+k+1:i-1])) != "" {
+			start, prefix = lo+k, string(b[lo+k+1:i-1])
+		}
+	}
+	p := prefix + unsafeString(b[i:end])
 	root, _, _ := strings.Cut(p, `\`)
 	var t ioc.Type
 	switch {
 	case ioc.RegistryHive(root) != "":
 		t = ioc.RegistryKey
-	case len(p) >= 3 && p[1] == ':' && p[2] == '\\' && (p[0]|0x20 >= 'a' && p[0]|0x20 <= 'z'),
-		strings.HasPrefix(p, `\\`) && len(p) > 3,
-		p[0] == '%' && strings.Contains(root, "%") && len(root) > 2 && root[len(root)-1] == '%':
+	case startsPath(p):
 		t = ioc.WindowsPath
 	default:
 		return j
 	}
-	for end < len(b) && end-i < maxItem {
-		if !(b[end] == ' ' && end+1 < len(b) && !isDelim[b[end+1]]) {
+	for end < len(b) && end-start < maxItem {
+		// "<username>\": a placeholder inside the path.
+		if b[end] == '<' {
+			if gt := bytes.IndexByte(b[end:min(len(b), end+40)], '>'); gt > 0 && bytes.IndexByte(b[end:end+gt], '\n') < 0 && end+gt+1 < len(b) && b[end+gt+1] == '\\' {
+				k := end + gt + 1
+				for k < len(b) && (!isDelim[b[k]] || b[k] == '<' || b[k] == '>') && b[k] != ' ' {
+					k++
+				}
+				end, j = k, k
+				continue
+			}
+		}
+		k, found := end, -1
+		for words := 0; words < 4; words++ {
+			if k+1 >= len(b) || b[k] != ' ' || isDelim[b[k+1]] {
+				break
+			}
+			w := k + 1
+			for w < len(b) && !isDelim[b[w]] {
+				w++
+			}
+			word := unsafeString(b[k+1 : w])
+			if startsPath(word) || strings.HasPrefix(word, "<") {
+				break
+			}
+			if r, _, ok := strings.Cut(word, `\`); ok && ioc.RegistryHive(r) != "" {
+				break
+			}
+			if strings.IndexByte(word, '\\') >= 0 {
+				found = w
+				break
+			}
+			k = w
+		}
+		if found < 0 {
 			break
 		}
-		k := end + 1
-		for k < len(b) && !isDelim[b[k]] {
-			k++
-		}
-		if bytes.IndexByte(b[end+1:k], '\\') < 0 {
-			break
-		}
-		end, j = k, k
-		for end > i && strings.IndexByte(trimRight, b[end-1]) >= 0 {
-			end--
+		end, j = found, found
+	}
+	for end > i && strings.IndexByte(trimRight, b[end-1]) >= 0 {
+		end--
+	}
+	v := prefix + unsafeString(b[i:end])
+	if t == ioc.RegistryKey {
+		if _, rest, _ := strings.Cut(v, `\`); strings.Trim(rest, `\`) == "" {
+			return j // a bare root, or "HKU\<USER SID\..." cut short
 		}
 	}
-	s.try(t, i, end, unsafeString(b[i:end]))
+	s.try(t, start, end, v)
 	return j
+}
+
+// startsPath reports whether p starts as a Windows path: a drive
+// ("C:\"), a UNC name ("\\host") or an environment variable ("%TEMP%\").
+func startsPath(p string) bool {
+	switch {
+	case len(p) >= 3 && p[1] == ':' && p[2] == '\\' && (p[0]|0x20 >= 'a' && p[0]|0x20 <= 'z'):
+		return true
+	case strings.HasPrefix(p, `\\`) && len(p) > 3:
+		return true
+	case len(p) > 3 && p[0] == '%':
+		k := strings.IndexByte(p[1:], '%')
+		return k > 0 && k+2 < len(p) && p[k+2] == '\\'
+	}
+	return false
 }
 
 func (s *scanner) add(t ioc.Type, i, j int, v string) { s.addBenign(t, i, j, v, nil) }
