@@ -10,7 +10,8 @@
 //     not part of a longer number or dotted run ("1.2.3.4.5" and
 //     "1.2.3.4567" give nothing; letters may touch it, since strings in Go
 //     binaries are not NUL-terminated), not a version ("v1.2.3.4", "version 1.0.0.0" or
-//     "version=\"1.0.0.0\"" within 16 characters before it), and not
+//     "version=\"1.0.0.0\"" within 16 characters before it, or the
+//     numbering of a Go closure, "marshal.func1.1.3.1"), and not
 //     0.0.0.0 or 255.255.255.255.
 //   - IPv6: colon-hexadecimal text that net/netip accepts as IPv6 with at
 //     least three non-empty groups, or two of which one has three or more
@@ -27,7 +28,10 @@
 //     ("runtime.work", "net.services", "reflect.flag.ro"; see codeWords),
 //     or when it has two
 //     labels, a TLD other than com/net/org/edu/gov/mil/info/biz and a
-//     second-level label under three characters ("k.za").
+//     second-level label under three characters ("k.za"), or when it is
+//     the tail of a program symbol: after a '*' (a Go pointer type,
+//     "*catalog.store") or after a '/' glued to an identifier (the last
+//     element of an import path: "math/rand.ke", "culprit/stix.member.is").
 //   - URLs: http, https, ftp, ftps, ws and wss URLs; their host is also
 //     reported as a domain or address.
 //   - E-mail addresses whose domain passes the domain rules.
@@ -132,6 +136,9 @@ func Find(s string) []Indicator {
 			if loc[1] < len(s) && (s[loc[1]] == '_' || s[loc[1]] == '-') {
 				continue
 			}
+			if !trusted[d] && symbolBefore(s, loc[0]) {
+				continue
+			}
 			if trusted[d] || isDomain(s[loc[0]:loc[1]], false) {
 				add(Domain, d)
 			}
@@ -216,6 +223,38 @@ func isDomain(name string, inURL bool) bool {
 	return false
 }
 
+// symbolBefore reports whether the dotted name starting at s[i] is the
+// tail of a program symbol rather than a host: a Go pointer type
+// ("*catalog.store") or the last element of an import path
+// ("math/rand.ke", "culprit/stix.member.is", "runtime/pprof.space"),
+// where a '/' glued to an identifier precedes the name. A host after a
+// '/' is preceded by "//" or ":/" (a URL, handled as one) or by a space.
+func symbolBefore(s string, i int) bool {
+	if i == 0 {
+		return false
+	}
+	switch s[i-1] {
+	case '*':
+		return true
+	case '/':
+		return i >= 2 && isIdentByte(s[i-2])
+	}
+	return false
+}
+
+func isIdentByte(c byte) bool {
+	return c == '_' || c == '-' || c == '.' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+// versionLike reports whether the dotted quad s[start:end] is the
+// numbering of a Go closure: "marshal.func1.1.3.1" is the first closure
+// inside closures 1 and 3 of marshal.func1, not an address. Other letters
+// glued to an address are common in Go binaries, whose strings are not
+// NUL-terminated ("%d8.8.8.8/32", "Level3 DNS4.2.2.2"), and keep it.
+func versionLike(s string, start int) bool {
+	return strings.HasSuffix(s[:start], "func")
+}
+
 func ipv4At(s string, start, end int) (string, bool) {
 	// Part of a longer number or dotted run: "1.2.3.4.5", "9.1.2.3.4",
 	// "1.2.3.4567". Letters may touch the address: strings in Go
@@ -225,6 +264,9 @@ func ipv4At(s string, start, end int) (string, bool) {
 		return "", false
 	}
 	if end < len(s) && (isDigit(s[end]) || end+1 < len(s) && s[end] == '.' && isDigit(s[end+1])) {
+		return "", false
+	}
+	if versionLike(s, start) {
 		return "", false
 	}
 	before := strings.ToLower(s[max(0, start-16):start])
