@@ -35,6 +35,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/culprit-cti/culprit/internal/outfile"
 )
 
 // DefaultMaxSize is the largest download accepted when Source.MaxSize is 0.
@@ -224,26 +226,13 @@ func hashFile(path string) (string, int64, error) {
 	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
 
-// writeFileAtomic writes data to path through a temporary file and rename.
+// writeFileAtomic writes data to path through a temporary file, fsync and
+// rename (outfile), so that a crash leaves the old file or the new one.
 func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
-	if err != nil {
+	return outfile.Write(path, 0o644, nil, func(w io.Writer) error {
+		_, err := w.Write(data)
 		return err
-	}
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-	}
-	return err
+	})
 }
 
 func writeMeta(path string, m any) error {
@@ -495,6 +484,7 @@ func (f *fetch) attempt() (res Result, progressed bool, err error) {
 	if err := os.Rename(f.partPath(), f.path); err != nil {
 		return res, false, err
 	}
+	syncDir(filepath.Dir(f.path))
 	os.Remove(f.partMetaPath())
 	if err := writeMeta(f.path+".meta.json", meta); err != nil {
 		return res, false, err
@@ -619,4 +609,16 @@ func sizeString(n int64) string {
 	default:
 		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 	}
+}
+
+// syncDir flushes the directory entry of a rename into the cache, so that
+// a crash after it cannot bring back the part file; file systems that
+// cannot sync directories still rename atomically, so errors are ignored.
+func syncDir(dir string) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return
+	}
+	d.Sync()
+	d.Close()
 }
