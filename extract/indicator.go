@@ -645,7 +645,7 @@ func (s *scanner) addBenign(t ioc.Type, i, j int, v string, benign []string) {
 			}
 		}
 	}
-	s.spans = append(s.spans, span{t: t, start: i, end: j, value: strings.Clone(v), benign: benign})
+	s.spans = append(s.spans, span{t: t, start: i, end: j, value: strings.Clone(v), benign: uniq(benign)})
 }
 
 func (s *scanner) count(trap string) {
@@ -662,4 +662,21 @@ func sortSpans(sp []span) {
 		}
 		return sp[a].end > sp[b].end
 	})
+}
+
+func uniq(ss []string) []string {
+	if len(ss) < 2 {
+		return ss
+	}
+	out := ss[:0]
+	for i, s := range ss {
+		dup := false
+		for _, p := range ss[:i] {
+			dup = dup || p == s
+		}
+		if !dup {
+			out = append(out, s)
+		}
+	}
+	return out
 }

@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/culprit-cti/culprit/kb"
+	"github.com/culprit-cti/culprit/stix"
 )
 
 // Pattern is one name to find: a name or alias of a knowledge object.
@@ -234,9 +235,13 @@ func (m *Matcher) Find(text []byte, fn func(NameMatch)) {
 			if len(m.nodes[cur].cands) > 0 {
 				bestEnd, bestNode = k, cur
 			}
-			// Words join across one or two of " ", "-", "_" on one line.
-			g := k
-			for g < n && g-k < 2 && (text[g] == ' ' || text[g] == '-' || text[g] == '_') {
+			// Words join across up to three of " ", "-", "_" and one
+			// line break (wrapped text: "Lazarus\nGroup").
+			g, nl := k, 0
+			for g < n && g-k < 3 && (text[g] == ' ' || text[g] == '-' || text[g] == '_' || text[g] == '\t' || text[g] == '\r' || text[g] == '\n' && nl == 0) {
+				if text[g] == '\n' {
+					nl++
+				}
 				g++
 			}
 			if g == k || g >= n || !wordByte[text[g]] || len(m.nodes[cur].edges) == 0 && cur != 0 {
@@ -323,3 +328,23 @@ winter wisdom wolf wood worm yellow zebra zero zeus
 	}
 	return m
 }()
+
+// NameTypes are the STIX types whose names Scan looks for.
+var NameTypes = map[string]bool{"intrusion-set": true, "threat-actor": true, "campaign": true, "malware": true, "tool": true}
+
+// PatternsOf returns the names and aliases of o as patterns, if o is of
+// one of NameTypes. External ids (G0032, S0364) are left out: Scan
+// reports them as ATT&CK ids.
+func PatternsOf(o *stix.Object) []Pattern {
+	if !NameTypes[o.Type] {
+		return nil
+	}
+	var out []Pattern
+	for _, n := range kb.NamesOf(o) {
+		if n.Kind == kb.KindExternalID {
+			continue
+		}
+		out = append(out, Pattern{Name: n.Name, ID: o.ID, Type: o.Type})
+	}
+	return out
+}

@@ -152,7 +152,7 @@ func statements(buf []byte, base int64, from, end int, names []NameMatch) []Item
 			}
 		}
 		if st.Subject == "" && len(st.Actors) > 0 {
-			st.Subject = st.Actors[0].Text
+			st.Subject = strings.Join(strings.Fields(st.Actors[0].Text), " ")
 		}
 		if st.Subject == "" {
 			continue // nobody is said to be behind anything
@@ -192,8 +192,12 @@ func analyse(sent []byte) *Statement {
 		}
 	}
 	if st.Subject == "" {
-		if m := reCountry.FindString(text); m != "" && !strings.EqualFold(m, st.Source) {
-			st.Subject = m
+		// The first country or unit that is not the one speaking.
+		for _, m := range reCountry.FindAllString(text, -1) {
+			if !strings.Contains(strings.ToLower(st.Source), strings.ToLower(strings.TrimPrefix(m, "the "))) {
+				st.Subject = m
+				break
+			}
 		}
 	}
 	for _, m := range rePlace.FindAllStringSubmatch(text, -1) {
