@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/culprit-cti/culprit/kb"
 	"github.com/culprit-cti/culprit/ssdeep"
@@ -64,7 +65,7 @@ type Actor struct {
 	sw       map[int]float64 // software index → weighted count
 	techN    float64
 	swN      float64
-	reports  int                   // distinct sources cited for the actor's behaviour
+	reports  float64               // distinct sources cited for the actor's behaviour (weighted by recency, see BehaviourOptions)
 	nb       []neighbour           // most similar actors, most similar first
 	cites    map[string][]Citation // "t:<idx>" / "s:<idx>" → citations
 	sectors  map[string]bool
@@ -94,6 +95,8 @@ type KnowledgeOptions struct {
 	// kb.Clusters): the minimum confidence of a same-as link for it to
 	// fold two actors into one hypothesis. Zero means kb.DefaultFold.
 	LinkThreshold int
+	// Behaviour weighs behaviour by its age (zero: no decay).
+	Behaviour BehaviourOptions
 }
 
 // DefaultLinkThreshold is the default fold threshold, the knowledge
@@ -225,7 +228,7 @@ func NewKnowledge(objs []*stix.Object, links []Link, opt KnowledgeOptions) *Know
 	k.indexTechniques(ids, byID, rels)
 	k.indexSoftware(ids, byID)
 	k.foldActors(ids, byID, links, opt.LinkThreshold)
-	k.indexBehaviour(byID, rels)
+	k.indexBehaviour(byID, rels, opt.Behaviour)
 	k.indexNeighbours()
 	k.indexVictims(ids, byID, rels)
 	k.indexIndicators(ids, byID, rels)
@@ -369,23 +372,46 @@ func (k *Knowledge) addName(n string, i int) {
 // Weights of indirect behaviour; they are structural, not fitted.
 const (
 	softwareTechniqueWeight = 0.07 // technique used by software the actor uses
-	campaignWeight          = 1.0  // behaviour of a campaign attributed to the actor
 	// citationExponent: a relationship cited by n sources counts n^citationExponent.
 	citationExponent = 0.5
 )
 
-func (k *Knowledge) indexBehaviour(byID map[string]*stix.Object, rels []*stix.Object) {
-	// Campaigns attributed to actors.
-	campaignActors := map[string][]int{}
+// indexBehaviour builds each actor's profile from its uses relationships
+// and from those of the incidents and campaigns attributed to it (see
+// behaviour.go for their weights).
+func (k *Knowledge) indexBehaviour(byID map[string]*stix.Object, rels []*stix.Object, bo BehaviourOptions) {
+	// The knowledge's date, from which behaviour ages: its newest
+	// relationship or attributed behaviour.
+	var asOf time.Time
+	if bo.HalfLife > 0 || bo.UsesHalfLife > 0 || bo.ActivityHalfLife > 0 {
+		for _, r := range rels {
+			if r.Modified.After(asOf) {
+				asOf = r.Modified
+			}
+			if r.RelationshipType == "attributed-to" {
+				if c := byID[r.SourceRef]; c != nil && (c.Type == "campaign" || c.Type == "incident") && active(c) {
+					if d := behaviourDate(c); d.After(asOf) {
+						asOf = d
+					}
+				}
+			}
+		}
+	}
+	// Campaigns and incidents attributed to actors.
+	attributed := map[string][]attribution{}
 	for _, r := range rels {
 		if r.RelationshipType != "attributed-to" {
 			continue
 		}
 		c := byID[r.SourceRef]
-		if c == nil || c.Type != "campaign" || !active(c) {
+		if c == nil || (c.Type != "campaign" && c.Type != "incident") || !active(c) {
 			continue
 		}
 		if ai, ok := k.actorBy[r.TargetRef]; ok {
+			attributed[r.SourceRef] = append(attributed[r.SourceRef], attribution{ai, attributedWeight(r.Confidence, behaviourDate(c), asOf, bo.HalfLife)})
+			if c.Type != "campaign" {
+				continue
+			}
 			conf := 50
 			if r.Confidence != nil {
 				conf = *r.Confidence
@@ -406,7 +432,6 @@ func (k *Knowledge) indexBehaviour(byID map[string]*stix.Object, rels []*stix.Ob
 					k.campaignNames[nn] = append(k.campaignNames[nn], ref)
 				}
 			}
-			campaignActors[r.SourceRef] = append(campaignActors[r.SourceRef], ai)
 		}
 	}
 	type use struct {
@@ -414,17 +439,22 @@ func (k *Knowledge) indexBehaviour(byID map[string]*stix.Object, rels []*stix.Ob
 		w     float64
 	}
 	swUsers := map[int][]use{}
-	reportSeen := map[int]map[string]bool{}
+	reportSeen := map[int]map[string]time.Time{} // actor → source → its newest date
+	var incMass map[massKey]float64
 	for _, r := range rels {
 		if r.RelationshipType != "uses" {
 			continue
 		}
 		var users []use
 		if ai, ok := k.actorBy[r.SourceRef]; ok {
-			users = []use{{ai, 1}}
-		} else if as, ok := campaignActors[r.SourceRef]; ok {
-			for _, ai := range as {
-				users = append(users, use{ai, campaignWeight})
+			w := 1.0
+			if bo.UsesHalfLife > 0 {
+				w = recency(usesDate(r), asOf, bo.UsesHalfLife)
+			}
+			users = []use{{ai, w}}
+		} else if as, ok := attributed[r.SourceRef]; ok {
+			for _, at := range as {
+				users = append(users, use(at))
 			}
 		} else if si, ok := k.swBy[r.SourceRef]; ok {
 			if ti, ok := k.techBy[r.TargetRef]; ok && strings.HasPrefix(r.TargetRef, "attack-pattern--") {
@@ -439,20 +469,36 @@ func (k *Knowledge) indexBehaviour(byID map[string]*stix.Object, rels []*stix.Ob
 		for _, u := range users {
 			m := reportSeen[u.actor]
 			if m == nil {
-				m = map[string]bool{}
+				m = map[string]time.Time{}
 				reportSeen[u.actor] = m
 			}
-			for _, c := range cs {
-				m[firstNonEmpty(c.URL, c.Source)] = true
+			for _, ref := range r.ExternalReferences {
+				if ref.SourceName == "mitre-attack" || ref.SourceName == "" {
+					continue
+				}
+				key := firstNonEmpty(ref.URL, ref.SourceName)
+				// Dating sources parses their descriptions: only when they age.
+				var d time.Time
+				if bo.ActivityHalfLife > 0 {
+					d = citationDate(ref, r)
+				}
+				if prev, ok := m[key]; !ok || d.After(prev) {
+					m[key] = d
+				}
 			}
 		}
 		// A relationship weighs more the more sources cite it: what several
 		// reports say about an actor is its habit, and likely in the next.
 		cw := math.Pow(float64(max(1, len(cs))), citationExponent)
+		_, own := k.actorBy[r.SourceRef]
 		if ti, ok := k.techBy[r.TargetRef]; ok && strings.HasPrefix(r.TargetRef, "attack-pattern--") {
 			for _, u := range users {
 				a := k.actors[u.actor]
-				a.techs[ti] = max(a.techs[ti], u.w*cw)
+				if own {
+					a.techs[ti] = max(a.techs[ti], u.w*cw)
+				} else {
+					attributedMass(&incMass, u.actor, "t", ti, u.w*u.w*float64(max(1, len(cs))))
+				}
 				a.direct[ti] = true
 				key := "t:" + itoa(ti)
 				a.cites[key] = appendCites(a.cites[key], cs)
@@ -460,12 +506,31 @@ func (k *Knowledge) indexBehaviour(byID map[string]*stix.Object, rels []*stix.Ob
 		} else if si, ok := k.swBy[r.TargetRef]; ok {
 			for _, u := range users {
 				a := k.actors[u.actor]
-				a.sw[si] = max(a.sw[si], u.w*cw)
+				if own {
+					a.sw[si] = max(a.sw[si], u.w*cw)
+				} else {
+					attributedMass(&incMass, u.actor, "s", si, u.w*u.w*float64(max(1, len(cs))))
+				}
 				key := "s:" + itoa(si)
 				a.cites[key] = appendCites(a.cites[key], cs)
 				swUsers[si] = append(swUsers[si], u)
 			}
 		}
+	}
+	// Incidents and campaigns add to the actor's own behaviour as further
+	// sources would. An actor's own relationship cited by n sources counts
+	// n^citationExponent, so its "mass" is n; an attributed relationship
+	// of weight w cited by n sources adds w²n, and the count is
+	// (own² + Σ w²n)^citationExponent. With one source of weight 1 and no
+	// own relationship this is the weight of an own relationship.
+	for key, m := range incMass {
+		a := k.actors[key.actor]
+		counts := a.techs
+		if key.kind == "s" {
+			counts = a.sw
+		}
+		own := counts[key.item]
+		counts[key.item] = math.Pow(own*own+m, citationExponent)
 	}
 	// Techniques implied by software, and parents of sub-techniques.
 	for _, a := range k.actors {
@@ -503,7 +568,7 @@ func (k *Knowledge) indexBehaviour(byID map[string]*stix.Object, rels []*stix.Ob
 		}
 	}()
 	for ai, m := range reportSeen {
-		k.actors[ai].reports = len(m)
+		k.actors[ai].reports = activity(m, asOf, bo.ActivityHalfLife)
 	}
 	k.techDF = make([]float64, len(k.techs))
 	k.swDF = make([]float64, len(k.sws))
