@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/culprit-cti/culprit/internal/frame"
 	"github.com/culprit-cti/culprit/ssdeep"
 	"github.com/culprit-cti/culprit/stix"
 	"github.com/culprit-cti/culprit/tlsh"
@@ -180,7 +181,8 @@ const (
 
 // WriteTo writes the index in its persisted form.
 func (ix *Index) WriteTo(w io.Writer) (int64, error) {
-	cw := &countingWriter{w: bufio.NewWriter(w)}
+	bw := bufio.NewWriter(w)
+	cw := &frame.CountingWriter{W: bw}
 	io.WriteString(cw, magic)
 	var buf [binary.MaxVarintLen64]byte
 	putString := func(s string) {
@@ -195,32 +197,16 @@ func (ix *Index) WriteTo(w io.Writer) (int64, error) {
 			putString(f)
 		}
 	}
-	if cw.err == nil {
-		_, cw.err = ix.tlsh.WriteTo(cw)
+	if cw.Err == nil {
+		_, cw.Err = ix.tlsh.WriteTo(cw)
 	}
-	if cw.err == nil {
-		_, cw.err = ix.ssdeep.WriteTo(cw)
+	if cw.Err == nil {
+		_, cw.Err = ix.ssdeep.WriteTo(cw)
 	}
-	if cw.err == nil {
-		cw.err = cw.w.(*bufio.Writer).Flush()
+	if cw.Err == nil {
+		cw.Err = bw.Flush()
 	}
-	return cw.n, cw.err
-}
-
-type countingWriter struct {
-	w   io.Writer
-	n   int64
-	err error
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	if c.err != nil {
-		return 0, c.err
-	}
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	c.err = err
-	return n, err
+	return cw.N, cw.Err
 }
 
 // ErrCorrupt is wrapped by ReadIndex's errors about damaged input.

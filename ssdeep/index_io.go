@@ -5,11 +5,13 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
+
+	"github.com/culprit-cti/culprit/internal/frame"
 )
 
-// Index file format, version 1 (all integers little-endian):
+// Index file format, version 1 (all integers little-endian; the header and
+// the checksum are internal/frame's):
 //
 //	magic    "SSDEEPIX"
 //	version  uint32 = 1
@@ -28,52 +30,24 @@ const (
 	indexVersion = 1
 )
 
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
-
 // WriteTo writes the index to w in the versioned format ReadIndex reads.
 func (x *Index) WriteTo(w io.Writer) (int64, error) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	crc := crc32.New(castagnoli)
-	cw := &countWriter{w: io.MultiWriter(w, crc)}
-	bw := bufio.NewWriterSize(cw, 64<<10)
-	var hdr [20]byte
-	copy(hdr[:], indexMagic)
-	binary.LittleEndian.PutUint32(hdr[8:], indexVersion)
-	binary.LittleEndian.PutUint64(hdr[12:], uint64(len(x.ids)))
-	bw.Write(hdr[:])
+	fw := frame.NewWriter(w, indexMagic, indexVersion, uint64(len(x.ids)))
 	var buf [2 * SpamSumLength]byte
 	var rec [11 + 96]byte
 	for e := range x.ids {
 		exp, p1, p2 := x.entry(uint32(e), &buf)
 		binary.LittleEndian.PutUint64(rec[:], x.ids[e])
 		rec[8], rec[9], rec[10] = byte(exp), byte(len(p1)), byte(len(p2))
-		b := pack(rec[:11], p1, p2)
-		if _, err := bw.Write(b); err != nil {
-			return cw.n, fmt.Errorf("ssdeep: write index: %w", err)
-		}
+		fw.Write(pack(rec[:11], p1, p2)) // a write error is kept and returned by Close
 	}
-	if err := bw.Flush(); err != nil {
-		return cw.n, fmt.Errorf("ssdeep: write index: %w", err)
-	}
-	var sum [4]byte
-	binary.LittleEndian.PutUint32(sum[:], crc.Sum32())
-	n, err := w.Write(sum[:])
+	n, err := fw.Close()
 	if err != nil {
-		return cw.n + int64(n), fmt.Errorf("ssdeep: write index: %w", err)
+		return n, fmt.Errorf("ssdeep: write index: %w", err)
 	}
-	return cw.n + int64(n), nil
-}
-
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
+	return n, nil
 }
 
 // ErrCorrupt is wrapped by ReadIndex errors about the data itself.
@@ -84,21 +58,15 @@ var ErrCorrupt = errors.New("corrupt ssdeep index")
 // count the header declares. It may read (buffer) past the end of the
 // index.
 func ReadIndex(r io.Reader) (*Index, error) {
-	crc := crc32.New(castagnoli)
-	br := bufio.NewReaderSize(r, 64<<10)
-	tr := io.TeeReader(br, crc)
-	var hdr [20]byte
-	if _, err := io.ReadFull(tr, hdr[:]); err != nil {
-		return nil, fmt.Errorf("ssdeep: read index header: %w", eofIsCorrupt(err))
-	}
-	if string(hdr[:8]) != indexMagic {
+	fr, v, count, err := frame.NewReader(bufio.NewReaderSize(r, 64<<10), indexMagic)
+	switch {
+	case errors.Is(err, frame.ErrMagic):
 		return nil, fmt.Errorf("ssdeep: read index: %w: bad magic", ErrCorrupt)
-	}
-	if v := binary.LittleEndian.Uint32(hdr[8:]); v != indexVersion {
+	case err != nil:
+		return nil, fmt.Errorf("ssdeep: read index: %w", eofIsCorrupt(err))
+	case v != indexVersion:
 		return nil, fmt.Errorf("ssdeep: read index: unsupported version %d (want %d)", v, indexVersion)
-	}
-	count := binary.LittleEndian.Uint64(hdr[12:])
-	if count > maxEntries {
+	case count > maxEntries:
 		return nil, fmt.Errorf("ssdeep: read index: %w: %d entries declared", ErrCorrupt, count)
 	}
 	x := NewIndex()
@@ -107,7 +75,7 @@ func ReadIndex(r io.Reader) (*Index, error) {
 	var p [2 * SpamSumLength]byte
 	var norm [SpamSumLength]byte
 	for e := uint64(0); e < count; e++ {
-		if _, err := io.ReadFull(tr, rec[:]); err != nil {
+		if err := fr.ReadFull(rec[:]); err != nil {
 			return nil, fmt.Errorf("ssdeep: read index entry %d: %w", e, eofIsCorrupt(err))
 		}
 		id := binary.LittleEndian.Uint64(rec[:])
@@ -116,7 +84,7 @@ func ReadIndex(r io.Reader) (*Index, error) {
 			return nil, fmt.Errorf("ssdeep: read index entry %d: %w: bad sizes", e, ErrCorrupt)
 		}
 		m := packedLen(n1 + n2)
-		if _, err := io.ReadFull(tr, packed[:m]); err != nil {
+		if err := fr.ReadFull(packed[:m]); err != nil {
 			return nil, fmt.Errorf("ssdeep: read index entry %d: %w", e, eofIsCorrupt(err))
 		}
 		if !unpack(p[:n1+n2], packed[:m], n1+n2) {
@@ -131,13 +99,11 @@ func ReadIndex(r io.Reader) (*Index, error) {
 			return nil, fmt.Errorf("ssdeep: read index entry %d: %w", e, err)
 		}
 	}
-	want := crc.Sum32()
-	var sum [4]byte
-	if _, err := io.ReadFull(br, sum[:]); err != nil {
-		return nil, fmt.Errorf("ssdeep: read index checksum: %w", eofIsCorrupt(err))
-	}
-	if got := binary.LittleEndian.Uint32(sum[:]); got != want {
-		return nil, fmt.Errorf("ssdeep: read index: %w: checksum %08x, want %08x", ErrCorrupt, got, want)
+	if err := fr.Close(); err != nil {
+		if errors.Is(err, frame.ErrChecksum) {
+			return nil, fmt.Errorf("ssdeep: read index: %w: %v", ErrCorrupt, err)
+		}
+		return nil, fmt.Errorf("ssdeep: read index: %w", eofIsCorrupt(err))
 	}
 	if len(x.ids)-x.frozen >= x.mergeMin {
 		x.merge()
