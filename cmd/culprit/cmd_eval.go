@@ -9,6 +9,7 @@ import (
 
 	"github.com/culprit-cti/culprit/attrib"
 	"github.com/culprit-cti/culprit/attrib/eval"
+	"github.com/culprit-cti/culprit/kb"
 	"github.com/culprit-cti/culprit/stix"
 )
 
@@ -32,11 +33,13 @@ func runEval(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%w: give --bundle or --db, not both", errUsage)
 	}
 	var objs []*stix.Object
+	var links []kb.SameAs
 	src := *bundle
 	if *bundle != "" {
 		if objs, err = readBundleFile(*bundle); err != nil {
 			return err
 		}
+		links = kb.Link(objs)
 	} else {
 		path, err := dbPath(e, *db)
 		if err != nil {
@@ -45,12 +48,14 @@ func runEval(ctx context.Context, e *env, args []string) error {
 		if _, err := os.Stat(path); err != nil {
 			return fmt.Errorf("no knowledge base at %q (import ATT&CK first, or give --bundle FILE): %w", path, err)
 		}
-		if objs, _, err = storeObjects(ctx, path); err != nil {
+		// The knowledge base's same-as links (MISP galaxies folded into
+		// ATT&CK groups) take part, as they do in culprit attribute.
+		if objs, links, err = storeObjects(ctx, e, path); err != nil {
 			return err
 		}
 		src = path
 	}
-	cfg := eval.Config{Seed: *seed, Split: *split, MaxReports: *maxReports, Params: attrib.DefaultParams()}
+	cfg := eval.Config{Seed: *seed, Split: *split, MaxReports: *maxReports, Params: attrib.DefaultParams(), Links: links}
 	start := time.Now()
 	if *fit {
 		p, _, err := eval.Fit(ctx, objs, cfg, 3, func(s eval.Step) {
