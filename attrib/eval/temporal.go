@@ -175,7 +175,6 @@ func temporalQueries(old, later []*stix.Object, minItems int, rep *TemporalRepor
 	}
 	sort.Strings(order)
 	var qs []query
-	newGroups := map[string]bool{}
 	for _, k := range order {
 		a := cands[k]
 		if len(a.groups) != 1 {
@@ -196,9 +195,6 @@ func temporalQueries(old, later []*stix.Object, minItems int, rep *TemporalRepor
 		} else if id := oldByExt[g.ExternalID("mitre-attack")]; id != "" && g.ExternalID("mitre-attack") != "" {
 			q.oldGroup = id
 		}
-		if q.oldGroup == "" {
-			newGroups[gid] = true
-		}
 		q.date = attrib.ParseReference(a.ref.Description).When()
 		if q.date.IsZero() {
 			q.date = a.first.UTC().Truncate(24 * time.Hour)
@@ -218,7 +214,6 @@ func temporalQueries(old, later []*stix.Object, minItems int, rep *TemporalRepor
 		}
 		return qs[i].key < qs[j].key
 	})
-	rep.NewGroups = len(newGroups)
 	if len(qs) == 0 {
 		return nil, errors.New("temporal evaluation: no report of the later knowledge is new to the earlier one")
 	}
@@ -252,6 +247,13 @@ func RunTemporal(ctx context.Context, old, later []*stix.Object, cfg TemporalCon
 		qs = qs[:cfg.MaxReports]
 	}
 	rep.Reports = len(qs)
+	newGroups := map[string]bool{}
+	for _, q := range qs {
+		if q.oldGroup == "" {
+			newGroups[q.newGroup.ID] = true
+		}
+	}
+	rep.NewGroups = len(newGroups)
 	rep.First, rep.Last = qs[0].date.Format("2006-01-02"), qs[len(qs)-1].date.Format("2006-01-02")
 
 	l := newLearner(old, cfg.Confidence)

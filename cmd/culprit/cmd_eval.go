@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/culprit-cti/culprit/attrib"
@@ -14,7 +16,15 @@ import (
 )
 
 func runEval(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "eval", "[--seed N] [--bundle FILE | --db PATH] [--split test|dev|all] [--json] [--fit]")
+	fs := newFlags(e, "eval", "[--seed N] [--bundle FILE | --db PATH] [--split test|dev|all] [--json] [--fit]\n       culprit eval --protocol temporal --knowledge OLD.json.gz --later NEW.json.gz [--learn] [--batch N] [--json]")
+	protocol := fs.String("protocol", "loo", "loo (leave one report out, the default) or temporal (an earlier knowledge against the reports of a later one)")
+	knowledge := fs.String("knowledge", "", "temporal: the earlier STIX bundle, the knowledge")
+	later := fs.String("later", "", "temporal: the later STIX bundle, whose new reports are the queries")
+	learn := fs.Bool("learn", false, "temporal: confirm each report with its true group before the later ones are attributed")
+	halfLife := fs.Float64("half-life", 0, "temporal: half-life in days of the behaviour of incidents and campaigns attributed to an actor (0: no decay)")
+	usesHalfLife := fs.Float64("uses-half-life", 0, "temporal: half-life in days of an actor's own uses relationships, dated by their citations (0: no decay)")
+	activityHalfLife := fs.Float64("activity-half-life", 0, "temporal: half-life in days of a source in the activity prior (0: every source counts 1)")
+	batch := fs.Int("batch", 1, "temporal, with --learn: reports attributed between two rebuilds of the knowledge")
 	seed := fs.Uint64("seed", 1, "seed of the held-out groups and of the development/test split")
 	bundle := fs.String("bundle", "", "ATT&CK STIX bundle to evaluate on (default: the knowledge base)")
 	db := fs.String("db", "", dbUsage)
@@ -28,6 +38,18 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	}
 	if len(pos) > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, pos[0])
+	}
+	switch *protocol {
+	case "temporal":
+		return runTemporal(ctx, e, *knowledge, *later, eval.TemporalConfig{Learn: *learn, Batch: *batch, MaxReports: *maxReports,
+			Params: attrib.DefaultParams(), Knowledge: attrib.KnowledgeOptions{Behaviour: attrib.BehaviourOptions{
+				HalfLife: days(*halfLife), UsesHalfLife: days(*usesHalfLife), ActivityHalfLife: days(*activityHalfLife)}}}, *asJSON)
+	case "loo", "":
+	default:
+		return fmt.Errorf("%w: unknown protocol %q (want loo or temporal)", errUsage, *protocol)
+	}
+	if *knowledge != "" || *later != "" || *learn {
+		return fmt.Errorf("%w: --knowledge, --later and --learn go with --protocol temporal", errUsage)
 	}
 	if *bundle != "" && *db != "" {
 		return fmt.Errorf("%w: give --bundle or --db, not both", errUsage)
@@ -94,3 +116,66 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	}
 	return nil
 }
+
+func runTemporal(ctx context.Context, e *env, oldPath, newPath string, cfg eval.TemporalConfig, asJSON bool) error {
+	if oldPath == "" || newPath == "" {
+		return fmt.Errorf("%w: --protocol temporal needs --knowledge OLD and --later NEW", errUsage)
+	}
+	start := time.Now()
+	old, err := readBundleFile(oldPath)
+	if err != nil {
+		return err
+	}
+	later, err := readBundleFile(newPath)
+	if err != nil {
+		return err
+	}
+	rep, err := eval.RunTemporal(ctx, old, later, cfg)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		b, err := json.Marshal(rep)
+		if err != nil {
+			return fmt.Errorf("encode figures: %w", err)
+		}
+		fmt.Fprintf(e.stdout, "%s\n", b)
+		return nil
+	}
+	mode := "without learning"
+	if rep.Learn {
+		mode = fmt.Sprintf("learning (%d knowledge builds)", rep.Rebuilds)
+	}
+	fmt.Fprintf(e.stdout, "culprit eval --protocol temporal: knowledge %s, reports of %s, %s\n", filepath.Base(oldPath), filepath.Base(newPath), mode)
+	var dups []string
+	total := 0
+	for _, r := range []string{eval.RuleArchive, eval.RuleURLForm, eval.RuleMoved, eval.RuleTitleDate} {
+		if n := rep.Duplicates[r]; n > 0 {
+			dups = append(dups, fmt.Sprintf("%d %s", n, r))
+			total += n
+		}
+	}
+	dupText := "none"
+	if len(dups) > 0 {
+		dupText = strings.Join(dups, ", ")
+	}
+	fmt.Fprintf(e.stdout, "%d new references: %d earlier documents under a new reference dropped (%s), %d cited for several groups, %d with fewer than 3 items\n",
+		rep.Candidates, total, dupText, rep.Ambiguous, rep.TooSmall)
+	fmt.Fprintf(e.stdout, "%d reports (%s to %s; %d undated): %d of groups in the knowledge, %d of groups not in it (%d new groups)\n",
+		rep.Reports, rep.First, rep.Last, rep.Undated, rep.Engine.Known, rep.Engine.HeldOut, rep.NewGroups)
+	fmt.Fprintf(e.stdout, "%-10s %6s %6s %6s %6s %6s %7s\n", "", "top-1", "top-5", "MRR", "ECE", "Brier", "AUROC")
+	for _, row := range []struct {
+		name string
+		m    eval.Metrics
+	}{{"engine", rep.Engine}, {"TF-IDF", rep.Baseline}} {
+		fmt.Fprintf(e.stdout, "%-10s %6.3f %6.3f %6.3f %6.3f %6.3f %7.3f\n", row.name, row.m.Top1, row.m.Top5, row.m.MRR, row.m.ECE, row.m.Brier, row.m.AUROC)
+	}
+	fmt.Fprintf(e.stdout, "items the true group's profile covers (reports: engine top-1, top-5; TF-IDF top-1, top-5)\n")
+	for _, b := range rep.Coverage {
+		fmt.Fprintf(e.stdout, "  %-14s %4d: %4d %4d; %4d %4d\n", b.Bin, b.Reports, b.EngineTop1, b.EngineTop5, b.BaselineTop1, b.BaselineTop5)
+	}
+	fmt.Fprintf(e.stderr, "culprit eval: %s\n", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func days(d float64) time.Duration { return time.Duration(d * 24 * float64(time.Hour)) }

@@ -2,11 +2,15 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/culprit-cti/culprit/attrib/eval"
 	"github.com/culprit-cti/culprit/internal/refdata"
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestEvalCommand(t *testing.T) {
@@ -43,6 +47,78 @@ func TestEvalUsage(t *testing.T) {
 		{"both sources", []string{"eval", "--bundle", "x", "--db", "y"}, "not both"},
 		{"stray argument", []string{"eval", "x"}, "unexpected argument"},
 		{"no database", []string{"eval"}, "no knowledge base"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, errOut := runCLI(t, tc.args...)
+			if code == 0 || !strings.Contains(errOut, tc.want) {
+				t.Errorf("exit %d, stderr %q; want failure with %q", code, errOut, tc.want)
+			}
+		})
+	}
+}
+
+// TestEvalTemporal runs the temporal protocol on the first 20 reports of
+// the development split, with and without learning, and compares the text
+// output with a golden file (go test -run TestEvalTemporal -update
+// rewrites it); the JSON output must agree with it.
+func TestEvalTemporal(t *testing.T) {
+	old := refdata.Path(t, "attack", "enterprise-attack-9.0.json.gz")
+	later := refdata.Path(t, "attack", "enterprise-attack-12.1.json.gz")
+	var got strings.Builder
+	for _, learn := range []bool{false, true} {
+		args := []string{"eval", "--protocol", "temporal", "--knowledge", old, "--later", later, "--max-reports", "20"}
+		if learn {
+			args = append(args, "--learn")
+		}
+		code, out, errOut := runCLI(t, args...)
+		if code != 0 {
+			t.Fatalf("culprit %s: exit %d\n%s", strings.Join(args, " "), code, errOut)
+		}
+		got.WriteString(out)
+		code, js, errOut := runCLI(t, append(args, "--json")...)
+		if code != 0 {
+			t.Fatalf("culprit eval --json: exit %d\n%s", code, errOut)
+		}
+		var rep eval.TemporalReport
+		if err := json.Unmarshal([]byte(js), &rep); err != nil {
+			t.Fatalf("output is not a temporal report: %v\n%s", err, js)
+		}
+		if rep.Reports != 20 || rep.Learn != learn || rep.Engine.Known+rep.Engine.HeldOut != 20 {
+			t.Errorf("JSON report %+v, want 20 reports, learn %v", rep, learn)
+		}
+		if want := fmt.Sprintf("engine     %6.3f %6.3f", rep.Engine.Top1, rep.Engine.Top5); !strings.Contains(out, want) {
+			t.Errorf("text output lacks the JSON's figures %q:\n%s", want, out)
+		}
+	}
+	golden := filepath.Join("testdata", "eval", "temporal-dev-20.golden")
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(golden, []byte(got.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -run TestEvalTemporal -update)", err)
+	}
+	if diff := cmp.Diff(string(want), got.String()); diff != "" {
+		t.Errorf("culprit eval --protocol temporal (-want +got):\n%s", diff)
+	}
+}
+
+func TestEvalTemporalUsage(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no later bundle", []string{"eval", "--protocol", "temporal", "--knowledge", "x"}, "needs --knowledge OLD and --later NEW"},
+		{"unknown protocol", []string{"eval", "--protocol", "future"}, "unknown protocol"},
+		{"learn without temporal", []string{"eval", "--learn"}, "go with --protocol temporal"},
+		{"missing file", []string{"eval", "--protocol", "temporal", "--knowledge", "/nonexistent/old.json", "--later", "/nonexistent/new.json"}, "old.json"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
