@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/culprit-cti/culprit/kb"
+	"github.com/culprit-cti/culprit/similarity"
 	"github.com/culprit-cti/culprit/ssdeep"
 	"github.com/culprit-cti/culprit/stix"
 	"github.com/culprit-cti/culprit/tlsh"
@@ -126,8 +127,11 @@ type Knowledge struct {
 
 	// indicators: normalised value → actor index → path description
 	iocs map[string]map[int]string
-	// samples: fuzzy hashes of known files with the actors they lead to
-	samples []knownSample
+	// samples: fuzzy hashes of known files with the actors they lead to,
+	// searched through sampleIx (whose sample i is samples[i]).
+	samples  []knownSample
+	sampleIx *similarity.Index
+	sampleAt map[string]int // file id -> index in samples
 
 	sectorDF  map[string]int
 	countryDF map[string]int
@@ -900,6 +904,27 @@ func (k *Knowledge) indexIndicators(ids []string, byID map[string]*stix.Object, 
 			k.samples = append(k.samples, ks)
 		}
 	}
+	k.indexSamples()
+}
+
+// indexSamples builds the similarity index of the known samples, so a
+// case's sample is compared with its near neighbours only, not with every
+// known file.
+func (k *Knowledge) indexSamples() {
+	ss := make([]similarity.Sample, len(k.samples))
+	k.sampleAt = make(map[string]int, len(k.samples))
+	for i, ks := range k.samples {
+		k.sampleAt[ks.id] = i
+		ss[i] = similarity.Sample{ID: ks.id, Name: ks.name}
+		if ks.tlsh != nil {
+			ss[i].TLSH = ks.tlsh.String()
+		}
+		if ks.ssdeep != nil {
+			ss[i].SSDEEP = ks.ssdeep.String()
+		}
+	}
+	// The digests were parsed above, so New reports no error.
+	k.sampleIx, _ = similarity.New(ss)
 }
 
 func name(byID map[string]*stix.Object, id string) string {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/culprit-cti/culprit/casefile"
+	"github.com/culprit-cti/culprit/similarity"
 	"github.com/culprit-cti/culprit/ssdeep"
 	"github.com/culprit-cti/culprit/tlsh"
 )
@@ -54,18 +55,19 @@ func (k *Knowledge) sampleItem(s casefile.Sample, p Params) *item {
 	it := &item{kind: kSample, text: "sample " + clip(name), cost: "costly",
 		sparse: map[int]float64{}, details: map[int]string{}, tech: -1, sw: -1}
 	best := 0.0
-	for _, ks := range k.samples {
+	// Only samples within the radius where similarity has any strength
+	// can count: the index finds exactly those.
+	for _, m := range k.sampleIx.Search(similarity.Query{TLSH: td, SSDEEP: sd}, tlshNone-1, ssdeepNone+1) {
+		ks := k.samples[k.sampleAt[m.ID]]
 		str, how := 0.0, ""
-		if td != nil && ks.tlsh != nil {
-			d := tlsh.Distance(*td, *ks.tlsh, true)
-			if v := tlshStrength(d); v > str {
-				str, how = v, fmt.Sprintf("TLSH distance %d", d)
+		if m.TLSHDistance >= 0 {
+			if v := tlshStrength(m.TLSHDistance); v > str {
+				str, how = v, fmt.Sprintf("TLSH distance %d", m.TLSHDistance)
 			}
 		}
-		if sd != nil && ks.ssdeep != nil {
-			c := ssdeep.Compare(*sd, *ks.ssdeep)
-			if v := ssdeepStrength(c); v > str {
-				str, how = v, fmt.Sprintf("ssdeep score %d", c)
+		if m.SSDEEPScore >= 0 {
+			if v := ssdeepStrength(m.SSDEEPScore); v > str {
+				str, how = v, fmt.Sprintf("ssdeep score %d", m.SSDEEPScore)
 			}
 		}
 		if str <= 0 {

@@ -35,6 +35,7 @@ import (
 
 	"github.com/culprit-cti/culprit/attrib"
 	"github.com/culprit-cti/culprit/casefile"
+	"github.com/culprit-cti/culprit/kb"
 	"github.com/culprit-cti/culprit/stix"
 )
 
@@ -110,16 +111,25 @@ func refKey(r stix.ExternalReference) string {
 	return r.SourceName + "|" + r.Description
 }
 
-func prepare(objs []*stix.Object, seed uint64, holdOut float64, minItems int) (*dataset, error) {
+func prepare(objs []*stix.Object, links []kb.SameAs, seed uint64, holdOut float64, minItems int) (*dataset, error) {
 	byID := make(map[string]*stix.Object, len(objs))
 	for _, o := range objs {
 		if o != nil {
 			byID[o.ID] = o
 		}
 	}
+	// The groups are the intrusion-sets with cited behaviour (ATT&CK's);
+	// objects that only name a group (MISP galaxy clusters folded into it)
+	// are part of its hypothesis, not groups of their own.
+	behaves := map[string]bool{}
+	for _, o := range objs {
+		if o != nil && o.Type == "relationship" && o.RelationshipType == "uses" && !o.Revoked && !o.Deprecated {
+			behaves[o.SourceRef] = true
+		}
+	}
 	var groups []string
 	for _, o := range objs {
-		if o != nil && o.Type == "intrusion-set" && !o.Revoked && !o.Deprecated {
+		if o != nil && o.Type == "intrusion-set" && !o.Revoked && !o.Deprecated && behaves[o.ID] {
 			groups = append(groups, o.ID)
 		}
 	}
@@ -131,9 +141,17 @@ func prepare(objs []*stix.Object, seed uint64, holdOut float64, minItems int) (*
 	perm := append([]string(nil), groups...)
 	rng.Shuffle(len(perm), func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
 	nHeld := int(math.Round(holdOut * float64(len(groups))))
+	// Holding a group out removes its whole cluster: a galaxy's copy of a
+	// held-out group must not stay behind as a known actor.
+	clusters := kb.NewClusters(objs, links, 0)
 	held := map[string]bool{}
 	for _, g := range perm[:nHeld] {
 		held[g] = true
+		if c := clusters.Of(g); c != nil {
+			for _, m := range c.Members {
+				held[m.ID] = true
+			}
+		}
 	}
 	isGroup := map[string]bool{}
 	for _, g := range groups {
@@ -298,7 +316,7 @@ func (ds *dataset) without(r report) []*stix.Object {
 // objects). It stops early with ctx's error when ctx is cancelled.
 func Run(ctx context.Context, objs []*stix.Object, cfg Config) (*Report, error) {
 	cfg = defaults(cfg)
-	ds, err := prepare(objs, cfg.Seed, cfg.HoldOut, cfg.MinItems)
+	ds, err := prepare(objs, cfg.Links, cfg.Seed, cfg.HoldOut, cfg.MinItems)
 	if err != nil {
 		return nil, err
 	}

@@ -55,7 +55,7 @@ func synthetic(t *testing.T) []*stix.Object {
 
 func TestPrepare(t *testing.T) {
 	objs := synthetic(t)
-	ds, err := prepare(objs, 1, 0, 3)
+	ds, err := prepare(objs, nil, 1, 0, 3)
 	if err != nil {
 		t.Fatal(err)
 	}

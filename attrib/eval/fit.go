@@ -56,7 +56,7 @@ type Step struct {
 // the knowledge of each report is rebuilt once per axis.
 func Fit(ctx context.Context, objs []*stix.Object, cfg Config, rounds int, progress func(Step)) (attrib.Params, []Step, error) {
 	cfg = defaults(cfg)
-	ds, err := prepare(objs, cfg.Seed, cfg.HoldOut, cfg.MinItems)
+	ds, err := prepare(objs, cfg.Links, cfg.Seed, cfg.HoldOut, cfg.MinItems)
 	if err != nil {
 		return attrib.Params{}, nil, err
 	}
