@@ -130,7 +130,10 @@ type Store interface {
 	// Errors name the input (src.Path, else src.Name). After the
 	// objects are stored the same-as links are recomputed with Link over
 	// the active actors and stored. The returned stats describe the import;
-	// on error they are zero.
+	// on error they are zero. A backend implements it by running
+	// kb.Import against its transaction (ImportTx), which applies all of
+	// these rules. A store opened read-only fails Import and PutBlob with
+	// an errs.Forbidden error.
 	Import(ctx context.Context, src Source, objs Stream, opts ImportOptions) (ImportStats, error)
 
 	// Object returns the current version of the object with this STIX id,
