@@ -15,7 +15,7 @@ func (s *scanner) chunk(buf []byte, base int64, from, end int, fn func(Item) err
 	s.refangChunk(buf)
 	s.indicators()
 	sortSpans(s.spans)
-	var items []Item
+	items := s.items[:0]
 	// covered holds the indicator spans in chunk offsets, by start, and
 	// maxEnd[k] the furthest end of covered[:k+1]: a name inside an
 	// indicator ("Turla" in a URL) is not a mention.
@@ -46,6 +46,7 @@ func (s *scanner) chunk(buf []byte, base int64, from, end int, fn func(Item) err
 		return k > 0 && maxEnd[k-1] > a
 	}
 	var names []NameMatch
+	nameItems := s.nameItems[:0]
 	s.opt.Names.Find(buf, func(m NameMatch) {
 		if inIndicator(m.Start, m.End) {
 			s.count("name inside an indicator (not a mention)")
@@ -59,17 +60,32 @@ func (s *scanner) chunk(buf []byte, base int64, from, end int, fn func(Item) err
 		if len(m.Candidates) == 1 {
 			v = m.Candidates[0].Name
 		}
-		items = append(items, Item{Kind: KindName, Value: v, Text: string(buf[m.Start:m.End]),
+		nameItems = append(nameItems, Item{Kind: KindName, Value: v, Text: string(buf[m.Start:m.End]),
 			Offset: base + int64(m.Start), Snippet: snippet(buf, m.Start, m.End), Candidates: m.Candidates})
 	})
+	s.nameItems = nameItems
+	var stmts []Item
 	if !s.opt.NoStatements {
-		items = append(items, statements(buf, base, from, end, names)...)
+		stmts = statements(buf, base, from, end, names)
+		sort.SliceStable(stmts, func(i, j int) bool { return stmts[i].Offset < stmts[j].Offset })
 	}
-	sort.SliceStable(items, func(i, j int) bool { return items[i].Offset < items[j].Offset })
-	for _, it := range items {
-		if err := fn(it); err != nil {
+	s.items = items
+	// Each list is in offset order: merge them (sorting the items, large
+	// structs, cost more than finding them).
+	lists := [3][]Item{items, nameItems, stmts}
+	for {
+		k := -1
+		for j := range lists {
+			if len(lists[j]) > 0 && (k < 0 || lists[j][0].Offset < lists[k][0].Offset) {
+				k = j
+			}
+		}
+		if k < 0 {
+			return nil
+		}
+		if err := fn(lists[k][0]); err != nil {
 			return err
 		}
+		lists[k] = lists[k][1:]
 	}
-	return nil
 }

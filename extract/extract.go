@@ -188,20 +188,31 @@ func snippet(b []byte, start, end int) string {
 	for hi < len(b) && hi > end && !utf8.RuneStart(b[hi]) {
 		hi--
 	}
-	out := make([]byte, 0, hi-lo)
-	space := false
+	out := make([]byte, hi-lo)
+	w, space, ascii := 0, false, true
 	for _, c := range b[lo:hi] {
-		if c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f' || c == '\v' {
-			space = true
-			continue
+		if c <= ' ' {
+			if c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f' || c == '\v' {
+				space = true
+				continue
+			}
 		}
-		if space && len(out) > 0 {
-			out = append(out, ' ')
+		if space && w > 0 {
+			out[w] = ' '
+			w++
 		}
 		space = false
-		out = append(out, c)
+		if c >= utf8.RuneSelf {
+			ascii = false
+		}
+		out[w] = c
+		w++
 	}
-	return string(bytes.ToValidUTF8(out, []byte("\uFFFD")))
+	out = out[:w]
+	if !ascii && !utf8.Valid(out) {
+		out = bytes.ToValidUTF8(out, []byte("\uFFFD"))
+	}
+	return unsafeString(out)
 }
 
 // IsIndicator reports whether k is an indicator type.

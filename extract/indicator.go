@@ -23,10 +23,13 @@ type span struct {
 type scanner struct {
 	opt   Options
 	own   []string
-	ref   []byte  // the refanged chunk
-	orig  []int32 // orig[i]: offset in the chunk of ref[i]; nil when ref is the chunk
+	ref   []byte // the refanged chunk, or the chunk itself
+	buf   []byte // storage for ref, reused
+	moves []move // where ref and the chunk are out of step
 	spans []span
 	stats *Stats
+	// items and nameItems are reused from chunk to chunk.
+	items, nameItems []Item
 }
 
 func newScanner(opt Options) *scanner {
@@ -42,57 +45,66 @@ func newScanner(opt Options) *scanner {
 	return s
 }
 
-// refangChunk fills s.ref with b refanged (ioc.DefangAt) and s.orig with
-// the map back to b, or sets s.ref = b when nothing is defanged.
+// refangChunk fills s.ref with b refanged (ioc.DefangAt) and s.moves
+// with the map back to b, or sets s.ref = b when nothing is defanged.
 func (s *scanner) refangChunk(b []byte) {
 	str := unsafeString(b)
-	first := -1
+	s.moves = s.moves[:0]
+	ref := s.buf[:0]
+	done := 0 // b[:done] is in ref
 	for i := 0; i < len(b); i++ {
-		switch b[i] {
-		case '[', '(', '{', '.', 'h', 'H':
-			if _, n := ioc.DefangAt(str, i); n > 0 {
-				first = i
-			}
+		if !defangStart[b[i]] {
+			continue
 		}
-		if first >= 0 {
-			break
+		repl, n := ioc.DefangAt(str, i)
+		if n == 0 {
+			continue
 		}
+		if ref == nil {
+			ref = make([]byte, 0, len(b))
+		}
+		ref = append(ref, b[done:i]...)
+		s.moves = append(s.moves, move{len(ref), i})
+		ref = append(ref, repl...)
+		i += n - 1
+		done = i + 1
+		s.moves = append(s.moves, move{len(ref), done})
 	}
-	if first < 0 {
-		s.ref, s.orig = b, nil
+	if len(s.moves) == 0 {
+		s.ref = b
 		return
 	}
-	ref := append(s.ref[:0:0], b[:first]...)
-	orig := s.orig[:0]
-	for i := 0; i < first; i++ {
-		orig = append(orig, int32(i))
-	}
-	for i := first; i < len(b); {
-		switch b[i] {
-		case '[', '(', '{', '.', 'h', 'H':
-			if repl, n := ioc.DefangAt(str, i); n > 0 {
-				for j := 0; j < len(repl); j++ {
-					ref = append(ref, repl[j])
-					orig = append(orig, int32(i))
-				}
-				i += n
-				continue
-			}
-		}
-		ref = append(ref, b[i])
-		orig = append(orig, int32(i))
-		i++
-	}
-	orig = append(orig, int32(len(b)))
-	s.ref, s.orig = ref, orig
+	ref = append(ref, b[done:]...)
+	s.ref, s.buf = ref, ref
 }
+
+// defangStart marks the bytes a defanged token can start with.
+var defangStart = func() (t [256]bool) {
+	for _, c := range []byte("[({.hH") {
+		t[c] = true
+	}
+	return t
+}()
+
+// move says that offset ref of the refanged text is offset orig of the
+// chunk; between two moves the texts run in step.
+type move struct{ ref, orig int }
 
 // at maps an offset of the refanged text to the chunk.
 func (s *scanner) at(i int) int {
-	if s.orig == nil {
+	m := s.moves
+	if len(m) == 0 {
 		return i
 	}
-	return int(s.orig[i])
+	k := sort.Search(len(m), func(j int) bool { return m[j].ref > i }) - 1
+	if k < 0 {
+		return i
+	}
+	if k%2 == 0 && k+1 < len(m) && i > m[k].ref {
+		// Inside a replacement ("." for "[.]"): its start.
+		return m[k].orig
+	}
+	return m[k].orig + i - m[k].ref
 }
 
 // isDelim reports the bytes that end a token: white space, controls,
@@ -146,15 +158,28 @@ func (s *scanner) indicators() {
 const trimLeft = ".:-!?*=+#&~/"
 const trimRight = ".:,;!?*=+#&~-"
 
+func byteSet(chars string) (t [256]bool) {
+	for i := 0; i < len(chars); i++ {
+		t[chars[i]] = true
+	}
+	return t
+}
+
+var (
+	isTrimLeft  = byteSet(trimLeft)
+	isTrimRight = byteSet(trimRight)
+	isSep       = byteSet(":=/?&")
+)
+
 // token classifies b[i:j], a run of non-delimiters, and returns where
 // scanning resumes (j, or further when a path runs across spaces).
 func (s *scanner) token(i, j int) int {
 	b := s.ref
-	for i < j && strings.IndexByte(trimLeft, b[i]) >= 0 && !(b[i] == '\\') {
+	for i < j && isTrimLeft[b[i]] {
 		i++
 	}
 	end := j
-	for end > i && strings.IndexByte(trimRight, b[end-1]) >= 0 {
+	for end > i && isTrimRight[b[end-1]] {
 		end--
 	}
 	if i >= end {
@@ -193,14 +218,14 @@ func (s *scanner) parts(i, end int) {
 	b := s.ref
 	for p := i; p < end; {
 		q := p
-		for q < end && strings.IndexByte(":=/?&", b[q]) < 0 {
+		for q < end && !isSep[b[q]] {
 			q++
 		}
 		ps, pe := p, q
-		for pe > ps && strings.IndexByte(trimRight, b[pe-1]) >= 0 {
+		for pe > ps && isTrimRight[b[pe-1]] {
 			pe--
 		}
-		for ps < pe && strings.IndexByte(trimLeft, b[ps]) >= 0 {
+		for ps < pe && isTrimLeft[b[ps]] {
 			ps++
 		}
 		if ps < pe {
@@ -598,7 +623,7 @@ func (s *scanner) path(i, end, j int) int {
 		}
 		end, j = found, found
 	}
-	for end > i && strings.IndexByte(trimRight, b[end-1]) >= 0 {
+	for end > i && isTrimRight[b[end-1]] {
 		end--
 	}
 	v := prefix + unsafeString(b[i:end])

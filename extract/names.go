@@ -46,6 +46,7 @@ type Matcher struct {
 
 type trieNode struct {
 	edges []trieEdge
+	dense *[256]int32 // for nodes with many edges: next by byte, -1 for none
 	cands []matchCand // names whose key ends here
 }
 
@@ -91,6 +92,18 @@ func NewMatcher(pats []Pattern) *Matcher {
 		m.pats++
 	}
 	for i := range m.nodes {
+		// Nodes near the root have many edges: a table makes each step
+		// one load (a few thousand nodes, 1 KiB each).
+		if len(m.nodes[i].edges) >= 4 {
+			d := new([256]int32)
+			for c := range d {
+				d[c] = -1
+			}
+			for _, e := range m.nodes[i].edges {
+				d[e.c] = e.next
+			}
+			m.nodes[i].dense = d
+		}
 		sort.Slice(m.nodes[i].cands, func(a, b int) bool {
 			ca, cb := m.nodes[i].cands[a], m.nodes[i].cands[b]
 			if ca.ID != cb.ID {
@@ -132,7 +145,11 @@ func (m *Matcher) child(n int32, c byte) int32 {
 	if n == 0 {
 		return m.root[c]
 	}
-	for _, e := range m.nodes[n].edges {
+	nd := &m.nodes[n]
+	if nd.dense != nil {
+		return nd.dense[c]
+	}
+	for _, e := range nd.edges {
 		if e.c == c {
 			return e.next
 		}
