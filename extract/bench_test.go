@@ -108,4 +108,3 @@ func BenchmarkAll(b *testing.B) {
 	m := NewMatcher(benchPatterns(b))
 	benchScan(b, Options{Names: m})
 }
-
