@@ -1,0 +1,338 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/culprit-cti/culprit/errs"
+	"github.com/culprit-cti/culprit/kb"
+	"github.com/culprit-cti/culprit/server/taxii"
+	"github.com/culprit-cti/culprit/token"
+)
+
+// The API root and the collections of the TAXII server.
+const (
+	taxiiRoot = "/taxii2/culprit/"
+	// KnowledgeCollection is the read-only collection of the whole
+	// knowledge base (as the token's level shows it).
+	KnowledgeCollection = "7e0c4f7a-8a59-4c2e-9d3b-0b6f1c1e2a10"
+	// InboxCollection is the write-only collection that objects are
+	// pushed to: they are imported into the knowledge base.
+	InboxCollection = "c3a3f2a5-5b1d-4f0e-8a7e-2d9b6c4e8f21"
+)
+
+func collections() []taxii.Collection {
+	return []taxii.Collection{
+		{ID: KnowledgeCollection, Title: "culprit knowledge base", Alias: "knowledge",
+			Description: "Every object of the knowledge base that your token's TLP level allows, with every stored version.",
+			CanRead:     true, MediaTypes: []string{taxii.MediaSTIX}},
+		{ID: InboxCollection, Title: "culprit inbox", Alias: "inbox",
+			Description: "Objects pushed here are imported into the knowledge base (analyst tokens and above).",
+			CanWrite:    true, MediaTypes: []string{taxii.MediaSTIX}},
+	}
+}
+
+func collectionOf(r *http.Request) (taxii.Collection, error) {
+	id := r.PathValue("collection")
+	for _, c := range collections() {
+		if c.ID == id || c.Alias == id {
+			return c, nil
+		}
+	}
+	return taxii.Collection{}, errs.E(errs.NotFound, "no collection %q", truncate(id))
+}
+
+func writeTAXII(w http.ResponseWriter, status int, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", taxii.MediaTAXII)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// baseURL is the server's URL as the client reached it.
+func baseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request, c *call) error {
+	root := baseURL(r) + taxiiRoot
+	return writeTAXII(w, http.StatusOK, taxii.Discovery{Title: "culprit TAXII server",
+		Description: "The culprit knowledge base over TAXII 2.1.", Default: root, APIRoots: []string{root}})
+}
+
+func (s *Server) handleAPIRoot(w http.ResponseWriter, r *http.Request, c *call) error {
+	return writeTAXII(w, http.StatusOK, taxii.APIRoot{Title: "culprit", Versions: []string{taxii.MediaTAXII},
+		MaxContentLength: s.cfg.MaxEnvelope})
+}
+
+func (s *Server) handleCollections(w http.ResponseWriter, r *http.Request, c *call) error {
+	return writeTAXII(w, http.StatusOK, taxii.Collections{Collections: collections()})
+}
+
+func (s *Server) handleCollection(w http.ResponseWriter, r *http.Request, c *call) error {
+	col, err := collectionOf(r)
+	if err != nil {
+		return err
+	}
+	return writeTAXII(w, http.StatusOK, col)
+}
+
+// readable returns the collection of the request when it can be read.
+func readable(r *http.Request) error {
+	col, err := collectionOf(r)
+	if err != nil {
+		return err
+	}
+	if !col.CanRead {
+		return errs.E(errs.Forbidden, "collection %s cannot be read: it is an inbox", col.Alias)
+	}
+	return nil
+}
+
+// page selects the entries of a TAXII request and sets the date-added
+// headers of section 3.4.2.
+func (s *Server) page(w http.ResponseWriter, r *http.Request, c *call, ep taxii.Endpoint, id, def string) (taxii.Page, error) {
+	if err := readable(r); err != nil {
+		return taxii.Page{}, err
+	}
+	q, err := taxii.ParseQuery(r.URL.Query(), ep)
+	if err != nil {
+		return taxii.Page{}, err
+	}
+	p, err := c.snap.taxii.Select(q, id, c.view.SeesLevel, def)
+	if err != nil {
+		return p, err
+	}
+	if len(p.Entries) > 0 {
+		first, last := p.Entries[0].Added, p.Entries[0].Added
+		for _, e := range p.Entries {
+			if e.Added.Before(first) {
+				first = e.Added
+			}
+			if e.Added.After(last) {
+				last = e.Added
+			}
+		}
+		w.Header().Set("X-TAXII-Date-Added-First", taxii.FormatTime(first))
+		w.Header().Set("X-TAXII-Date-Added-Last", taxii.FormatTime(last))
+	}
+	return p, nil
+}
+
+// content reads the entries' objects through the view: the current
+// version, or an earlier one from the history.
+func (s *Server) content(r *http.Request, c *call, es []taxii.Entry) ([]json.RawMessage, error) {
+	out := make([]json.RawMessage, 0, len(es))
+	for _, e := range es {
+		if e.Last {
+			o, err := c.view.Object(r.Context(), e.ID)
+			if errs.KindOf(err) == errs.NotFound {
+				continue // hidden or gone since the snapshot
+			}
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, o.Raw)
+			continue
+		}
+		vs, err := c.view.Versions(r.Context(), e.ID)
+		if errs.KindOf(err) == errs.NotFound {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range vs {
+			if v.Modified.Equal(e.Version) {
+				out = append(out, v.Raw)
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+func (s *Server) handleTAXIIObjects(w http.ResponseWriter, r *http.Request, c *call) error {
+	p, err := s.page(w, r, c, taxii.Objects, "", "last")
+	if err != nil {
+		return err
+	}
+	objs, err := s.content(r, c, p.Entries)
+	if err != nil {
+		return err
+	}
+	return writeTAXII(w, http.StatusOK, taxii.Envelope{More: p.More, Next: p.Next, Objects: objs})
+}
+
+func (s *Server) handleTAXIIObject(w http.ResponseWriter, r *http.Request, c *call) error {
+	id := r.PathValue("object")
+	p, err := s.page(w, r, c, taxii.Object, id, "last")
+	if err != nil {
+		return err
+	}
+	if len(p.Entries) == 0 {
+		if _, err := c.view.Object(r.Context(), id); err != nil {
+			return err
+		}
+	}
+	objs, err := s.content(r, c, p.Entries)
+	if err != nil {
+		return err
+	}
+	return writeTAXII(w, http.StatusOK, taxii.Envelope{More: p.More, Next: p.Next, Objects: objs})
+}
+
+func (s *Server) handleTAXIIVersions(w http.ResponseWriter, r *http.Request, c *call) error {
+	id := r.PathValue("object")
+	p, err := s.page(w, r, c, taxii.Versions, id, "all")
+	if err != nil {
+		return err
+	}
+	if len(p.Entries) == 0 {
+		if _, err := c.view.Object(r.Context(), id); err != nil {
+			return err
+		}
+	}
+	out := taxii.VersionList{More: p.More, Next: p.Next}
+	for _, e := range p.Entries {
+		out.Versions = append(out.Versions, taxii.FormatTime(e.Version))
+	}
+	return writeTAXII(w, http.StatusOK, out)
+}
+
+func (s *Server) handleManifest(w http.ResponseWriter, r *http.Request, c *call) error {
+	p, err := s.page(w, r, c, taxii.Objects, "", "last")
+	if err != nil {
+		return err
+	}
+	out := taxii.Manifest{More: p.More, Next: p.Next}
+	for _, e := range p.Entries {
+		out.Objects = append(out.Objects, taxii.ManifestRecord{ID: e.ID, DateAdded: taxii.FormatTime(e.Added),
+			Version: taxii.FormatTime(e.Version), MediaType: taxii.MediaSTIX})
+	}
+	return writeTAXII(w, http.StatusOK, out)
+}
+
+func (s *Server) handleTAXIIDelete(w http.ResponseWriter, r *http.Request, c *call) error {
+	if _, err := collectionOf(r); err != nil {
+		return err
+	}
+	return statusErr(http.StatusNotImplemented, "the knowledge base keeps every object it imported: deletion is not supported yet (revoke the object with a newer version instead)")
+}
+
+// statuses keeps the TAXII status resources of POSTed envelopes.
+type statuses struct {
+	mu   sync.Mutex
+	byID map[string]*statusEntry
+}
+
+type statusEntry struct {
+	owner   string
+	created time.Time
+	status  taxii.Status
+}
+
+func newStatuses() *statuses { return &statuses{byID: map[string]*statusEntry{}} }
+
+func (st *statuses) add(e *statusEntry) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for id, o := range st.byID {
+		if e.created.Sub(o.created) > keep {
+			delete(st.byID, id)
+		}
+	}
+	st.byID[e.status.ID] = e
+}
+
+func (st *statuses) get(id string) *statusEntry {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.byID[id]
+}
+
+// handleTAXIIAdd imports a POSTed envelope into the knowledge base (the
+// inbox collection) in one transaction: every object succeeds or every
+// one fails, and the status says which.
+func (s *Server) handleTAXIIAdd(w http.ResponseWriter, r *http.Request, c *call) error {
+	col, err := collectionOf(r)
+	if err != nil {
+		return err
+	}
+	if !col.CanWrite {
+		return errs.E(errs.Forbidden, "collection %s is read-only: push to the inbox collection %s", col.Alias, InboxCollection)
+	}
+	objs, err := taxii.DecodeEnvelope(r.Body, s.cfg.MaxEnvelope)
+	if err != nil {
+		return err
+	}
+	now := s.cfg.Now().UTC()
+	st := taxii.Status{ID: newID(), Status: "complete", RequestTimestamp: taxii.FormatTime(now), TotalCount: len(objs)}
+	src := kb.Source{Kind: kb.SourceFile, Name: "taxii-inbox", Path: "taxii:" + st.ID}
+	_, ierr := s.runImport(context.WithoutCancel(r.Context()), c, src, kb.SliceStream(objs), kb.ImportOptions{})
+	for _, o := range objs {
+		d := taxii.StatusDetail{ID: o.ID, Version: taxii.FormatTime(versionOf(o.Modified, o.Created, now))}
+		if ierr != nil {
+			d.Message = ierr.Error()
+			if errs.KindOf(ierr) == errs.Internal {
+				d.Message = "internal error (status " + st.ID + ")"
+			}
+			st.Failures = append(st.Failures, d)
+		} else {
+			st.Successes = append(st.Successes, d)
+		}
+	}
+	st.SuccessCount, st.FailureCount = len(st.Successes), len(st.Failures)
+	if ierr != nil && errs.KindOf(ierr) == errs.Internal {
+		s.log.Error("TAXII add failed", "status", st.ID, "err", ierr)
+	}
+	s.status.add(&statusEntry{owner: c.tok.ID, created: now, status: st})
+	return writeTAXII(w, http.StatusAccepted, s.visibleStatus(r, c, st))
+}
+
+func versionOf(ts ...time.Time) time.Time {
+	for _, t := range ts {
+		if !t.IsZero() {
+			return t
+		}
+	}
+	return time.Time{}
+}
+
+// visibleStatus leaves out of a status the objects the caller cannot see
+// (an object re-marked since it was pushed), counts included.
+func (s *Server) visibleStatus(r *http.Request, c *call, st taxii.Status) taxii.Status {
+	keep := func(ds []taxii.StatusDetail) []taxii.StatusDetail {
+		var out []taxii.StatusDetail
+		for _, d := range ds {
+			if _, err := c.view.Object(r.Context(), d.ID); err == nil {
+				out = append(out, d)
+			}
+		}
+		return out
+	}
+	st.Successes = keep(st.Successes)
+	st.SuccessCount = len(st.Successes)
+	st.TotalCount = st.SuccessCount + st.FailureCount + st.PendingCount
+	return st
+}
+
+func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request, c *call) error {
+	e := s.status.get(r.PathValue("status"))
+	if e == nil || e.owner != c.tok.ID && c.tok.Role != token.Admin {
+		return errs.E(errs.NotFound, "no status %q", truncate(r.PathValue("status")))
+	}
+	return writeTAXII(w, http.StatusOK, s.visibleStatus(r, c, e.status))
+}
