@@ -39,6 +39,10 @@ type BehaviourOptions struct {
 	// years ago. A source is dated by its publication date, else the
 	// relationship's modified date. Zero means every source counts 1.
 	ActivityHalfLife time.Duration
+	// SoftwareTechniques is the weight, in an actor's profile, of a
+	// technique that software the actor uses is known to use; zero means
+	// the weight chosen on leave-one-report-out (0.07).
+	SoftwareTechniques float64
 }
 
 // massKey is one item of one actor.

@@ -537,10 +537,14 @@ func (k *Knowledge) indexBehaviour(byID map[string]*stix.Object, rels []*stix.Ob
 		counts[key.item] = math.Pow(own*own+m, citationExponent)
 	}
 	// Techniques implied by software, and parents of sub-techniques.
+	stw := softwareTechniqueWeight
+	if bo.SoftwareTechniques > 0 {
+		stw = bo.SoftwareTechniques
+	}
 	for _, a := range k.actors {
 		for si, w := range a.sw {
 			for _, ti := range k.sws[si].techs {
-				if v := w * softwareTechniqueWeight; a.techs[ti] < v {
+				if v := w * stw; a.techs[ti] < v {
 					a.techs[ti] = v
 				}
 			}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -26,6 +28,9 @@ type TemporalConfig struct {
 	// Batch is the number of reports attributed between two rebuilds of
 	// the knowledge when learning; 0 means 1 (rebuild after every report).
 	Batch int
+	// LearnSmall, when learning, also confirms the reports of one group
+	// with fewer than MinItems items (not queries), in publication order.
+	LearnSmall bool
 	// Confidence of a confirmation's attributed-to relationship; 0 means 90.
 	Confidence int
 	MinItems   int // minimum items per report; 0 means 3
@@ -55,9 +60,12 @@ type TemporalReport struct {
 	First      string         `json:"first"`      // publication dates of the first and last report
 	Last       string         `json:"last"`
 	Rebuilds   int            `json:"rebuilds"` // knowledge builds
-	Engine     Metrics        `json:"engine"`
-	Baseline   Metrics        `json:"baseline"`
-	Coverage   []CoverageBin  `json:"coverage"`
+	// LearnedSmall counts the reports too small to be queries that were
+	// confirmed (LearnSmall).
+	LearnedSmall int           `json:"learned_small,omitempty"`
+	Engine       Metrics       `json:"engine"`
+	Baseline     Metrics       `json:"baseline"`
+	Coverage     []CoverageBin `json:"coverage"`
 }
 
 // CoverageBin counts the reports whose items the true group's profile (in
@@ -83,8 +91,10 @@ type query struct {
 	oldGroup string       // the earlier knowledge's id of the group, "" when absent
 }
 
-// temporalQueries selects the reports of later that are new to old.
-func temporalQueries(old, later []*stix.Object, minItems int, rep *TemporalReport) ([]query, error) {
+// temporalQueries selects the reports of later that are new to old: the
+// queries, and the reports of one group with too few items to be queries
+// (which learning may confirm all the same), each in publication order.
+func temporalQueries(old, later []*stix.Object, minItems int, rep *TemporalReport) (qs, small []query, err error) {
 	oldByID := map[string]*stix.Object{}
 	oldByExt := map[string]string{}
 	for _, o := range old {
@@ -174,15 +184,11 @@ func temporalQueries(old, later []*stix.Object, minItems int, rep *TemporalRepor
 		}
 	}
 	sort.Strings(order)
-	var qs []query
+
 	for _, k := range order {
 		a := cands[k]
 		if len(a.groups) != 1 {
 			rep.Ambiguous++
-			continue
-		}
-		if len(a.items) < minItems {
-			rep.TooSmall++
 			continue
 		}
 		var gid string
@@ -196,9 +202,9 @@ func temporalQueries(old, later []*stix.Object, minItems int, rep *TemporalRepor
 			q.oldGroup = id
 		}
 		q.date = attrib.ParseReference(a.ref.Description).When()
-		if q.date.IsZero() {
+		undated := q.date.IsZero()
+		if undated {
 			q.date = a.first.UTC().Truncate(24 * time.Hour)
-			rep.Undated++
 		}
 		items := make([]string, 0, len(a.items))
 		for it := range a.items {
@@ -206,18 +212,28 @@ func temporalQueries(old, later []*stix.Object, minItems int, rep *TemporalRepor
 		}
 		sort.Strings(items)
 		q.key, q.items = k, items
+		if len(a.items) < minItems {
+			rep.TooSmall++
+			small = append(small, q)
+			continue
+		}
+		if undated {
+			rep.Undated++
+		}
 		qs = append(qs, q)
 	}
-	sort.SliceStable(qs, func(i, j int) bool {
-		if !qs[i].date.Equal(qs[j].date) {
-			return qs[i].date.Before(qs[j].date)
-		}
-		return qs[i].key < qs[j].key
-	})
-	if len(qs) == 0 {
-		return nil, errors.New("temporal evaluation: no report of the later knowledge is new to the earlier one")
+	for _, l := range [][]query{qs, small} {
+		sort.SliceStable(l, func(i, j int) bool {
+			if !l[i].date.Equal(l[j].date) {
+				return l[i].date.Before(l[j].date)
+			}
+			return l[i].key < l[j].key
+		})
 	}
-	return qs, nil
+	if len(qs) == 0 {
+		return nil, nil, errors.New("temporal evaluation: no report of the later knowledge is new to the earlier one")
+	}
+	return qs, small, nil
 }
 
 func active(o *stix.Object) bool { return !o.Revoked && !o.Deprecated }
@@ -226,6 +242,12 @@ func active(o *stix.Object) bool { return !o.Revoked && !o.Deprecated }
 // that old does not know, in publication order (docs/evaluation.md,
 // "Temporal protocol"). It stops with ctx's error when ctx is cancelled.
 func RunTemporal(ctx context.Context, old, later []*stix.Object, cfg TemporalConfig) (*TemporalReport, error) {
+	cfg = temporalDefaults(cfg)
+	rep, _, err := runTemporal(ctx, old, later, cfg, []attrib.Params{cfg.Params})
+	return rep, err
+}
+
+func temporalDefaults(cfg TemporalConfig) TemporalConfig {
 	if cfg.MinItems == 0 {
 		cfg.MinItems = 3
 	}
@@ -238,10 +260,18 @@ func RunTemporal(ctx context.Context, old, later []*stix.Object, cfg TemporalCon
 	if cfg.Params.Temperature <= 0 {
 		cfg.Params = attrib.DefaultParams()
 	}
+	return cfg
+}
+
+// runTemporal attributes every query with each of ps against the same
+// sequence of knowledge builds (learning confirms the truth, so it does not
+// depend on the parameters). The report's figures are those of ps[0]; the
+// outcomes of every parameter set are returned too.
+func runTemporal(ctx context.Context, old, later []*stix.Object, cfg TemporalConfig, ps []attrib.Params) (*TemporalReport, [][]outcome, error) {
 	rep := &TemporalReport{Protocol: "temporal", Learn: cfg.Learn}
-	qs, err := temporalQueries(old, later, cfg.MinItems, rep)
+	qs, small, err := temporalQueries(old, later, cfg.MinItems, rep)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if cfg.MaxReports > 0 && len(qs) > cfg.MaxReports {
 		qs = qs[:cfg.MaxReports]
@@ -257,19 +287,29 @@ func RunTemporal(ctx context.Context, old, later []*stix.Object, cfg TemporalCon
 	rep.First, rep.Last = qs[0].date.Format("2006-01-02"), qs[len(qs)-1].date.Format("2006-01-02")
 
 	l := newLearner(old, cfg.Confidence)
-	objs := old
-	k := attrib.NewKnowledge(objs, nil, cfg.Knowledge)
+	k := attrib.NewKnowledge(old, nil, cfg.Knowledge)
 	rep.Rebuilds = 1
 	bins := make([]CoverageBin, len(coverageBins)+1)
 	for i, b := range coverageBins {
 		bins[i].Bin = b
 	}
 	bins[len(coverageBins)].Bin = "group unknown"
-	var eng, base []outcome
-	pending := 0
+	outs := make([][]outcome, len(ps))
+	var base []outcome
+	pending, nextSmall := 0, 0
 	for _, q := range qs {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return nil, nil, err
+		}
+		// Reports too small to be queries, published before this one, are
+		// confirmed too when asked: an analyst closes small cases as well.
+		for cfg.Learn && cfg.LearnSmall && nextSmall < len(small) && small[nextSmall].date.Before(q.date) {
+			if err := l.confirm(small[nextSmall]); err != nil {
+				return nil, nil, err
+			}
+			nextSmall++
+			pending++
+			rep.LearnedSmall++
 		}
 		if cfg.Learn && pending >= cfg.Batch {
 			k = attrib.NewKnowledge(l.objects(), nil, cfg.Knowledge)
@@ -279,12 +319,16 @@ func RunTemporal(ctx context.Context, old, later []*stix.Object, cfg TemporalCon
 		r := q.report
 		r.group = l.truth(q)
 		r.heldOut = r.group == "" || k.Actor(r.group) == nil
-		e, err := engineOutcome(k, r, cfg.Params)
-		if err != nil {
-			return nil, err
+		for i, p := range ps {
+			o, err := engineOutcome(k, r, p)
+			if err != nil {
+				return nil, nil, err
+			}
+			outs[i] = append(outs[i], o)
 		}
+		e := outs[0][len(outs[0])-1]
 		b := baselineOutcome(k, r)
-		eng, base = append(eng, e), append(base, b)
+		base = append(base, b)
 		bin := &bins[len(coverageBins)]
 		if !r.heldOut {
 			bin = &bins[coverageBin(k, r)]
@@ -304,15 +348,68 @@ func RunTemporal(ctx context.Context, old, later []*stix.Object, cfg TemporalCon
 		}
 		if cfg.Learn {
 			if err := l.confirm(q); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			pending++
 		}
 	}
-	rep.Engine, rep.Baseline = metrics(eng), metrics(base)
+	rep.Engine, rep.Baseline = metrics(outs[0]), metrics(base)
 	rep.Baseline.NLL = 0
 	rep.Coverage = bins
-	return rep, nil
+	return rep, outs, nil
+}
+
+// FitTemporal searches the engine's parameters by coordinate descent on a
+// temporal split (only ever the development split: 9.0 → 12.1),
+// minimising the mean negative log probability of the truth, like Fit.
+// Each axis costs one pass over the reports, all its values attributed
+// against the same knowledge builds.
+func FitTemporal(ctx context.Context, old, later []*stix.Object, cfg TemporalConfig, rounds int, progress func(Step)) (attrib.Params, []Step, error) {
+	return fitTemporal(ctx, old, later, cfg, Axes(), rounds, progress)
+}
+
+func fitTemporal(ctx context.Context, old, later []*stix.Object, cfg TemporalConfig, axes []Axis, rounds int, progress func(Step)) (attrib.Params, []Step, error) {
+	cfg = temporalDefaults(cfg)
+	cur := cfg.Params
+	var steps []Step
+	for round := 1; round <= rounds; round++ {
+		changed := false
+		for _, ax := range axes {
+			if v := ax.Get(cur); !slices.Contains(ax.Values, v) {
+				ax.Values = append(slices.Clone(ax.Values), v)
+			}
+			ps := make([]attrib.Params, len(ax.Values))
+			for i, v := range ax.Values {
+				ps[i] = cur
+				ax.Set(&ps[i], v)
+			}
+			_, outs, err := runTemporal(ctx, old, later, cfg, ps)
+			if err != nil {
+				return cur, steps, err
+			}
+			best, bestNLL, bestTop1 := -1, math.Inf(1), 0.0
+			for i := range ax.Values {
+				m := metrics(outs[i])
+				if m.NLL < bestNLL-1e-9 {
+					best, bestNLL, bestTop1 = i, m.NLL, m.Top1
+				}
+			}
+			before := cur
+			ax.Set(&cur, ax.Values[best])
+			if before != cur {
+				changed = true
+			}
+			s := Step{Round: round, Axis: ax.Name, Value: ax.Values[best], NLL: bestNLL, Top1: bestTop1}
+			steps = append(steps, s)
+			if progress != nil {
+				progress(s)
+			}
+		}
+		if !changed {
+			break
+		}
+	}
+	return cur, steps, nil
 }
 
 // coverageBin is the bin of the share of r's items in the true group's

@@ -83,7 +83,7 @@ func TestTemporalOrder(t *testing.T) {
 	old := attacktest.Load(t, "enterprise-attack-9.0.json.gz")
 	later := attacktest.Load(t, "enterprise-attack-12.1.json.gz")
 	var rep TemporalReport
-	qs, err := temporalQueries(old, later, 3, &rep)
+	qs, _, err := temporalQueries(old, later, 3, &rep)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestIncidentsTeach(t *testing.T) {
 	old := attacktest.Load(t, "enterprise-attack-9.0.json.gz")
 	later := attacktest.Load(t, "enterprise-attack-12.1.json.gz")
 	var rep TemporalReport
-	qs, err := temporalQueries(old, later, 3, &rep)
+	qs, _, err := temporalQueries(old, later, 3, &rep)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +211,7 @@ func TestLearnNewActor(t *testing.T) {
 	old := attacktest.Load(t, "enterprise-attack-9.0.json.gz")
 	later := attacktest.Load(t, "enterprise-attack-12.1.json.gz")
 	var rep TemporalReport
-	qs, err := temporalQueries(old, later, 3, &rep)
+	qs, _, err := temporalQueries(old, later, 3, &rep)
 	if err != nil {
 		t.Fatal(err)
 	}
