@@ -56,6 +56,7 @@ func commands() map[string]command {
 		"attribute": {"rank the actors that may be behind a case, with probabilities and evidence", runAttribute},
 		"eval":      {"measure the attribution engine on an ATT&CK bundle (leave one report out)", runEval},
 		"sample":    sampleCommand(),
+		"extract":   extractCommand(),
 		"similar":   similarCommand(),
 
 		"sync": syncCommand(importFeedFiles),

@@ -1,0 +1,483 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/culprit-cti/culprit/errs"
+	"github.com/culprit-cti/culprit/examples"
+	"github.com/culprit-cti/culprit/extract"
+	"github.com/culprit-cti/culprit/ioc"
+	"github.com/culprit-cti/culprit/kb"
+	"github.com/culprit-cti/culprit/stix"
+)
+
+func extractCommand() command {
+	return command{"find indicators, names and attribution statements in reports (text, Markdown, HTML, PDF)", runExtract}
+}
+
+// extractOutput is what culprit extract found in one run, in input order.
+type extractOutput struct {
+	files []extractFile
+}
+
+type extractFile struct {
+	name   string
+	format extract.Format
+	items  []extract.Item
+}
+
+func runExtract(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "extract", "[flags] FILE...|-")
+	format := fs.String("format", "yaml", "output: yaml (a case file), stix (a STIX 2.1 bundle) or json (every item with its offset and snippet)")
+	asJSON := fs.Bool("json", false, "same as --format json")
+	db := fs.String("db", "", dbUsage+"; names are those of the knowledge base, or of the starter knowledge when it is empty")
+	warn := fs.String("warninglists", "", "directory of MISP warninglists (lists/<name>/list.json[.gz]): items on them are marked probably benign")
+	own := fs.String("own", "", "comma-separated domains of the report's author: items under them are marked as such")
+	maxBytes := fs.Int64("max-bytes", extract.DefaultMaxBytes, "refuse an input larger than this many bytes")
+	at := fs.String("time", "", "timestamp of the STIX objects (RFC 3339; default now)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *asJSON {
+		*format = "json"
+	}
+	switch *format {
+	case "yaml", "stix", "json":
+	default:
+		return fmt.Errorf("%w: --format %q: want yaml, stix or json", errUsage, *format)
+	}
+	if fs.NArg() == 0 {
+		return fmt.Errorf("%w: no report given (a file, or - for standard input)", errUsage)
+	}
+	now := time.Now().UTC()
+	if *at != "" {
+		t, err := time.Parse(time.RFC3339, *at)
+		if err != nil {
+			return fmt.Errorf("%w: --time %q: %v", errUsage, *at, err)
+		}
+		now = t.UTC()
+	}
+	opt := extract.Options{MaxBytes: *maxBytes}
+	if *own != "" {
+		opt.OwnDomains = strings.Split(*own, ",")
+	}
+	if *warn != "" {
+		lists, err := extract.LoadWarninglists(*warn)
+		if err != nil {
+			return err
+		}
+		opt.Warninglists = lists
+	}
+	m, err := extractNames(ctx, e, *db)
+	if err != nil {
+		return err
+	}
+	opt.Names = m
+	var out extractOutput
+	for _, name := range fs.Args() {
+		f, err := extractFileItems(e, name, opt)
+		if err != nil {
+			return err
+		}
+		out.files = append(out.files, f)
+	}
+	var buf bytes.Buffer
+	switch *format {
+	case "json":
+		err = writeExtractJSON(&buf, out)
+	case "yaml":
+		err = writeExtractYAML(&buf, out)
+	case "stix":
+		err = writeExtractSTIX(&buf, out, now)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = e.stdout.Write(buf.Bytes())
+	return err
+}
+
+// extractNames builds the name matcher from the knowledge base, read-only,
+// or from the starter knowledge when there is none.
+func extractNames(ctx context.Context, e *env, dbFlag string) (*extract.Matcher, error) {
+	var pats []extract.Pattern
+	add := func(o *stix.Object) error {
+		pats = append(pats, extract.PatternsOf(o)...)
+		return nil
+	}
+	path, err := dbPath(e, dbFlag)
+	if err == nil {
+		if _, serr := os.Stat(path); serr == nil || dbFlag != "" {
+			st, err := openStore(ctx, e, dbFlag, false)
+			if err != nil {
+				return nil, err
+			}
+			defer st.Close()
+			types := make([]string, 0, len(extract.NameTypes))
+			for t := range extract.NameTypes {
+				types = append(types, t)
+			}
+			sort.Strings(types)
+			if err := st.Objects(ctx, kb.ObjectQuery{Types: types}, add); err != nil {
+				return nil, fmt.Errorf("read names from the knowledge base: %w", err)
+			}
+		}
+	}
+	if len(pats) == 0 {
+		objs, err := stix.ReadAll(bytes.NewReader(examples.StarterKnowledge()), "starter knowledge")
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range objs {
+			add(o)
+		}
+	}
+	return extract.NewMatcher(pats), nil
+}
+
+func extractFileItems(e *env, name string, opt extract.Options) (extractFile, error) {
+	var r io.Reader
+	if name == "-" {
+		r = e.stdin
+	} else {
+		f, err := os.Open(name)
+		if err != nil {
+			return extractFile{}, errs.Wrap(errs.NotFound, err, "open report")
+		}
+		defer f.Close()
+		if st, err := f.Stat(); err == nil && st.IsDir() {
+			return extractFile{}, errs.E(errs.Invalid, "%s is a directory, not a report", name)
+		}
+		r = f
+	}
+	text, format, err := extract.OpenText(name, r)
+	if err != nil {
+		return extractFile{}, fmt.Errorf("%s: %w", name, err)
+	}
+	defer text.Close()
+	items, err := extract.All(text, opt)
+	if err != nil {
+		return extractFile{}, fmt.Errorf("%s: %w", name, err)
+	}
+	return extractFile{name: name, format: format, items: items}, nil
+}
+
+func writeExtractJSON(w io.Writer, out extractOutput) error {
+	type file struct {
+		File   string         `json:"file"`
+		Format extract.Format `json:"format"`
+		Items  []extract.Item `json:"items"`
+	}
+	var v []file
+	for _, f := range out.files {
+		items := f.items
+		if items == nil {
+			items = []extract.Item{}
+		}
+		v = append(v, file{f.name, f.format, items})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// caseIndicatorTypes are the indicator types a case file holds as
+// indicators; the others go to the notes.
+var caseIndicatorTypes = map[extract.Kind]bool{
+	extract.Kind(ioc.IPv4): true, extract.Kind(ioc.IPv6): true, extract.Kind(ioc.Domain): true,
+	extract.Kind(ioc.URL): true, extract.Kind(ioc.Email): true, extract.Kind(ioc.MD5): true,
+	extract.Kind(ioc.SHA1): true, extract.Kind(ioc.SHA256): true, extract.Kind(ioc.SHA512): true,
+}
+
+func displayName(name string) string {
+	if name == "-" {
+		return "standard input"
+	}
+	return filepath.Base(name)
+}
+
+// writeExtractYAML writes a case file in the format casefile parses. Every
+// entry is marked "extracted, not reviewed"; claims are unrated, for the
+// analyst to rate on the Admiralty scale. Probably benign indicators are
+// written as comments, so that nothing is lost and nothing counts as
+// evidence before an analyst uncomments it.
+func writeExtractYAML(w io.Writer, out extractOutput) error {
+	var names []string
+	for _, f := range out.files {
+		names = append(names, displayName(f.name))
+	}
+	// q quotes a scalar as JSON, which YAML reads as a double-quoted
+	// string: safe inside flow mappings, where a plain comma would end it.
+	q := func(s string) string {
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		enc.Encode(s)
+		return strings.TrimSuffix(b.String(), "\n")
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Extracted by culprit extract from %s: nothing here is reviewed.\n", strings.Join(names, ", "))
+	fmt.Fprintf(&b, "# Check each entry against its report, rate the claims (reliability A-F,\n# credibility 1-6), uncomment probably benign indicators you keep, and\n# delete what is wrong.\n")
+	fmt.Fprintf(&b, "name: %s\n", q("extracted from "+strings.Join(names, ", ")))
+	var techniques, software, indicators, benign, claims, notes []string
+	seen := map[string]bool{}
+	once := func(k string) bool {
+		if seen[k] {
+			return false
+		}
+		seen[k] = true
+		return true
+	}
+	for _, f := range out.files {
+		src := displayName(f.name)
+		for _, it := range f.items {
+			where := fmt.Sprintf("extracted, not reviewed; %s offset %d", src, it.Offset)
+			switch {
+			case it.Kind == extract.Kind(ioc.AttackID) && strings.HasPrefix(it.Value, "T") && !strings.HasPrefix(it.Value, "TA"):
+				if once("t" + it.Value) {
+					techniques = append(techniques, fmt.Sprintf("  - {id: %s, source: %s, note: %s}", it.Value, q(src), q(where+": "+it.Snippet)))
+				}
+			case it.Kind == extract.Kind(ioc.AttackID) && strings.HasPrefix(it.Value, "S"):
+				if once("s" + it.Value) {
+					software = append(software, fmt.Sprintf("  - {id: %s, source: %s, note: %s}", it.Value, q(src), q(where)))
+				}
+			case caseIndicatorTypes[it.Kind]:
+				if !once("i" + string(it.Kind) + it.Value) {
+					continue
+				}
+				line := fmt.Sprintf("  - {type: %s, value: %s, source: %s, note: %s}", string(it.Kind), q(it.Value), q(src), q(where))
+				if len(it.Benign) > 0 {
+					benign = append(benign, "  # probably benign ("+strings.Join(it.Benign, "; ")+"):", "  #"+line[1:])
+				} else {
+					indicators = append(indicators, line)
+				}
+			case it.Kind == extract.KindName:
+				isSoftware := false
+				for _, c := range it.Candidates {
+					isSoftware = isSoftware || c.Type == "malware" || c.Type == "tool"
+				}
+				if isSoftware && once("n"+it.Value) {
+					software = append(software, fmt.Sprintf("  - {name: %s, source: %s, note: %s}", q(it.Value), q(src), q(where+candidatesNote(it.Candidates))))
+				} else if !isSoftware && once("a"+it.Value) {
+					notes = append(notes, fmt.Sprintf("named: %s (%s offset %d)%s", it.Value, src, it.Offset, candidatesNote(it.Candidates)))
+				}
+			case it.Kind == extract.KindStatement:
+				st := it.Statement
+				actor := st.Subject
+				for _, a := range st.Actors {
+					if strings.EqualFold(strings.Join(strings.Fields(a.Text), " "), st.Subject) && len(a.Candidates) == 1 {
+						actor = a.Candidates[0].Name
+					}
+				}
+				desc := "[" + st.Type
+				if len(st.Hedges) > 0 {
+					desc += "; hedged: " + strings.Join(st.Hedges, ", ")
+				}
+				desc += "; extracted, not reviewed] " + st.Sentence
+				// Each unnamed source is its own: two sentences of one
+				// report that name no source are not one source
+				// contradicting itself.
+				source := st.Source
+				switch {
+				case st.Type == extract.StatementSelfClaim:
+					source = st.Subject + ", speaking of itself, as reported in " + src
+				case source == "":
+					source = fmt.Sprintf("unnamed (%s offset %d)", src, it.Offset)
+				default:
+					source += ", as reported in " + src
+				}
+				var c strings.Builder
+				fmt.Fprintf(&c, "  - actor: %s\n    statement: %s\n    source: %s\n", q(actor), q(desc), q(source))
+				if st.Type == extract.StatementSelfClaim {
+					c.WriteString("    self_claim: true\n")
+				}
+				claims = append(claims, strings.TrimSuffix(c.String(), "\n"))
+			case it.Kind == extract.KindContext:
+				if once("c" + it.Value) {
+					notes = append(notes, fmt.Sprintf("context (place or infrastructure, not evidence of an actor): %s (%s offset %d)", it.Value, src, it.Offset))
+				}
+			default:
+				if once("o" + string(it.Kind) + it.Value) {
+					notes = append(notes, fmt.Sprintf("%s: %s (%s offset %d)", it.Kind, it.Value, src, it.Offset))
+				}
+			}
+		}
+	}
+	section := func(name string, lines ...[]string) {
+		n := 0
+		for _, l := range lines {
+			n += len(l)
+		}
+		if n == 0 {
+			return
+		}
+		fmt.Fprintf(&b, "\n%s:\n", name)
+		for _, l := range lines {
+			for _, s := range l {
+				b.WriteString(s + "\n")
+			}
+		}
+	}
+	section("techniques", techniques)
+	section("software", software)
+	if len(indicators) == 0 && len(benign) > 0 {
+		b.WriteString("\nindicators:\n")
+		for _, s := range benign {
+			b.WriteString(s + "\n")
+		}
+		b.WriteString("  []\n")
+	} else {
+		section("indicators", indicators, benign)
+	}
+	section("claims", claims)
+	if len(notes) > 0 {
+		b.WriteString("\nnotes: |\n")
+		for _, n := range notes {
+			b.WriteString("  " + n + "\n")
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func candidatesNote(cs []extract.Candidate) string {
+	if len(cs) < 2 {
+		return ""
+	}
+	var ids []string
+	for _, c := range cs {
+		ids = append(ids, c.Name+" "+c.ID)
+	}
+	return "; ambiguous name, candidates: " + strings.Join(ids, ", ")
+}
+
+// writeExtractSTIX writes a STIX 2.1 bundle: a report per input (labelled
+// extracted-not-reviewed) referring to the observables, vulnerabilities
+// and notes found; each attribution statement is a note on the report.
+// Observables have the deterministic ids STIX 2.1 section 2.9 defines
+// (UUIDv5 of their identifying properties).
+func writeExtractSTIX(w io.Writer, out extractOutput, now time.Time) error {
+	ts := now.Format("2006-01-02T15:04:05.000Z")
+	bw := stix.NewBundleWriter(w)
+	var keys []string
+	for _, f := range out.files {
+		keys = append(keys, f.name)
+	}
+	bw.ID = stix.DeterministicID("bundle", "culprit extract\x00"+strings.Join(keys, "\x00")+"\x00"+ts)
+	written := map[string]bool{}
+	emit := func(v map[string]any) (string, error) {
+		id := v["id"].(string)
+		if written[id] {
+			return id, nil
+		}
+		written[id] = true
+		raw, err := json.Marshal(v)
+		if err != nil {
+			return "", err
+		}
+		o, err := stix.ParseObject(raw)
+		if err != nil {
+			return "", fmt.Errorf("build STIX object: %w", err)
+		}
+		return id, bw.Write(o)
+	}
+	sco := func(typ string, props map[string]any) map[string]any {
+		key, _ := json.Marshal(props)
+		v := map[string]any{"type": typ, "spec_version": "2.1", "id": stix.DeterministicID(typ, string(key))}
+		for k, p := range props {
+			v[k] = p
+		}
+		return v
+	}
+	for _, f := range out.files {
+		src := displayName(f.name)
+		reportID := stix.DeterministicID("report", "culprit extract\x00"+f.name+"\x00"+ts)
+		var refs []string
+		for _, it := range f.items {
+			var v map[string]any
+			switch ioc.Type(it.Kind) {
+			case ioc.IPv4, ioc.IPv6, ioc.Domain, ioc.URL, ioc.Email:
+				v = sco(string(it.Kind), map[string]any{"value": it.Value})
+			case ioc.MD5, ioc.SHA1, ioc.SHA256, ioc.SHA512, ioc.SSDEEP, ioc.TLSH:
+				v = sco("file", map[string]any{"hashes": map[string]string{strings.TrimPrefix(string(it.Kind), "file:hashes."): it.Value}})
+			case ioc.RegistryKey:
+				v = sco("windows-registry-key", map[string]any{"key": it.Value})
+			case ioc.ASN:
+				n, _ := strconv.ParseUint(strings.TrimPrefix(it.Value, "AS"), 10, 32)
+				v = sco("autonomous-system", map[string]any{"number": n})
+			case ioc.CVE:
+				v = map[string]any{"type": "vulnerability", "spec_version": "2.1", "id": stix.DeterministicID("vulnerability", it.Value),
+					"created": ts, "modified": ts, "name": it.Value,
+					"external_references": []map[string]string{{"source_name": "cve", "external_id": it.Value}}}
+			}
+			if v == nil {
+				continue
+			}
+			id, err := emit(v)
+			if err != nil {
+				return err
+			}
+			refs = append(refs, id)
+		}
+		refs = uniqueStrings(refs)
+		if len(refs) == 0 {
+			// A report must refer to something: the statements are
+			// notes on it, so it refers to itself through them only;
+			// STIX requires object_refs to be non-empty.
+			refs = []string{reportID}
+		}
+		if _, err := emit(map[string]any{"type": "report", "spec_version": "2.1", "id": reportID, "created": ts, "modified": ts,
+			"name": "extracted from " + src, "published": ts, "report_types": []string{"threat-report"},
+			"labels": []string{"extracted-not-reviewed"}, "confidence": 15, "object_refs": refs,
+			"description": "Indicators culprit extract found in " + src + "; not reviewed by an analyst."}); err != nil {
+			return err
+		}
+		for _, it := range f.items {
+			if it.Kind != extract.KindStatement {
+				continue
+			}
+			st := it.Statement
+			abstract := "attribution statement (" + st.Type
+			if len(st.Hedges) > 0 {
+				abstract += ", hedged: " + strings.Join(st.Hedges, ", ")
+			}
+			abstract += "): " + st.Subject
+			content := st.Sentence
+			if st.Source != "" {
+				content += "\n\nSource: " + st.Source
+			}
+			if len(st.Context) > 0 {
+				content += "\n\nContext (not evidence of an actor): " + strings.Join(st.Context, "; ")
+			}
+			n := map[string]any{"type": "note", "spec_version": "2.1", "id": stix.DeterministicID("note", reportID+"\x00"+strconv.FormatInt(it.Offset, 10)),
+				"created": ts, "modified": ts, "abstract": abstract, "content": content, "object_refs": []string{reportID},
+				"labels": []string{"extracted-not-reviewed", "attribution-statement", st.Type}}
+			if _, err := emit(n); err != nil {
+				return err
+			}
+		}
+	}
+	return bw.Close()
+}
+
+func uniqueStrings(ss []string) []string {
+	seen := map[string]bool{}
+	out := ss[:0]
+	for _, s := range ss {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}

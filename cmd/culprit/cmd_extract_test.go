@@ -1,0 +1,128 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/culprit-cti/culprit/casefile"
+	"github.com/culprit-cti/culprit/internal/refdata"
+	"github.com/culprit-cti/culprit/internal/stixschema"
+)
+
+// runExtractCLI runs culprit with args in a fresh home (an empty
+// knowledge base: the starter knowledge's names) and returns its exit
+// status, stdout and stderr.
+func runExtractCLI(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	tmp := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	e := &env{stdin: strings.NewReader(stdin), stdout: &stdout, stderr: &stderr, getenv: func(k string) string {
+		switch k {
+		case "HOME":
+			return tmp
+		case "XDG_DATA_HOME":
+			return filepath.Join(tmp, "data")
+		}
+		return ""
+	}}
+	code := run(context.Background(), args, e)
+	return code, stdout.String(), stderr.String()
+}
+
+// TestExtractGolden compares the whole output of culprit extract with
+// testdata/extract/*.golden (go test -run TestExtractGolden -update).
+func TestExtractGolden(t *testing.T) {
+	sony := filepath.Join("..", "..", "extract", "testdata", "sony-news.txt")
+	html := filepath.Join("testdata", "extract", "advisory.html")
+	cases := []struct {
+		name  string
+		stdin string
+		args  []string
+	}{
+		{"sony-yaml", "", []string{"extract", sony}},
+		{"sony-json", "", []string{"extract", "--json", sony}},
+		{"sony-stix", "", []string{"extract", "--format", "stix", "--time", "2014-12-20T00:00:00Z", sony}},
+		{"html-yaml", "", []string{"extract", html}},
+		{"stdin-json", "Beacon to 203.0.113.9 and hxxps://c2[.]example[.]net/x, per CVE-2021-44228.", []string{"extract", "--format", "json", "-"}},
+		{"binary", "\x7fELF\x02\x01\x01\x00\x00\x00", []string{"extract", "-"}},
+		{"bad-format", "", []string{"extract", "--format", "xml", sony}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runExtractCLI(t, tc.stdin, tc.args...)
+			got := "$ culprit " + strings.Join(tc.args, " ") + "\nexit " + itoa(code) + "\n--- stdout\n" + stdout + "--- stderr\n" + stderr
+			p := filepath.Join("testdata", "extract", tc.name+".golden")
+			if *update {
+				if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatalf("%v (run go test -run TestExtractGolden -update)", err)
+			}
+			if got != string(want) {
+				t.Errorf("output differs from %s (-update if intended):\n%s", p, lineDiff(string(want), got))
+			}
+		})
+	}
+}
+
+// TestExtractCase checks that the case file extract writes is one that
+// casefile reads without a warning, and that, attributed, it ranks Lazarus
+// Group first (the Sony facts of examples/sony-2014).
+func TestExtractCase(t *testing.T) {
+	sony := filepath.Join("..", "..", "extract", "testdata", "sony-news.txt")
+	code, out, stderr := runExtractCLI(t, "", "extract", sony)
+	if code != 0 {
+		t.Fatalf("extract: exit %d: %s", code, stderr)
+	}
+	c, warns, err := casefile.Parse("case.yaml", strings.NewReader(out))
+	if err != nil {
+		t.Fatalf("casefile.Parse: %v\n%s", err, out)
+	}
+	for _, w := range warns {
+		t.Errorf("casefile warning: %v", w)
+	}
+	if len(c.Claims) < 5 || len(c.Indicators) < 3 {
+		t.Errorf("case has %d claims and %d indicators, want at least 5 and 3", len(c.Claims), len(c.Indicators))
+	}
+	p := filepath.Join(t.TempDir(), "case.yaml")
+	if err := os.WriteFile(p, []byte(out), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, res, stderr := runExtractCLI(t, "", "attribute", "--json", p)
+	if code != 0 {
+		t.Fatalf("attribute: exit %d: %s", code, stderr)
+	}
+	var first struct {
+		Hypotheses []struct {
+			Name string `json:"name"`
+		} `json:"hypotheses"`
+	}
+	if err := json.Unmarshal([]byte(strings.SplitN(res, "\n", 2)[0]), &first); err != nil || len(first.Hypotheses) == 0 {
+		if err := json.Unmarshal([]byte(res), &first); err != nil || len(first.Hypotheses) == 0 {
+			t.Fatalf("attribute --json output not read: %v\n%.400s", err, res)
+		}
+	}
+	if got := first.Hypotheses[0].Name; got != "Lazarus Group" {
+		t.Errorf("first hypothesis %q, want Lazarus Group", got)
+	}
+}
+
+// TestExtractSTIXValid validates the bundle against the OASIS schemas.
+func TestExtractSTIXValid(t *testing.T) {
+	refdata.Path(t, "stix")
+	sony := filepath.Join("..", "..", "extract", "testdata", "sony-news.txt")
+	code, out, stderr := runExtractCLI(t, "", "extract", "--format", "stix", sony)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	stixschema.Validate(t, []byte(out))
+}
