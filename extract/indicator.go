@@ -271,6 +271,12 @@ func (s *scanner) part(i, j int, first bool) {
 		return
 	case dots == 3 && s.ipv4(i, j):
 		return
+	case dots > 0 && n >= 13 && s.cveInside(i, j):
+		// "Win32/Exploit.CVE-2017-11882.BU": a detection name.
+		return
+	case dots > 0 && s.hashBeforeDot(i, j):
+		// "<sha256>.pem", "<sha1>.bin": a file named by its hash.
+		return
 	case n == 9 && (p[0] == 'T' || p[0] == 't') && isAttackID(strings.ToUpper(p)):
 		s.add(ioc.AttackID, i, j, strings.ToUpper(p))
 		return
@@ -704,4 +710,43 @@ func uniq(ss []string) []string {
 		}
 	}
 	return out
+}
+
+// cveInside reports a CVE id inside a dotted name and adds it.
+func (s *scanner) cveInside(i, j int) bool {
+	p := unsafeString(s.ref[i:j])
+	k := strings.Index(p, "CVE-")
+	if k < 0 {
+		k = strings.Index(p, "cve-")
+	}
+	if k < 0 || k > 0 && isAlnumByte(p[k-1]) {
+		return false
+	}
+	e := k + 4
+	for e < len(p) && (p[e] >= '0' && p[e] <= '9' || p[e] == '-') {
+		e++
+	}
+	return s.try(ioc.CVE, i+k, i+e, p[k:e])
+}
+
+// hashBeforeDot reports a file named by its hash ("<sha256>.pem") and
+// adds the hash.
+func (s *scanner) hashBeforeDot(i, j int) bool {
+	p := unsafeString(s.ref[i:j])
+	k := strings.IndexByte(p, '.')
+	t := map[int]ioc.Type{32: ioc.MD5, 40: ioc.SHA1, 64: ioc.SHA256, 128: ioc.SHA512}[k]
+	if t == "" {
+		return false
+	}
+	for q := 0; q < k; q++ {
+		if c := p[q] | 0x20; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	s.add(t, i, i+k, strings.ToLower(p[:k]))
+	return true
+}
+
+func isAlnumByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
