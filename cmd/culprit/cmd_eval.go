@@ -16,11 +16,12 @@ import (
 )
 
 func runEval(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "eval", "[--seed N] [--bundle FILE | --db PATH] [--split test|dev|all] [--json] [--fit]\n       culprit eval --protocol temporal --knowledge OLD.json.gz --later NEW.json.gz [--learn] [--batch N] [--json]")
+	fs := newFlags(e, "eval", "[--seed N] [--bundle FILE | --db PATH] [--split test|dev|all] [--json] [--fit]\n       culprit eval --protocol temporal --knowledge OLD.json.gz --later NEW.json.gz [--learn [--learn-small]] [--batch N] [--json | --fit]")
 	protocol := fs.String("protocol", "loo", "loo (leave one report out, the default) or temporal (an earlier knowledge against the reports of a later one)")
 	knowledge := fs.String("knowledge", "", "temporal: the earlier STIX bundle, the knowledge")
 	later := fs.String("later", "", "temporal: the later STIX bundle, whose new reports are the queries")
 	learn := fs.Bool("learn", false, "temporal: confirm each report with its true group before the later ones are attributed")
+	learnSmall := fs.Bool("learn-small", false, "temporal, with --learn: also confirm the reports too small to be queries, in publication order")
 	halfLife := fs.Float64("half-life", 0, "temporal: half-life in days of the behaviour of incidents and campaigns attributed to an actor (0: no decay)")
 	usesHalfLife := fs.Float64("uses-half-life", 0, "temporal: half-life in days of an actor's own uses relationships, dated by their citations (0: no decay)")
 	activityHalfLife := fs.Float64("activity-half-life", 0, "temporal: half-life in days of a source in the activity prior (0: every source counts 1)")
@@ -41,7 +42,7 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	}
 	switch *protocol {
 	case "temporal":
-		return runTemporal(ctx, e, *knowledge, *later, eval.TemporalConfig{Learn: *learn, Batch: *batch, MaxReports: *maxReports,
+		return runTemporal(ctx, e, *knowledge, *later, *fit, eval.TemporalConfig{Learn: *learn, LearnSmall: *learnSmall, Batch: *batch, MaxReports: *maxReports,
 			Params: attrib.DefaultParams(), Knowledge: attrib.KnowledgeOptions{Behaviour: attrib.BehaviourOptions{
 				HalfLife: days(*halfLife), UsesHalfLife: days(*usesHalfLife), ActivityHalfLife: days(*activityHalfLife)}}}, *asJSON)
 	case "loo", "":
@@ -117,9 +118,12 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-func runTemporal(ctx context.Context, e *env, oldPath, newPath string, cfg eval.TemporalConfig, asJSON bool) error {
+func runTemporal(ctx context.Context, e *env, oldPath, newPath string, fit bool, cfg eval.TemporalConfig, asJSON bool) error {
 	if oldPath == "" || newPath == "" {
 		return fmt.Errorf("%w: --protocol temporal needs --knowledge OLD and --later NEW", errUsage)
+	}
+	if cfg.LearnSmall && !cfg.Learn {
+		return fmt.Errorf("%w: --learn-small goes with --learn", errUsage)
 	}
 	start := time.Now()
 	old, err := readBundleFile(oldPath)
@@ -129,6 +133,22 @@ func runTemporal(ctx context.Context, e *env, oldPath, newPath string, cfg eval.
 	later, err := readBundleFile(newPath)
 	if err != nil {
 		return err
+	}
+	if fit {
+		// Only ever on the development split (9.0 → 12.1): the test split
+		// reports figures, it never chooses them.
+		p, _, err := eval.FitTemporal(ctx, old, later, cfg, 3, func(s eval.Step) {
+			fmt.Fprintf(e.stderr, "%s (%s)\n", s, time.Since(start).Round(time.Second))
+		})
+		if err != nil {
+			return err
+		}
+		b, err := json.MarshalIndent(p, "", "  ")
+		if err != nil {
+			return fmt.Errorf("encode parameters: %w", err)
+		}
+		fmt.Fprintf(e.stdout, "%s\n", b)
+		return nil
 	}
 	rep, err := eval.RunTemporal(ctx, old, later, cfg)
 	if err != nil {
@@ -145,6 +165,9 @@ func runTemporal(ctx context.Context, e *env, oldPath, newPath string, cfg eval.
 	mode := "without learning"
 	if rep.Learn {
 		mode = fmt.Sprintf("learning (%d knowledge builds)", rep.Rebuilds)
+		if rep.LearnedSmall > 0 {
+			mode = fmt.Sprintf("learning, with %d reports too small to be queries (%d knowledge builds)", rep.LearnedSmall, rep.Rebuilds)
+		}
 	}
 	fmt.Fprintf(e.stdout, "culprit eval --protocol temporal: knowledge %s, reports of %s, %s\n", filepath.Base(oldPath), filepath.Base(newPath), mode)
 	var dups []string

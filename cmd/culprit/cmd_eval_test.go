@@ -118,6 +118,7 @@ func TestEvalTemporalUsage(t *testing.T) {
 		{"no later bundle", []string{"eval", "--protocol", "temporal", "--knowledge", "x"}, "needs --knowledge OLD and --later NEW"},
 		{"unknown protocol", []string{"eval", "--protocol", "future"}, "unknown protocol"},
 		{"learn without temporal", []string{"eval", "--learn"}, "go with --protocol temporal"},
+		{"learn-small without learn", []string{"eval", "--protocol", "temporal", "--knowledge", "x", "--later", "y", "--learn-small"}, "goes with --learn"},
 		{"missing file", []string{"eval", "--protocol", "temporal", "--knowledge", "/nonexistent/old.json", "--later", "/nonexistent/new.json"}, "old.json"},
 	}
 	for _, tc := range tests {
