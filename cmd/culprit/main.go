@@ -60,6 +60,9 @@ func commands() map[string]command {
 		"similar":   similarCommand(),
 
 		"sync": syncCommand(importFeedFiles),
+
+		"serve": serveCommand(),
+		"token": tokenCommand(),
 	}
 }
 
