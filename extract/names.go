@@ -42,6 +42,17 @@ type Matcher struct {
 	nodes []trieNode
 	root  [256]int32
 	pats  int
+	// tri has a bit set for the hash of the first three characters of
+	// every key, and short[c] says that a key of fewer than three
+	// characters starts with c: a word whose first three characters
+	// have no bit cannot start a name, and is skipped without walking
+	// the trie (most words of a text; the table fits in L1 cache).
+	tri   [1 << 16 / 64]uint64
+	short [256]bool
+}
+
+func triHash(a, b, c byte) uint32 {
+	return (uint32(a)*31*31 + uint32(b)*31 + uint32(c)) * 2654435761 >> 16
 }
 
 type trieNode struct {
@@ -87,6 +98,12 @@ func NewMatcher(pats []Pattern) *Matcher {
 		}
 		seen[k] = true
 		strict := utf8.RuneCountInString(key) <= 4 || commonWords[key]
+		if len(key) < 3 {
+			m.short[key[0]] = true
+		} else {
+			h := triHash(key[0], key[1], key[2])
+			m.tri[h/64] |= 1 << (h % 64)
+		}
 		n := m.insert(key)
 		m.nodes[n].cands = append(m.nodes[n].cands, matchCand{Candidate{p.ID, p.Type, p.Name}, strict, exact})
 		m.pats++
@@ -218,6 +235,17 @@ func (m *Matcher) Find(text []byte, fn func(NameMatch)) {
 			continue
 		}
 		// i starts a word.
+		if c0 := lower[text[i]]; !m.short[c0] && c0 < utf8.RuneSelf {
+			if c1, c2, ok := m.next2(text, i+1); ok {
+				h := triHash(c0, c1, c2)
+				if m.tri[h/64]&(1<<(h%64)) == 0 {
+					for i < n && wordByte[text[i]] {
+						i++
+					}
+					continue
+				}
+			}
+		}
 		bestEnd, bestNode := -1, int32(-1)
 		cur := int32(0)
 		j := i
@@ -296,6 +324,34 @@ func (m *Matcher) Find(text []byte, fn func(NameMatch)) {
 			i++
 		}
 	}
+}
+
+// next2 returns the two normalised characters of the text after offset
+// j, reading across a join between words as Find does, and false when
+// they are not two ASCII letters or digits (Find then walks the trie).
+func (m *Matcher) next2(text []byte, j int) (byte, byte, bool) {
+	var out [2]byte
+	for k := 0; k < 2; k++ {
+		if j < len(text) && !wordByte[text[j]] {
+			g, nl := j, 0
+			for g < len(text) && g-j < 3 && (text[g] == ' ' || text[g] == '-' || text[g] == '_' || text[g] == '\t' || text[g] == '\r' || text[g] == '\n' && nl == 0) {
+				if text[g] == '\n' {
+					nl++
+				}
+				g++
+			}
+			if g == j {
+				return 0, 0, false
+			}
+			j = g
+		}
+		if j >= len(text) || !wordByte[text[j]] || text[j] >= utf8.RuneSelf {
+			return 0, 0, false
+		}
+		out[k] = lower[text[j]]
+		j++
+	}
+	return out[0], out[1], true
 }
 
 // dedupe keeps one candidate per object id (the first name that matched).
