@@ -169,6 +169,7 @@ var (
 	isTrimLeft  = byteSet(trimLeft)
 	isTrimRight = byteSet(trimRight)
 	isSep       = byteSet(":=/?&")
+	isURLTrim   = byteSet(".:,;!?*")
 )
 
 // token classifies b[i:j], a run of non-delimiters, and returns where
@@ -187,7 +188,13 @@ func (s *scanner) token(i, j int) int {
 	}
 	tok := unsafeString(b[i:end])
 	if k := strings.Index(tok, "://"); k > 0 {
-		s.url(i, end, k)
+		// A URL keeps a final "=", "+", "#", "&", "~" or "-" ("?ss=",
+		// "/a-"): only sentence punctuation after it is trimmed.
+		ue := j
+		for ue > i && isURLTrim[b[ue-1]] {
+			ue--
+		}
+		s.url(i, ue, k)
 		return j
 	}
 	if strings.IndexByte(tok, '\\') >= 0 {
