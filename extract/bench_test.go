@@ -108,3 +108,30 @@ func BenchmarkAll(b *testing.B) {
 	m := NewMatcher(benchPatterns(b))
 	benchScan(b, Options{Names: m})
 }
+
+// BenchmarkBareTokenLoop is the floor of any scanner on this machine: one
+// table lookup per byte, counting tokens. It calibrates the figures above
+// on a shared, loaded machine.
+func BenchmarkBareTokenLoop(b *testing.B) {
+	text := benchText(b, 16<<20)
+	b.SetBytes(int64(len(text)))
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	n := 0
+	for i := 0; i < b.N; i++ {
+		in := false
+		for _, c := range text {
+			d := isDelim[c]
+			if !d && !in {
+				n++
+			}
+			in = !d
+		}
+	}
+	if d := cpuTime() - cpu0; d > 0 {
+		b.ReportMetric(float64(len(text))*float64(b.N)/1e6/d.Seconds(), "MB/cpu-s")
+	}
+	if n == 0 {
+		b.Fatal("no tokens")
+	}
+}

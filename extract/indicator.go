@@ -265,13 +265,12 @@ func (s *scanner) part(i, j int, first bool) {
 	case hex && (n == 32 || n == 40 || n == 64 || n == 128):
 		// An imphash (of the import table) or an authentihash (of the
 		// signed parts) has a file hash's length but is not the file's.
-		before := bytes.ToLower(b[max(0, i-24):i])
-		if bytes.Contains(before, []byte("imphash")) || bytes.Contains(before, []byte("import hash")) || bytes.Contains(before, []byte("authentihash")) {
+		before := b[max(0, i-24):i]
+		if containsFold(before, "imphash") || containsFold(before, "import hash") || containsFold(before, "authentihash") {
 			s.count("imphash or authentihash (not a file hash)")
 			return
 		}
-		t := map[int]ioc.Type{32: ioc.MD5, 40: ioc.SHA1, 64: ioc.SHA256, 128: ioc.SHA512}[n]
-		s.add(t, i, j, strings.ToLower(p))
+		s.add(hashType(n), i, j, strings.ToLower(p))
 		return
 	case digits:
 		s.asnAfter(i, j)
@@ -387,8 +386,9 @@ func (s *scanner) ipv4(i, j int) bool {
 	if err != nil || !a.Is4() {
 		return true // digits and dots that are no address: not a domain either
 	}
-	before := bytes.ToLower(b[max(0, i-16):i])
-	if bytes.Contains(before, []byte("version")) || bytes.HasSuffix(bytes.TrimRight(before, " "), []byte("ver")) || bytes.HasSuffix(before, []byte("v")) {
+	before := b[max(0, i-16):i]
+	trimmed := bytes.TrimRight(before, " ")
+	if containsFold(before, "version") || len(trimmed) >= 3 && containsFold(trimmed[len(trimmed)-3:], "ver") || len(before) > 0 && before[len(before)-1]|0x20 == 'v' {
 		s.count("version string (not an address)")
 		return true
 	}
@@ -741,7 +741,7 @@ func (s *scanner) cveInside(i, j int) bool {
 func (s *scanner) hashBeforeDot(i, j int) bool {
 	p := unsafeString(s.ref[i:j])
 	k := strings.IndexByte(p, '.')
-	t := map[int]ioc.Type{32: ioc.MD5, 40: ioc.SHA1, 64: ioc.SHA256, 128: ioc.SHA512}[k]
+	t := hashType(k)
 	if t == "" {
 		return false
 	}
@@ -756,4 +756,44 @@ func (s *scanner) hashBeforeDot(i, j int) bool {
 
 func isAlnumByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+// hashType returns the hash type of n hex digits, or "".
+func hashType(n int) ioc.Type {
+	switch n {
+	case 32:
+		return ioc.MD5
+	case 40:
+		return ioc.SHA1
+	case 64:
+		return ioc.SHA256
+	case 128:
+		return ioc.SHA512
+	}
+	return ""
+}
+
+// containsFold reports whether b holds the lower-case ASCII word w in any
+// case, without allocating.
+func containsFold(b []byte, w string) bool {
+	for k := 0; k+len(w) <= len(b); k++ {
+		if b[k]|0x20 != w[0] {
+			continue
+		}
+		ok := true
+		for q := 1; q < len(w); q++ {
+			c := b[k+q]
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != w[q] {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
 }
