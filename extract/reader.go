@@ -114,20 +114,18 @@ func (h *htmlReader) Read(p []byte) (int, error) {
 			}
 		case html.StartTagToken, html.SelfClosingTagToken:
 			name, _ := h.z.TagName()
-			n := string(name)
-			if htmlSkip[n] {
+			if htmlSkip[string(name)] {
 				h.skip++
 			}
-			if htmlBlock[n] {
+			if htmlBlock[string(name)] {
 				h.buf = append(h.buf, '\n')
 			}
 		case html.EndTagToken:
 			name, _ := h.z.TagName()
-			n := string(name)
-			if htmlSkip[n] && h.skip > 0 {
+			if htmlSkip[string(name)] && h.skip > 0 {
 				h.skip--
 			}
-			if htmlBlock[n] {
+			if htmlBlock[string(name)] {
 				h.buf = append(h.buf, '\n')
 			}
 		}
