@@ -1,12 +1,14 @@
 package access
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/culprit-cti/culprit/errs"
 	"github.com/culprit-cti/culprit/kb"
@@ -36,7 +38,11 @@ type Index struct {
 }
 
 type entry struct {
-	level    Level
+	level Level
+	// modified and size identify the version the level was computed
+	// from: Of trusts the level only for that version.
+	modified time.Time
+	size     int
 	typ      string
 	inactive bool
 	names    int
@@ -51,7 +57,8 @@ func Build(ctx context.Context, st Store, unmarked Level) (*Index, error) {
 	refs := map[string][]string{}
 	err := st.Objects(ctx, kb.ObjectQuery{IncludeInactive: true}, func(o *stix.Object) error {
 		own, rs := ownLevel(o, unmarked), refsOf(o)
-		ix.objs[o.ID] = &entry{level: own, typ: o.Type, inactive: o.Revoked || o.Deprecated, names: len(kb.NamesOf(o))}
+		ix.objs[o.ID] = &entry{level: own, modified: o.Modified, size: len(o.Raw), typ: o.Type,
+			inactive: o.Revoked || o.Deprecated, names: len(kb.NamesOf(o))}
 		if len(rs) > 0 {
 			refs[o.ID] = rs
 		}
@@ -127,8 +134,12 @@ func (ix *Index) level(id string) Level {
 // level of its id (an object re-marked since the index was built keeps
 // the higher of the two) and the levels of what it refers to.
 func (ix *Index) Of(o *stix.Object) Level {
+	e := ix.objs[o.ID]
+	if e != nil && e.modified.Equal(o.Modified) && e.size == len(o.Raw) {
+		return e.level // the version the index computed, refs included
+	}
 	l := ownLevel(o, ix.unmarked)
-	if e := ix.objs[o.ID]; e != nil {
+	if e != nil {
 		l = max(l, e.level)
 	}
 	for _, r := range refsOf(o) {
@@ -175,7 +186,7 @@ func ownLevel(o *stix.Object, unmarked Level) Level {
 }
 
 func granularMarkings(o *stix.Object) []string {
-	if !strings.Contains(string(o.Raw), `"granular_markings"`) {
+	if !bytes.Contains(o.Raw, []byte(`"granular_markings"`)) {
 		return nil
 	}
 	var x struct {
@@ -209,7 +220,14 @@ func refsOf(o *stix.Object) []string {
 	for _, r := range o.ObjectRefs {
 		add(r)
 	}
-	if !strings.Contains(string(o.Raw), `_ref`) {
+	// Decoding the whole object is costly: do it only when it has more
+	// *_ref and *_refs keys than the properties read above account for.
+	known := 0
+	for _, k := range [][]byte{[]byte(`"created_by_ref"`), []byte(`"source_ref"`), []byte(`"target_ref"`),
+		[]byte(`"sighting_of_ref"`), []byte(`"object_refs"`), []byte(`"object_marking_refs"`)} {
+		known += bytes.Count(o.Raw, k)
+	}
+	if bytes.Count(o.Raw, []byte(`_ref"`))+bytes.Count(o.Raw, []byte(`_refs"`)) <= known {
 		return out
 	}
 	var m map[string]json.RawMessage

@@ -150,6 +150,7 @@ type snapshot struct {
 	loaded  time.Time
 	highest access.Level
 	know    [access.Red + 1]lazyKnowledge
+	mem     *memStore // the decoded objects, during Load only
 }
 
 type objRef struct {
@@ -187,16 +188,19 @@ func (s *Server) Load(ctx context.Context) error {
 		return nil
 	}
 	start := time.Now()
-	ix, err := access.Build(ctx, s.cfg.Store, s.cfg.Unmarked)
+	mem, err := loadMem(ctx, s.cfg.Store)
 	if err != nil {
 		return fmt.Errorf("load %s: %w", s.cfg.StoreName, err)
 	}
-	all := ix.View(s.cfg.Store, access.Red)
-	tx, err := taxii.Build(ctx, all, s.cfg.Store)
+	ix, err := access.Build(ctx, mem, s.cfg.Unmarked)
 	if err != nil {
 		return fmt.Errorf("load %s: %w", s.cfg.StoreName, err)
 	}
-	sn := &snapshot{tag: tag, access: ix, taxii: tx, loaded: s.cfg.Now(), highest: ix.Highest()}
+	tx, err := taxii.Build(ctx, ix.View(mem, access.Red), s.cfg.Store)
+	if err != nil {
+		return fmt.Errorf("load %s: %w", s.cfg.StoreName, err)
+	}
+	sn := &snapshot{tag: tag, access: ix, taxii: tx, loaded: s.cfg.Now(), highest: ix.Highest(), mem: mem}
 	for _, e := range tx.Current() {
 		sn.objects = append(sn.objects, objRef{typ: e.Type, id: e.ID, level: e.Level})
 	}
@@ -208,6 +212,7 @@ func (s *Server) Load(ctx context.Context) error {
 			return err
 		}
 	}
+	sn.mem = nil // every level is built: the decoded objects can go
 	s.snap.Store(sn)
 	s.metrics.reloads.Inc()
 	s.metrics.reloadSeconds.Observe(time.Since(start).Seconds())
@@ -224,46 +229,57 @@ func (s *Server) knowledge(ctx context.Context, sn *snapshot, l access.Level) (*
 	lk.once.Do(func() {
 		// The build must not be cut short by one request's context:
 		// other requests wait for the same result.
-		lk.k, lk.err = assess.Load(context.WithoutCancel(ctx), sn.access.View(s.cfg.Store, l), s.cfg.StoreName, s.cfg.Fold)
+		var src access.Store = s.cfg.Store
+		if sn.mem != nil {
+			src = sn.mem
+		}
+		lk.k, lk.err = assess.Load(context.WithoutCancel(ctx), sn.access.View(src, l), s.cfg.StoreName, s.cfg.Fold)
 	})
 	return lk.k, lk.err
 }
 
-// Run loads the knowledge, serves on ln until ctx is done, then shuts down
-// gracefully: the listener closes, in-flight requests and imports finish
-// (for at most grace), and Run returns. The caller closes the store.
+// Run serves on ln until ctx is done, then shuts down gracefully: the
+// listener closes, in-flight requests and imports finish (for at most
+// grace), and Run returns. Until the knowledge is loaded, /healthz answers
+// and every other route is 503 (so /readyz tells a load balancer when to
+// send traffic); a failed first load ends Run. The caller closes the store.
 func (s *Server) Run(ctx context.Context, ln net.Listener, grace time.Duration) error {
-	if err := s.Load(ctx); err != nil {
-		return err
-	}
 	srv := &http.Server{
 		Handler:           s.mux,
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       0, // per route, see wrap: an import may take minutes to upload
+		ReadTimeout:       0, // per route, see serve: an import may take minutes to upload
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	s.log.Info("serving", "addr", ln.Addr().String())
+	shutdown := func() error {
+		sctx, cancel := context.WithTimeout(context.Background(), grace)
+		defer cancel()
+		err := srv.Shutdown(sctx)
+		s.jobs.wait(sctx)
+		if e := <-errc; !errors.Is(e, http.ErrServerClosed) && err == nil {
+			err = e
+		}
+		return err
+	}
+	if err := s.Load(ctx); err != nil {
+		shutdown()
+		return err
+	}
 	reloadCtx, stopReload := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); s.reloader(reloadCtx) }()
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	s.log.Info("serving", "addr", ln.Addr().String())
 	var err error
 	select {
 	case err = <-errc:
 	case <-ctx.Done():
 		s.log.Info("shutting down", "grace", grace.String())
-		sctx, cancel := context.WithTimeout(context.Background(), grace)
-		err = srv.Shutdown(sctx)
-		s.jobs.wait(sctx)
-		cancel()
-		if e := <-errc; !errors.Is(e, http.ErrServerClosed) && err == nil {
-			err = e
-		}
+		err = shutdown()
 	}
 	stopReload()
 	wg.Wait()
