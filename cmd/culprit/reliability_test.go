@@ -166,7 +166,8 @@ func TestReliabilityAttributeOntoCase(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := writeFile(t, filepath.Join(dir, "case.yaml"), src)
-	code, out, errb := runStdin(t, "", "attribute", "--db", filepath.Join(dir, "none.db"), "--stix", c, c)
+	knowledge := filepath.Join("..", "..", "examples", "sony-2014", "knowledge.json")
+	code, out, errb := runStdin(t, "", "attribute", "--bundle", knowledge, "--stix", c, c)
 	if code == 0 || !strings.Contains(errb, "refused") {
 		t.Errorf("attribute --stix CASE CASE: exit %d, stderr %q; want a refusal", code, errb)
 	}
@@ -366,7 +367,19 @@ func TestReliabilityInputs(t *testing.T) {
 			f.Close()
 		}()
 		db := filepath.Join(dir, "pipe.db")
-		if code, _, errb := runStdin(t, "", "import", "--db", db, fifo); code != 0 {
+		done := make(chan struct{})
+		var code int
+		var errb string
+		go func() {
+			defer close(done)
+			code, _, errb = runStdin(t, "", "import", "--db", db, fifo)
+		}()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("import from a named pipe still running after 10 s (reading it twice?)")
+		}
+		if code != 0 {
 			t.Fatalf("import from a named pipe: exit %d: %s", code, errb)
 		}
 		if n := objectCount(t, db); n != 7 {
