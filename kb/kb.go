@@ -182,6 +182,21 @@ type Store interface {
 	// blob of that key atomically.
 	PutBlob(ctx context.Context, key, tag string, data []byte) error
 
+	// PutCase stores the case c. c.Version is the version the caller read:
+	// 0 for a new case, which must not exist yet, else the stored version,
+	// which must still be current; on success PutCase sets c.Version to the
+	// stored version (one more). It returns an errs.Conflict error when a
+	// new case's id is taken or the case changed meanwhile, errs.NotFound
+	// when an update names no case, and checks c with CheckCase.
+	PutCase(ctx context.Context, c *Case) error
+
+	// Case returns the case with this id, or an errs.NotFound error.
+	Case(ctx context.Context, id string) (*Case, error)
+
+	// Cases calls fn for each case, oldest first (then by id), until fn
+	// returns an error, which Cases returns.
+	Cases(ctx context.Context, fn func(*Case) error) error
+
 	// Close releases the store. Other methods must not be called after it.
 	Close() error
 }

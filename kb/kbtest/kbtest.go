@@ -50,6 +50,8 @@ func Run(t *testing.T, open func(t *testing.T) kb.Store) {
 		{"ExportRoundTrip", testExportRoundTrip},
 		{"Blobs", testBlobs},
 		{"ConcurrentReaders", testConcurrentReaders},
+		{"Cases", testCases},
+		{"CasesConcurrent", testCasesConcurrent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
