@@ -43,7 +43,7 @@ const (
 
 // Review states of a piece of evidence.
 const (
-	EvidenceAccepted   = "accepted"                 // given by the analyst, or reviewed
+	EvidenceAccepted   = "accepted"                // given by the analyst, or reviewed
 	EvidenceUnreviewed = "extracted, not reviewed" // extracted from a report; not attributed until accepted
 )
 
