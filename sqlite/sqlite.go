@@ -9,6 +9,12 @@
 // also cached in memory, so that lookups take microseconds; the cache is
 // refreshed after every import through the Store, but not after imports by
 // other processes into the same file (reopen the store to see those).
+//
+// Open is for writers: it creates and migrates the file, and waits up to
+// WriterBusyTimeout for another writer. OpenReadOnly is for commands that
+// only read: mode=ro, no migration and no lock, so it reads (the last
+// committed state) while another process imports, and in a read-only
+// directory.
 package sqlite
 
 import (
