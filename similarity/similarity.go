@@ -122,6 +122,21 @@ type Match struct {
 // included) or with an ssdeep score of at least minScore, closest first:
 // ordered by TLSH distance, then by ssdeep score, then by id.
 func (ix *Index) Search(q Query, maxDistance, minScore int) []Match {
+	m, _ := ix.SearchLimit(q, maxDistance, minScore, 0)
+	return m
+}
+
+// Totals counts the matches of each algorithm, those beyond a limit
+// included.
+type Totals struct{ TLSH, SSDEEP int }
+
+// SearchLimit is Search bounded to limit matches (none if limit <= 0): the
+// limit nearest by TLSH and the limit best by ssdeep, merged in Search's
+// order and cut to limit, with the number of matches of each algorithm in
+// all. A query near a file copied thousands of times (an empty file, a
+// licence) returns at once, with the counts, instead of every copy.
+func (ix *Index) SearchLimit(q Query, maxDistance, minScore, limit int) ([]Match, Totals) {
+	var totals Totals
 	found := map[int]*Match{}
 	get := func(i int) *Match {
 		if i >= len(ix.samples) {
@@ -135,12 +150,16 @@ func (ix *Index) Search(q Query, maxDistance, minScore int) []Match {
 		return m
 	}
 	if q.TLSH != nil && maxDistance >= 0 {
-		for _, r := range ix.tlsh.Search(*q.TLSH, maxDistance, true) {
+		rs, n := ix.tlsh.SearchLimit(*q.TLSH, maxDistance, true, limit)
+		totals.TLSH = n
+		for _, r := range rs {
 			get(int(r.ID)).TLSHDistance = r.Distance
 		}
 	}
 	if q.SSDEEP != nil && minScore >= 1 {
-		for _, r := range ix.ssdeep.Search(*q.SSDEEP, minScore) {
+		rs, n := ix.ssdeep.SearchLimit(*q.SSDEEP, minScore, limit)
+		totals.SSDEEP = n
+		for _, r := range rs {
 			get(int(r.ID)).SSDEEPScore = r.Score
 		}
 	}
@@ -164,7 +183,10 @@ func (ix *Index) Search(q Query, maxDistance, minScore int) []Match {
 		}
 		return strings.Compare(a.ID, b.ID)
 	})
-	return out
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, totals
 }
 
 // The persisted form, version 1: the magic, the sample count, each sample as

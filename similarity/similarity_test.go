@@ -244,3 +244,59 @@ func TestLoadPersistsInStore(t *testing.T) {
 		t.Fatalf("Load with a damaged blob = %v, built %v, %v; want rebuilt", ix4, built, err)
 	}
 }
+
+// TestSearchLimit checks that SearchLimit returns a prefix of Search, at
+// most limit long, with each algorithm's total, on a population where one
+// file is stored many times over.
+func TestSearchLimit(t *testing.T) {
+	samples, queries := population(t)
+	copied := samples[0]
+	for i := range 300 {
+		c := copied
+		c.ID = fmt.Sprintf("file--copy-%03d", i)
+		samples = append(samples, c)
+	}
+	ix, errs := New(samples)
+	if len(errs) > 0 {
+		t.Fatalf("New: %v", errs)
+	}
+	td, _ := tlsh.Parse(copied.TLSH)
+	sd, _ := ssdeep.Parse(copied.SSDEEP)
+	cases := map[string]Query{"copied": {TLSH: &td, SSDEEP: &sd}}
+	for name, b := range queries {
+		td, _ := tlsh.Sum(b)
+		sd := ssdeep.Sum(b)
+		cases[name] = Query{TLSH: &td, SSDEEP: &sd}
+	}
+	for name, q := range cases {
+		all := ix.Search(q, 30, 21)
+		wantTotals := Totals{}
+		for _, m := range all {
+			if m.TLSHDistance >= 0 {
+				wantTotals.TLSH++
+			}
+			if m.SSDEEPScore >= 0 {
+				wantTotals.SSDEEP++
+			}
+		}
+		for _, limit := range []int{1, 5, 20} {
+			ms, totals := ix.SearchLimit(q, 30, 21, limit)
+			if totals != wantTotals {
+				t.Errorf("%s, limit %d: totals %+v, want %+v", name, limit, totals, wantTotals)
+			}
+			if len(ms) > limit {
+				t.Errorf("%s, limit %d: %d matches", name, limit, len(ms))
+			}
+			// The first results agree with Search's wherever the TLSH
+			// distance decides the order.
+			for i, m := range ms {
+				if m.TLSHDistance != all[i].TLSHDistance {
+					t.Errorf("%s, limit %d: match %d at TLSH distance %d, Search has %d", name, limit, i, m.TLSHDistance, all[i].TLSHDistance)
+				}
+			}
+		}
+		if name == "copied" && wantTotals.TLSH < 300 {
+			t.Errorf("copied sample found %d times by TLSH, want at least 300", wantTotals.TLSH)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"runtime"
 	"slices"
 	"sync"
 )
@@ -55,8 +56,7 @@ type Index struct {
 	mu sync.RWMutex
 
 	ids   []uint64 // caller's id, per entry
-	offs  []uint32 // arena offset of the entry's packed parts
-	meta  []uint32 // block size exponent | len(part1)<<8 | len(part2)<<16
+	ents  []ent    // per entry: where its parts are and their sizes
 	arena [][]byte // chunks of arenaChunk bytes; an entry never straddles two
 
 	offsets  []uint32 // bucket b's postings are postings[offsets[b]:offsets[b+1]]
@@ -69,8 +69,35 @@ type Index struct {
 
 	short map[string][]uint32 // entries whose two parts are shorter than 7
 
+	// Identical entries (same block size and parts) form a group: only the
+	// group's first entry has postings and is scored; the others follow it
+	// in a chain of dupNext (1 + the next entry of the group, 0 at the end),
+	// in the order added. groups maps a hash of the content to the first
+	// and last entries of its group. Real collections hold thousands of
+	// copies of some files (licences, empty files); without groups, each
+	// copy would be a candidate to score for every query near it.
+	groups  map[uint64]group
+	dupNext []uint32
+	dupSize map[uint32]uint32 // size of each group of 2 or more, by first entry
+
+	bitmaps sync.Pool // of *[]uint64, zeroed: Search's candidate sets
+
 	mergeMin int // tail entries before a merge is worth it
 }
+
+// ent locates an entry's packed parts in the arena. meta is the block size
+// exponent | len(part1)<<8 | len(part2)<<16 | hasCopies<<24, hasCopies
+// being set on the first entry of a group of two or more. The two words sit
+// together so that a candidate costs one cache miss here, not two.
+type ent struct{ off, meta uint32 }
+
+const (
+	metaSizes = 1<<24 - 1 // the exponent and lengths
+	hasCopies = 1 << 24
+)
+
+// group is the first and last entry of a group of identical entries.
+type group struct{ first, last uint32 }
 
 // Match is one search result.
 type Match struct {
@@ -90,7 +117,9 @@ const (
 )
 
 // NewIndex returns an empty Index.
-func NewIndex() *Index { return &Index{short: map[string][]uint32{}, mergeMin: 8192} }
+func NewIndex() *Index {
+	return &Index{short: map[string][]uint32{}, groups: map[uint64]group{}, dupSize: map[uint32]uint32{}, mergeMin: 8192}
+}
 
 // Len returns the number of digests stored.
 func (x *Index) Len() int {
@@ -153,15 +182,27 @@ func (x *Index) add(exp int, p1, p2 []byte, id uint64) error {
 	off := uint32(last*arenaChunk + len(x.arena[last]))
 	x.arena[last] = pack(x.arena[last], p1, p2)
 	e := uint32(len(x.ids))
+	meta := uint32(exp) | uint32(len(p1))<<8 | uint32(len(p2))<<16
 	x.ids = append(x.ids, id)
-	x.offs = append(x.offs, off)
-	x.meta = append(x.meta, uint32(exp)|uint32(len(p1))<<8|uint32(len(p2))<<16)
+	x.ents = append(x.ents, ent{off, meta})
+	x.dupNext = append(x.dupNext, 0)
 
 	if len(p1) < rollingWindow && len(p2) < rollingWindow {
 		k := shortKey(exp, p1, p2)
 		x.short[k] = append(x.short[k], e)
 		return nil
 	}
+	packed := x.arena[last][off%arenaChunk:]
+	h := contentHash(meta, packed)
+	if g, ok := x.groups[h]; ok && x.ents[g.first].meta&metaSizes == meta && string(x.packedOf(g.first)) == string(packed) {
+		x.ents[g.first].meta |= hasCopies
+		x.dupNext[g.last] = e + 1
+		x.groups[h] = group{g.first, e}
+		x.dupSize[g.first] = max(x.dupSize[g.first], 1) + 1
+		return nil
+	} else if !ok {
+		x.groups[h] = group{e, e}
+	} // else a hash collision: the entry stays on its own
 	if x.tailHead == nil {
 		x.tailHead = make([]uint32, numBuckets)
 	}
@@ -177,6 +218,25 @@ func (x *Index) add(exp int, p1, p2 []byte, id uint64) error {
 		x.merge()
 	}
 	return nil
+}
+
+// contentHash is FNV-1a over an entry's meta word and packed parts.
+func contentHash(meta uint32, packed []byte) uint64 {
+	h := uint64(14695981039346656037)
+	for i := range 4 {
+		h = (h ^ uint64(byte(meta>>(8*i)))) * 1099511628211
+	}
+	for _, c := range packed {
+		h = (h ^ uint64(c)) * 1099511628211
+	}
+	return h
+}
+
+// packedOf returns entry e's packed parts.
+func (x *Index) packedOf(e uint32) []byte {
+	m, off := x.ents[e].meta, x.ents[e].off
+	at := int(off % arenaChunk)
+	return x.arena[off/arenaChunk][at : at+packedLen(int(m>>8&0xff)+int(m>>16&0xff))]
 }
 
 func shortKey(exp int, p1, p2 []byte) string {
@@ -304,13 +364,25 @@ func unpack(dst []byte, src []byte, n int) (ok bool) {
 
 // entry returns entry e's block size exponent and normalised parts.
 func (x *Index) entry(e uint32, buf *[2 * SpamSumLength]byte) (exp int, p1, p2 []byte) {
-	m := x.meta[e]
+	m, off := x.ents[e].meta, x.ents[e].off
 	n1, n2 := int(m>>8&0xff), int(m>>16&0xff)
-	off := x.offs[e]
 	chunk := x.arena[off/arenaChunk]
 	at := int(off % arenaChunk)
-	unpack(buf[:n1+n2], chunk[at:at+packedLen(n1+n2)], n1+n2)
+	unpackFast(buf[:n1+n2], chunk[at:at+packedLen(n1+n2)])
 	return int(m & 0xff), buf[:n1], buf[n1 : n1+n2]
+}
+
+// unpackFast is unpack without the padding check, 4 values from each 3
+// bytes: Search unpacks every candidate, so this is on its hot path.
+func unpackFast(dst, src []byte) {
+	i, j := 0, 0
+	for ; i+4 <= len(dst) && j+3 <= len(src); i, j = i+4, j+3 {
+		v := uint32(src[j])<<16 | uint32(src[j+1])<<8 | uint32(src[j+2])
+		dst[i], dst[i+1], dst[i+2], dst[i+3] = byte(v>>18), byte(v>>12)&63, byte(v>>6)&63, byte(v)&63
+	}
+	if i < len(dst) {
+		unpack(dst[i:], src[j:], len(dst)-i)
+	}
 }
 
 // query is a prepared Search query.
@@ -359,62 +431,218 @@ func (q *query) score(exp int, s1, s2 []byte) int {
 // they were added. It returns the same set as comparing q with every
 // stored digest.
 func (x *Index) Search(q Digest, minScore int) []Match {
+	m, _ := x.SearchLimit(q, minScore, 0)
+	return m
+}
+
+// SearchLimit is Search returning at most limit matches (all of them if
+// limit <= 0), the first limit of Search's order, and the number of matches
+// in all. A query whose answer set is huge (a digest shared by thousands of
+// copies, such as that of an empty file, "3::") returns its nearest
+// matches and the count without building the rest.
+func (x *Index) SearchLimit(q Digest, minScore, limit int) ([]Match, int) {
 	minScore = max(minScore, 1)
 	var qq query
 	if !qq.prepare(q) {
-		return nil
+		return nil, 0
 	}
 	var keys [2 * SpamSumLength]uint32
 	ks := selectKeys(selectKeys(keys[:0], uint32(qq.exp), qq.v1[:qq.n1]), uint32(qq.exp+1), qq.v2[:qq.n2])
 
 	x.mu.RLock()
 	defer x.mu.RUnlock()
+	// An entry found under several keys is a candidate once: seen is a
+	// bitmap of the entries, cleared again before it goes back to the pool
+	// (cheaper than sorting tens of thousands of candidates).
+	seen := x.bitmap()
 	var cands []uint32
+	add := func(e uint32) {
+		if w, bit := &seen[e>>6], uint64(1)<<(e&63); *w&bit == 0 {
+			*w |= bit
+			cands = append(cands, e)
+		}
+	}
 	for _, k := range ks {
 		b, fp := k>>fpBits, k&(1<<fpBits-1)
 		if x.offsets != nil {
 			for _, p := range x.postings[x.offsets[b]:x.offsets[b+1]] {
 				if p&(1<<fpBits-1) == fp {
-					cands = append(cands, p>>fpBits)
+					add(p >> fpBits)
 				}
 			}
 		}
 		if x.tailHead != nil {
 			for t := x.tailHead[b]; t != 0; t = x.tailNext[t-1] {
 				if p := x.tailIDs[t-1]; p&(1<<fpBits-1) == fp {
-					cands = append(cands, p>>fpBits)
+					add(p >> fpBits)
 				}
 			}
 		}
 	}
-	if qq.n1 < rollingWindow && qq.n2 < rollingWindow {
-		cands = append(cands, x.short[shortKey(qq.exp, qq.v1[:qq.n1], qq.v2[:qq.n2])]...)
-	}
-	slices.Sort(cands)
-	cands = slices.Compact(cands)
-
-	type hit struct {
-		e     uint32
-		score int
-	}
-	var hits []hit
-	var buf [2 * SpamSumLength]byte
 	for _, e := range cands {
-		exp, s1, s2 := x.entry(e, &buf)
-		if s := qq.score(exp, s1, s2); s >= minScore {
-			hits = append(hits, hit{e, s})
+		seen[e>>6] = 0
+	}
+	x.bitmaps.Put(&seen)
+
+	// Score each group once (candidates are first entries of groups), then
+	// expand the groups that reach minScore. Queries near shared
+	// boilerplate have tens of thousands of candidates, most of them true
+	// matches: those are scored on all CPUs.
+	groups := x.scoreAll(&qq, cands, minScore)
+	// Entries with two short parts are grouped by the short table.
+	var short []uint32
+	if qq.n1 < rollingWindow && qq.n2 < rollingWindow {
+		short = x.short[shortKey(qq.exp, qq.v1[:qq.n1], qq.v2[:qq.n2])]
+		if len(short) > 0 {
+			// All of them equal the query: Compare scores them 100.
+			groups = append(groups, hit{short[0], 100, len(short)})
 		}
 	}
-	if len(hits) == 0 {
-		return nil
+	if len(groups) == 0 {
+		return nil, 0
 	}
-	slices.SortStableFunc(hits, func(a, b hit) int { return cmp.Compare(b.score, a.score) })
-	out := make([]Match, len(hits))
-	for i, h := range hits {
-		out[i] = Match{ID: x.ids[h.e], Score: h.score}
+	// Highest score first; within a score, entries in the order added.
+	// Scores are 1..100: a counting sort by score, and then only the
+	// levels needed for limit are sorted by entry.
+	total := 0
+	var level [101]int
+	for _, g := range groups {
+		total += g.n
+		level[g.score]++
 	}
-	return out
+	for sc, at := 100, 0; sc >= 0; sc-- {
+		level[sc], at = at, at+level[sc]
+	}
+	byScore := make([]hit, len(groups))
+	for _, g := range groups {
+		byScore[level[g.score]] = g
+		level[g.score]++
+	}
+	groups = byScore
+	var out []hit
+	for i := 0; i < len(groups); {
+		// One score level at a time, stopping once limit are collected.
+		j := i
+		for j < len(groups) && groups[j].score == groups[i].score {
+			j++
+		}
+		start := len(out)
+		if j-i > 1 {
+			slices.SortFunc(groups[i:j], func(a, b hit) int { return cmp.Compare(a.e, b.e) })
+		}
+		for _, g := range groups[i:j] {
+			if g.e == firstShort(short) {
+				for _, e := range short {
+					out = append(out, hit{e, g.score, 1})
+				}
+				continue
+			}
+			for e := g.e + 1; e != 0; e = x.dupNext[e-1] {
+				out = append(out, hit{e - 1, g.score, 1})
+			}
+		}
+		if j-i > 1 {
+			slices.SortFunc(out[start:], func(a, b hit) int { return cmp.Compare(a.e, b.e) })
+		}
+		i = j
+		if limit > 0 && len(out) >= limit {
+			out = out[:limit]
+			break
+		}
+	}
+	matches := make([]Match, len(out))
+	for i, h := range out {
+		matches[i] = Match{ID: x.ids[h.e], Score: h.score}
+	}
+	return matches, total
 }
+
+// bitmap returns a zeroed bitmap of at least len(x.ids) bits from the pool;
+// x.mu is held for reading, so the length cannot change meanwhile.
+func (x *Index) bitmap() []uint64 {
+	n := (len(x.ids) + 63) / 64
+	if b, ok := x.bitmaps.Get().(*[]uint64); ok && len(*b) >= n {
+		return *b
+	}
+	return make([]uint64, n+n/4) // room to grow
+}
+
+// parallelMin is the number of candidates from which scoring is split
+// between goroutines: below it, starting them costs more than it saves.
+const parallelMin = 2048
+
+// scoreAll scores the candidates cands (group first entries) against qq and
+// returns those reaching minScore, in the order of cands.
+func (x *Index) scoreAll(qq *query, cands []uint32, minScore int) []hit {
+	score := func(cands []uint32, out []hit) []hit {
+		// The candidates are spread over the arena: each costs cache
+		// misses. A batch first copies its candidates' entries and packed
+		// parts (short loops of independent loads, whose misses overlap),
+		// then unpacks and scores them from the copies.
+		const batch = 32
+		var ents [batch]ent
+		var packed [batch][96]byte
+		var buf [2 * SpamSumLength]byte
+		for len(cands) > 0 {
+			b := cands[:min(batch, len(cands))]
+			cands = cands[len(b):]
+			for i, e := range b {
+				ents[i] = x.ents[e]
+			}
+			for i := range b {
+				m, off := ents[i].meta, ents[i].off
+				at := int(off % arenaChunk)
+				copy(packed[i][:], x.arena[off/arenaChunk][at:at+packedLen(int(m>>8&0xff)+int(m>>16&0xff))])
+			}
+			for i, e := range b {
+				m := ents[i].meta
+				n1, n2 := int(m>>8&0xff), int(m>>16&0xff)
+				unpackFast(buf[:n1+n2], packed[i][:packedLen(n1+n2)])
+				if s := qq.score(int(m&0xff), buf[:n1], buf[n1:n1+n2]); s >= minScore {
+					n := 1
+					if m&hasCopies != 0 {
+						n = int(x.dupSize[e])
+					}
+					out = append(out, hit{e, s, n})
+				}
+			}
+		}
+		return out
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(cands)/(parallelMin/2))
+	if workers < 2 {
+		return score(cands, nil)
+	}
+	parts := make([][]hit, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := len(cands)*w/workers, len(cands)*(w+1)/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			parts[w] = score(cands[lo:hi], nil)
+		}()
+	}
+	wg.Wait()
+	return slices.Concat(parts...)
+}
+
+// hit is a scored group: its first entry, the score and its size.
+type hit struct {
+	e     uint32
+	score int
+	n     int
+}
+
+// firstShort is the first entry of a short-table list, or an impossible
+// entry number if there is none.
+func firstShort(short []uint32) uint32 {
+	if len(short) == 0 {
+		return 1<<32 - 1
+	}
+	return short[0]
+}
+
 
 // scan is the brute-force Search: it scores q against every entry. It is
 // the reference Search is tested and measured against.

@@ -71,7 +71,21 @@ type Index struct {
 	ids     []uint32 // by position
 	built   int      // positions [0, built) are in the postings
 	seg     [numSegments]segment
+
+	// Equal digests form a group: only the group's first position has
+	// postings and is compared; the others follow it in a chain of dupNext
+	// (1 + the next position of the group, 0 at the end), and first[p] is
+	// p's group's first position. groups maps each digest to its group's
+	// first and last positions. Real collections hold thousands of copies
+	// of some files; without groups each copy would be visited and
+	// compared for every query near it.
+	first   []uint32
+	dupNext []uint32
+	groups  map[Digest]group
 }
+
+// group is the first and last position of a group of equal digests.
+type group struct{ first, last uint32 }
 
 const (
 	numSegments = 16
@@ -97,7 +111,7 @@ type Match struct {
 
 // NewIndex returns an empty Index.
 func NewIndex() *Index {
-	x := &Index{}
+	x := &Index{groups: map[Digest]group{}}
 	for s := range x.seg {
 		x.seg[s].start = make([]uint32, segValues+1)
 	}
@@ -123,9 +137,24 @@ func (x *Index) Add(d Digest, id uint32) error {
 	if len(x.digests) >= MaxIndexLen {
 		return ErrIndexFull
 	}
+	x.add(d, id)
+	return nil
+}
+
+// add appends an entry; x.mu is held for writing.
+func (x *Index) add(d Digest, id uint32) {
+	p := uint32(len(x.digests))
 	x.digests = append(x.digests, d)
 	x.ids = append(x.ids, id)
-	return nil
+	x.dupNext = append(x.dupNext, 0)
+	if g, ok := x.groups[d]; ok {
+		x.dupNext[g.last] = p + 1
+		x.groups[d] = group{g.first, p}
+		x.first = append(x.first, g.first)
+	} else {
+		x.groups[d] = group{p, p}
+		x.first = append(x.first, p)
+	}
 }
 
 // segValue returns the value of segment s of d.
@@ -148,10 +177,17 @@ func (x *Index) build() {
 	if p <= 0 {
 		return
 	}
+	// Only the first position of each group gets postings.
+	fresh := make([]uint32, 0, p)
+	for q := x.built; q < n; q++ {
+		if x.first[q] == uint32(q) {
+			fresh = append(fresh, uint32(q))
+		}
+	}
 	counts := make([]uint32, segValues)
-	order := make([]uint32, p) // pending positions, sorted by segment value
+	order := make([]uint32, len(fresh)) // fresh positions, sorted by segment value
 	for s := range x.seg {
-		x.seg[s].merge(x.digests, x.built, s, counts, order)
+		x.seg[s].merge(x.digests, fresh, s, counts, order)
 	}
 	x.built = n
 }
@@ -159,11 +195,10 @@ func (x *Index) build() {
 // merge inserts the postings of digests[first:] into the segment in place:
 // the existing lists move right, from the last value backwards, to make room
 // for the new ones after them. counts and order are scratch.
-func (g *segment) merge(digests []Digest, first, s int, counts, order []uint32) {
+func (g *segment) merge(digests []Digest, pending []uint32, s int, counts, order []uint32) {
 	clear(counts)
-	pending := digests[first:]
-	for i := range pending {
-		counts[segValue(&pending[i], s)]++
+	for _, p := range pending {
+		counts[segValue(&digests[p], s)]++
 	}
 	// Counting sort of the pending positions by value into order: counts
 	// becomes the offsets of the values, and after the placing loop counts[v]
@@ -173,9 +208,9 @@ func (g *segment) merge(digests []Digest, first, s int, counts, order []uint32) 
 		counts[v] = sum
 		sum += c
 	}
-	for i := range pending {
-		v := segValue(&pending[i], s)
-		order[counts[v]] = uint32(first + i)
+	for _, p := range pending {
+		v := segValue(&digests[p], s)
+		order[counts[v]] = p
 		counts[v]++
 	}
 	old := len(g.pos)
@@ -254,8 +289,17 @@ const scanThreshold = numSegments * segValues / 8
 // length term) is at most maxDist, ordered by distance, then ID, then the
 // order of Add. It returns the same set as comparing q with every entry.
 func (x *Index) Search(q Digest, maxDist int, lengthTerm bool) []Match {
+	m, _ := x.SearchLimit(q, maxDist, lengthTerm, 0)
+	return m
+}
+
+// SearchLimit is Search returning at most limit matches (all of them if
+// limit <= 0), the first limit of Search's order, and the number of matches
+// in all. A query near a digest shared by thousands of copies returns its
+// nearest matches and the count without building the rest.
+func (x *Index) SearchLimit(q Digest, maxDist int, lengthTerm bool, limit int) ([]Match, int) {
 	if maxDist < 0 {
-		return nil
+		return nil, 0
 	}
 	// No two digests are further apart than 1536 + 2*84 + 1 + 128*6.
 	maxDist = min(maxDist, 1<<16)
@@ -281,17 +325,67 @@ func (x *Index) Search(q Digest, maxDist int, lengthTerm bool) []Match {
 		out = x.searchPostings(out, &q, maxDist, lengthTerm)
 		out = x.scan(out, &q, x.built, len(x.digests), maxDist, lengthTerm)
 	}
-	slices.SortFunc(out, func(a, b match) int {
-		return cmp.Or(cmp.Compare(a.dist, b.dist), cmp.Compare(x.ids[a.pos], x.ids[b.pos]), cmp.Compare(a.pos, b.pos))
-	})
+	// Each match so far is a group's first position: add the rest of the
+	// group.
+	for _, m := range out {
+		for p := x.dupNext[m.pos]; p != 0; p = x.dupNext[p-1] {
+			out = append(out, match{p - 1, m.dist})
+		}
+	}
 	if len(out) == 0 {
-		return nil
+		return nil, 0
+	}
+	less := func(a, b match) int {
+		return cmp.Or(cmp.Compare(a.dist, b.dist), cmp.Compare(x.ids[a.pos], x.ids[b.pos]), cmp.Compare(a.pos, b.pos))
+	}
+	n := len(out)
+	if limit > 0 && n > limit {
+		out = smallest(out, limit, less)
+	} else {
+		slices.SortFunc(out, less)
 	}
 	res := make([]Match, len(out))
 	for i, m := range out {
 		res[i] = Match{ID: x.ids[m.pos], Digest: x.digests[m.pos], Distance: int(m.dist)}
 	}
-	return res
+	return res, n
+}
+
+// smallest returns the k smallest of ms in order (k < len(ms)), in
+// O(len(ms) log k) with a max-heap of the best k so far, reusing ms.
+func smallest(ms []match, k int, cmp func(a, b match) int) []match {
+	h := ms[:0:k]
+	down := func(i int) {
+		for {
+			c := 2*i + 1
+			if c >= len(h) {
+				return
+			}
+			if c+1 < len(h) && cmp(h[c+1], h[c]) > 0 {
+				c++
+			}
+			if cmp(h[c], h[i]) <= 0 {
+				return
+			}
+			h[i], h[c] = h[c], h[i]
+			i = c
+		}
+	}
+	for _, m := range ms[:len(ms):len(ms)] {
+		switch {
+		case len(h) < k:
+			h = append(h, m)
+			for i := len(h) - 1; i > 0 && cmp(h[i], h[(i-1)/2]) > 0; i = (i - 1) / 2 {
+				h[i], h[(i-1)/2] = h[(i-1)/2], h[i]
+			}
+		case cmp(m, h[0]) < 0:
+			h[0] = m
+			down(0)
+		}
+	}
+	best := slices.Clone(h)
+	slices.SortFunc(best, cmp)
+	return best
 }
 
 type match struct {
@@ -302,6 +396,9 @@ type match struct {
 // scan compares q with the entries at positions [from, to).
 func (x *Index) scan(out []match, q *Digest, from, to, maxDist int, lengthTerm bool) []match {
 	for p := from; p < to; p++ {
+		if x.first[p] != uint32(p) {
+			continue // compared as its group's first position
+		}
 		if d := Distance(*q, x.digests[p], lengthTerm); d <= maxDist {
 			out = append(out, match{uint32(p), int32(d)})
 		}

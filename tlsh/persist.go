@@ -82,8 +82,7 @@ func ReadIndex(r io.Reader) (*Index, error) {
 			var d Digest
 			d.checksum, d.lvalue, d.q = b[0], b[1], b[2]
 			copy(d.code[:], b[3:35])
-			x.digests = append(x.digests, d)
-			x.ids = append(x.ids, binary.LittleEndian.Uint32(b[35:]))
+			x.add(d, binary.LittleEndian.Uint32(b[35:]))
 			b = b[entrySize:]
 		}
 		left -= k
