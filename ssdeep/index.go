@@ -643,7 +643,6 @@ func firstShort(short []uint32) uint32 {
 	return short[0]
 }
 
-
 // scan is the brute-force Search: it scores q against every entry. It is
 // the reference Search is tested and measured against.
 func (x *Index) scan(q Digest, minScore int) []Match {
