@@ -61,7 +61,7 @@ func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request, c *call) 
 
 // handleStats counts what the caller may see.
 func (s *Server) handleStats(w http.ResponseWriter, r *http.Request, c *call) error {
-	st, err := c.view.Stats(r.Context())
+	st, err := s.statsOf(r.Context(), c)
 	if err != nil {
 		return err
 	}
@@ -88,7 +88,16 @@ func (s *Server) handleActors(w http.ResponseWriter, r *http.Request, c *call) e
 	if err != nil {
 		return err
 	}
-	list, err := kb.ListActors(r.Context(), c.view, q)
+	rd, _, err := s.actorsOf(r.Context(), c)
+	if err != nil {
+		return err
+	}
+	var list []kb.ActorSummary
+	if q == "" {
+		list, err = s.listAll(r.Context(), rd)
+	} else {
+		list, err = kb.ListActors(r.Context(), rd, q)
+	}
 	if err != nil {
 		return err
 	}
@@ -103,7 +112,11 @@ func (s *Server) handleActorSearch(w http.ResponseWriter, r *http.Request, c *ca
 	if err != nil {
 		return err
 	}
-	cards, err := kb.FindActors(r.Context(), c.view, q, s.cfg.Fold)
+	rd, cs, err := s.actorsOf(r.Context(), c)
+	if err != nil {
+		return err
+	}
+	cards, err := kb.FindActorsWith(r.Context(), rd, cs, q)
 	if err != nil {
 		return err
 	}
@@ -122,7 +135,11 @@ func (s *Server) handleActor(w http.ResponseWriter, r *http.Request, c *call) er
 	if !kb.IsActor(o.Type) {
 		return errs.E(errs.NotFound, "%s is a %s, not an actor", id, o.Type)
 	}
-	card, err := kb.ActorCard(r.Context(), c.view, id, s.cfg.Fold)
+	rd, cs, err := s.actorsOf(r.Context(), c)
+	if err != nil {
+		return err
+	}
+	card, err := kb.ActorCardWith(r.Context(), rd, cs, id)
 	if err != nil {
 		return err
 	}

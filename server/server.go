@@ -150,6 +150,7 @@ type snapshot struct {
 	loaded  time.Time
 	highest access.Level
 	know    [access.Red + 1]lazyKnowledge
+	actors  [access.Red + 1]actorCache
 	mem     *memStore // the decoded objects, during Load only
 }
 
@@ -211,8 +212,15 @@ func (s *Server) Load(ctx context.Context) error {
 		if _, err := s.knowledge(ctx, sn, l); err != nil {
 			return err
 		}
+		if _, err := s.actorCache(ctx, sn, l); err != nil {
+			return err
+		}
 	}
 	sn.mem = nil // every level is built: the decoded objects can go
+	// Warm the store's name index, which it builds at the first lookup.
+	if _, err := s.cfg.Store.LookupName(ctx, "culprit"); err != nil {
+		return fmt.Errorf("load %s: %w", s.cfg.StoreName, err)
+	}
 	s.snap.Store(sn)
 	s.metrics.reloads.Inc()
 	s.metrics.reloadSeconds.Observe(time.Since(start).Seconds())

@@ -1,0 +1,111 @@
+package server
+
+import (
+	"context"
+	"sync"
+
+	"github.com/culprit-cti/culprit/access"
+	"github.com/culprit-cti/culprit/kb"
+	"github.com/culprit-cti/culprit/stix"
+)
+
+// actorCache holds, for one snapshot and level, what every actor lookup
+// reads: the visible active actors, the visible same-as links and their
+// clusters. Built once through the level's view, so the cache shows no
+// more than the view.
+type actorCache struct {
+	once     sync.Once
+	actors   []*stix.Object
+	links    []kb.SameAs
+	clusters *kb.Clusters
+	err      error
+
+	// The full listing (no query), built at its first request.
+	listOnce sync.Once
+	list     []kb.ActorSummary
+	listErr  error
+
+	// The counts of /api/stats, built at their first request.
+	statsOnce sync.Once
+	stats     kb.Stats
+	statsErr  error
+}
+
+var actorTypes = []string{"intrusion-set", "threat-actor"}
+
+func (s *Server) actorCache(ctx context.Context, sn *snapshot, l access.Level) (*actorCache, error) {
+	l = min(l, sn.highest)
+	ac := &sn.actors[l]
+	ac.once.Do(func() {
+		ctx := context.WithoutCancel(ctx)
+		var src access.Store = s.cfg.Store
+		if sn.mem != nil {
+			src = sn.mem
+		}
+		v := sn.access.View(src, l)
+		ac.err = v.Objects(ctx, kb.ObjectQuery{Types: actorTypes}, func(o *stix.Object) error {
+			ac.actors = append(ac.actors, o)
+			return nil
+		})
+		if ac.err != nil {
+			return
+		}
+		if ac.links, ac.err = v.SameAs(ctx); ac.err != nil {
+			return
+		}
+		ac.clusters = kb.NewClusters(ac.actors, ac.links, s.cfg.Fold)
+	})
+	return ac, ac.err
+}
+
+// actorReader is a caller's view with the actor cache of its level in
+// front: the actor listing and the same-as links come from memory, every
+// other read from the view.
+type actorReader struct {
+	*access.View
+	ac *actorCache
+}
+
+func (r actorReader) Objects(ctx context.Context, q kb.ObjectQuery, fn func(*stix.Object) error) error {
+	if q.IncludeInactive || len(q.Types) != 2 || !(q.Types[0] == actorTypes[0] && q.Types[1] == actorTypes[1]) {
+		return r.View.Objects(ctx, q, fn)
+	}
+	for _, o := range r.ac.actors {
+		if err := fn(o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r actorReader) SameAs(ctx context.Context) ([]kb.SameAs, error) {
+	return append([]kb.SameAs(nil), r.ac.links...), nil
+}
+
+// actorsOf returns the reader and clusters of a call.
+func (s *Server) actorsOf(ctx context.Context, c *call) (actorReader, *kb.Clusters, error) {
+	ac, err := s.actorCache(ctx, c.snap, c.tok.TLP)
+	if err != nil {
+		return actorReader{}, nil, err
+	}
+	return actorReader{View: c.view, ac: ac}, ac.clusters, nil
+}
+
+// listAll returns the listing of every visible actor, built once.
+func (s *Server) listAll(ctx context.Context, rd actorReader) ([]kb.ActorSummary, error) {
+	rd.ac.listOnce.Do(func() {
+		rd.ac.list, rd.ac.listErr = kb.ListActors(context.WithoutCancel(ctx), rd, "")
+	})
+	return rd.ac.list, rd.ac.listErr
+}
+
+// statsOf returns the counts of a call's view, computed once per
+// snapshot and level.
+func (s *Server) statsOf(ctx context.Context, c *call) (kb.Stats, error) {
+	ac, err := s.actorCache(ctx, c.snap, c.tok.TLP)
+	if err != nil {
+		return kb.Stats{}, err
+	}
+	ac.statsOnce.Do(func() { ac.stats, ac.statsErr = c.view.Stats(context.WithoutCancel(ctx)) })
+	return ac.stats, ac.statsErr
+}
