@@ -169,7 +169,7 @@ var (
 	isTrimLeft  = byteSet(trimLeft)
 	isTrimRight = byteSet(trimRight)
 	isSep       = byteSet(":=/?&")
-	isURLTrim   = byteSet(".:,;!?*")
+	isURLTrim   = byteSet(".:,;!?*+~&#")
 )
 
 // token classifies b[i:j], a run of non-delimiters, and returns where
@@ -188,8 +188,8 @@ func (s *scanner) token(i, j int) int {
 	}
 	tok := unsafeString(b[i:end])
 	if k := strings.Index(tok, "://"); k > 0 {
-		// A URL keeps a final "=", "+", "#", "&", "~" or "-" ("?ss=",
-		// "/a-"): only sentence punctuation after it is trimmed.
+		// A URL keeps a final "=" or "-" ("?ss=", "/a-"); sentence
+		// punctuation and AsciiDoc marks ("++") after it are trimmed.
 		ue := j
 		for ue > i && isURLTrim[b[ue-1]] {
 			ue--
