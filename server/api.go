@@ -219,14 +219,7 @@ func (s *Server) handleObjects(w http.ResponseWriter, r *http.Request, c *call) 
 			next = last
 			break
 		}
-		o, err := c.view.Object(r.Context(), e.id)
-		if errs.KindOf(err) == errs.NotFound {
-			continue // re-marked or gone since the snapshot
-		}
-		if err != nil {
-			return err
-		}
-		out = append(out, o.Raw)
+		out = append(out, e.raw)
 		last = e.id
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"objects": out, "next_after": next})

@@ -157,6 +157,7 @@ type snapshot struct {
 type objRef struct {
 	typ, id string
 	level   access.Level
+	raw     []byte
 }
 
 type lazyKnowledge struct {
@@ -203,7 +204,7 @@ func (s *Server) Load(ctx context.Context) error {
 	}
 	sn := &snapshot{tag: tag, access: ix, taxii: tx, loaded: s.cfg.Now(), highest: ix.Highest(), mem: mem}
 	for _, e := range tx.Current() {
-		sn.objects = append(sn.objects, objRef{typ: e.Type, id: e.ID, level: e.Level})
+		sn.objects = append(sn.objects, objRef{typ: e.Type, id: e.ID, level: e.Level, raw: e.Raw})
 	}
 	sortObjRefs(sn.objects)
 	// Build the attribution knowledge of the levels that differ before

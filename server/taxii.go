@@ -137,37 +137,18 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, c *call, ep taxii.
 	return p, nil
 }
 
-// content reads the entries' objects through the view: the current
-// version, or an earlier one from the history.
-func (s *Server) content(r *http.Request, c *call, es []taxii.Entry) ([]json.RawMessage, error) {
+// content returns the stored versions of the entries, which Select chose
+// among those the caller's view admits: the snapshot holds them, as read
+// through the view that indexed them.
+func content(c *call, es []taxii.Entry) []json.RawMessage {
 	out := make([]json.RawMessage, 0, len(es))
 	for _, e := range es {
-		if e.Last {
-			o, err := c.view.Object(r.Context(), e.ID)
-			if errs.KindOf(err) == errs.NotFound {
-				continue // hidden or gone since the snapshot
-			}
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, o.Raw)
-			continue
+		if !c.view.SeesLevel(e.Level) {
+			continue // Select admits no such entry; kept as a second guard
 		}
-		vs, err := c.view.Versions(r.Context(), e.ID)
-		if errs.KindOf(err) == errs.NotFound {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		for _, v := range vs {
-			if v.Modified.Equal(e.Version) {
-				out = append(out, v.Raw)
-				break
-			}
-		}
+		out = append(out, e.Raw)
 	}
-	return out, nil
+	return out
 }
 
 func (s *Server) handleTAXIIObjects(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -175,10 +156,7 @@ func (s *Server) handleTAXIIObjects(w http.ResponseWriter, r *http.Request, c *c
 	if err != nil {
 		return err
 	}
-	objs, err := s.content(r, c, p.Entries)
-	if err != nil {
-		return err
-	}
+	objs := content(c, p.Entries)
 	return writeTAXII(w, http.StatusOK, taxii.Envelope{More: p.More, Next: p.Next, Objects: objs})
 }
 
@@ -193,10 +171,7 @@ func (s *Server) handleTAXIIObject(w http.ResponseWriter, r *http.Request, c *ca
 			return err
 		}
 	}
-	objs, err := s.content(r, c, p.Entries)
-	if err != nil {
-		return err
-	}
+	objs := content(c, p.Entries)
 	return writeTAXII(w, http.StatusOK, taxii.Envelope{More: p.More, Next: p.Next, Objects: objs})
 }
 

@@ -20,6 +20,9 @@ type Entry struct {
 	SpecVersion string
 	Level       access.Level
 	First, Last bool // the object's first and last (current) version
+	// Raw is the version as stored, so that a page is served from memory.
+	// Only entries whose Level the caller's view admits may be served.
+	Raw []byte
 }
 
 // Index lists every version of every object, ordered by date added, then
@@ -101,10 +104,14 @@ func Build(ctx context.Context, v *access.View, raw any) (*Index, error) {
 			if err != nil {
 				continue // a stored version that no longer parses is not served
 			}
-			ix.entries = append(ix.entries, entryOf(old, at, v.Level(old)))
+			e := entryOf(old, at, v.Level(old))
+			e.Raw = x.Raw
+			ix.entries = append(ix.entries, e)
 			at = x.ReplacedAt
 		}
-		ix.entries = append(ix.entries, entryOf(o, at, v.Level(o)))
+		e := entryOf(o, at, v.Level(o))
+		e.Raw = o.Raw
+		ix.entries = append(ix.entries, e)
 		return nil
 	})
 	if err != nil {
