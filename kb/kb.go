@@ -34,6 +34,7 @@ const (
 	SourceFile    SourceKind = "file"    // a local file or stdin
 	SourceFeed    SourceKind = "feed"    // a download from a public feed
 	SourceBuiltin SourceKind = "builtin" // knowledge embedded in the binary
+	SourceCase    SourceKind = "case"    // a case an analyst confirmed (kb.Case)
 )
 
 // Source is one supplier of knowledge: a file, a feed download or the

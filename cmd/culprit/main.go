@@ -59,6 +59,7 @@ func commands() map[string]command {
 		"extract":   extractCommand(),
 		"similar":   similarCommand(),
 
+		"case": caseCommand(),
 		"sync": syncCommand(importFeedFiles),
 
 		"serve": serveCommand(),
