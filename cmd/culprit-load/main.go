@@ -6,6 +6,9 @@
 // memory before and after (from /metrics).
 //
 //	culprit-load --url http://127.0.0.1:8080 --token $TOKEN --clients 50 --duration 2m
+//
+// culprit-load synth N writes a bundle of N synthetic objects to bring a
+// knowledge base to a target size.
 package main
 
 import (
@@ -57,6 +60,17 @@ const (
 )
 
 func run(ctx context.Context, args []string, out io.Writer) error {
+	if len(args) > 0 && args[0] == "synth" {
+		// culprit-load synth N: a bundle of N synthetic objects on stdout.
+		if len(args) != 2 {
+			return fmt.Errorf("usage: culprit-load synth N")
+		}
+		n, err := strconv.Atoi(args[1])
+		if err != nil || n < 1 || n > 10_000_000 {
+			return fmt.Errorf("synth: N must be from 1 to 10000000")
+		}
+		return synthesize(out, n)
+	}
 	fs := flag.NewFlagSet("culprit-load", flag.ContinueOnError)
 	var c config
 	fs.StringVar(&c.base, "url", "http://127.0.0.1:8080", "the server")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -60,6 +61,17 @@ func TestLoad(t *testing.T) {
 		if o.Errors > 0 {
 			t.Errorf("%s: %d errors: %v", o.Op, o.Errors, o.Samples)
 		}
+	}
+	var b strings.Builder
+	if err := synthesize(&b, 1000); err != nil {
+		t.Fatal(err)
+	}
+	synth, err := stix.ReadAll(strings.NewReader(b.String()), "synth")
+	if err != nil || len(synth) != 1000 {
+		t.Errorf("synthesize(1000): %d objects, %v", len(synth), err)
+	}
+	if _, err := st.Import(ctx, kb.Source{Kind: kb.SourceFile, Name: "synth"}, kb.SliceStream(synth), kb.ImportOptions{}); err != nil {
+		t.Errorf("import of the synthetic bundle: %v", err)
 	}
 	if _, err := parseMix("actors=x"); err == nil {
 		t.Error("parseMix accepted a bad weight")
