@@ -171,6 +171,18 @@ func campaignLines(h *attrib.Hypothesis) []string {
 	return out
 }
 
+// nameOnly says how many actors the knowledge base knows only by name, and
+// so counts with the unknown actor, or "".
+func nameOnly(r *attrib.Result) string {
+	switch r.NameOnly {
+	case 0:
+		return ""
+	case 1:
+		return " (or the 1 actor it knows only by name)"
+	}
+	return fmt.Sprintf(" (or one of the %d actors it knows only by name)", r.NameOnly)
+}
+
 // otherNames returns the members of h whose name differs from the
 // hypothesis' own: how each ties to the primary is worth a line, while a
 // source's copy of the same group under the same name is not.
@@ -215,7 +227,7 @@ func writeText(w io.Writer, r *attrib.Result, top int) error {
 			fmt.Fprintf(w, "    %+6.2f  %-9s %s  [%s to fake; %s]\n", ev.Weight, ev.Kind, itemText(ev), ev.Cost, ev.Detail)
 		}
 	}
-	fmt.Fprintf(w, "    an actor not in the knowledge base: %s  %s\n", pct(r.Unknown), r.UnknownEstimate)
+	fmt.Fprintf(w, "    an actor not in the knowledge base: %s  %s%s\n", pct(r.Unknown), r.UnknownEstimate, nameOnly(r))
 	fmt.Fprintf(w, "confidence: %s (%d items, %d kinds for the leading hypothesis, %d costly to fake)\n",
 		r.Confidence, r.Basis.Items, r.Basis.Kinds, r.Basis.Costly)
 	if len(r.Next) > 0 {
@@ -251,7 +263,7 @@ func writeMarkdown(w io.Writer, r *attrib.Result, top int) error {
 		}
 		fmt.Fprintf(w, "| %d | %s | %s | %s |\n", i+1, name, pct(h.Probability), h.Estimate)
 	}
-	fmt.Fprintf(w, "| | an actor not in the knowledge base | %s | %s |\n\n", pct(r.Unknown), r.UnknownEstimate)
+	fmt.Fprintf(w, "| | an actor not in the knowledge base%s | %s | %s |\n\n", nameOnly(r), pct(r.Unknown), r.UnknownEstimate)
 	for i, h := range r.Hypotheses {
 		if i >= top || len(h.Evidence) == 0 {
 			break

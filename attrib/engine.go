@@ -630,29 +630,51 @@ func (k *Knowledge) score(res *Result, items []*item, p Params, opt Options) {
 	for _, it := range items {
 		logit[nA] += scale[it.kind] * it.unknown
 	}
+	// An actor the knowledge base knows only by name (a galaxy cluster with
+	// no recorded technique or software) has no model of its own: for the
+	// behaviour a case shows it is indistinguishable from an actor not in
+	// the knowledge base, and a thousand such names would otherwise share
+	// the unknown actor's prior between them. It is a hypothesis only when
+	// a claim, indicator or sample of the case is about it.
+	ranked := make([]bool, nA)
+	for ai, a := range k.actors {
+		ranked[ai] = a.techN > 0 || a.swN > 0
+	}
+	for _, it := range items {
+		if it.kind == kClaim || it.kind == kIOC || it.kind == kSample {
+			for ai := range it.sparse {
+				ranked[ai] = true
+			}
+		}
+	}
 	// Priors: the unknown actor gets UnknownPrior, the known share the rest.
 	up := math.Min(math.Max(p.UnknownPrior, 1e-6), 1-1e-6)
 	prior := make([]float64, nA)
 	var z float64
 	for ai, a := range k.actors {
 		prior[ai] = p.ActivityPrior * math.Log1p(float64(a.reports))
-		z += math.Exp(prior[ai])
+		if ranked[ai] {
+			z += math.Exp(prior[ai])
+		}
 	}
+	order := make([]int, 0, nA)
 	for ai := range nA {
+		if !ranked[ai] {
+			logit[ai] = math.Inf(-1)
+			res.NameOnly++
+			continue
+		}
 		logit[ai] += math.Log(1-up) + prior[ai] - math.Log(z)
+		order = append(order, ai)
 	}
 	logit[nA] += math.Log(up)
 	post := softmax(logit)
 
-	order := make([]int, nA)
-	for i := range order {
-		order[i] = i
-	}
 	sort.SliceStable(order, func(i, j int) bool { return post[order[i]] > post[order[j]] })
 
 	res.Unknown = post[nA]
 	res.UnknownEstimate = Estimate(res.Unknown)
-	res.Hypotheses = make([]Hypothesis, 0, nA)
+	res.Hypotheses = make([]Hypothesis, 0, len(order))
 	for rank, ai := range order {
 		a := k.actors[ai]
 		h := Hypothesis{ID: a.ID, IDs: a.IDs, Name: a.Name, ExternalID: a.ExternalID, Aliases: a.Aliases,
@@ -664,12 +686,12 @@ func (k *Knowledge) score(res *Result, items []*item, p Params, opt Options) {
 		res.Hypotheses = append(res.Hypotheses, h)
 	}
 	res.Top = "unknown"
-	if nA > 0 && post[order[0]] > res.Unknown {
+	if len(order) > 0 && post[order[0]] > res.Unknown {
 		res.Top = k.actors[order[0]].ID
 	}
 	// Confidence: amount, diversity and cost to fake of what supports the top.
 	res.Basis.Items = len(items)
-	if nA > 0 {
+	if len(order) > 0 {
 		top := order[0]
 		kinds := map[kind]bool{}
 		for _, it := range items {
@@ -690,7 +712,7 @@ func (k *Knowledge) score(res *Result, items []*item, p Params, opt Options) {
 	default:
 		res.Confidence = "low"
 	}
-	if opt.Next > 0 && nA >= 2 {
+	if opt.Next > 0 && len(order) >= 2 {
 		res.Next = k.next(order[0], order[1], items, p, opt.Next)
 	}
 }

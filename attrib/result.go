@@ -9,6 +9,11 @@ type Result struct {
 	// not in the knowledge base.
 	Unknown         float64 `json:"unknown"`
 	UnknownEstimate string  `json:"unknown_estimate"`
+	// NameOnly counts the actors the knowledge base knows only by name (no
+	// recorded technique or software) that no claim, indicator or sample of
+	// the case is about: they are not hypotheses, and an incident of theirs
+	// is one of an actor not in the knowledge base.
+	NameOnly int `json:"name_only_actors,omitempty"`
 	// Top is "unknown" when the unknown actor is the most probable
 	// hypothesis, else the id of Hypotheses[0].
 	Top        string       `json:"top"`
