@@ -560,7 +560,22 @@ func TestCrashDuringImport(t *testing.T) {
 		time.Sleep(delay)
 		cmd.Process.Kill()
 		cmd.Wait()
-		switch got := objectCount(t, db); got {
+		// A reader comes first: it must read the killed writer's file
+		// (through its -wal and -shm) without recovering it for writing.
+		r, err := openStoreAt(context.Background(), db, false)
+		if err != nil {
+			t.Fatalf("run %d: read-only open after the kill: %v", i, err)
+		}
+		rst, err := r.Stats(context.Background())
+		r.Close()
+		if err != nil {
+			t.Fatalf("run %d: read after the kill: %v", i, err)
+		}
+		got := objectCount(t, db)
+		if rst.Objects != got {
+			t.Errorf("run %d: a reader saw %d objects, the next writer %d", i, rst.Objects, got)
+		}
+		switch got {
 		case 5:
 			seenNone++
 		case 5 + n:
@@ -568,9 +583,12 @@ func TestCrashDuringImport(t *testing.T) {
 		default:
 			t.Errorf("run %d, killed after %v of %v: %d objects, want 5 (none) or %d (all)", i, delay, full, got, 5+n)
 		}
-		// The next import completes on the recovered file.
-		if out, err := exec.Command(bin, "import", "--db", db, in).CombinedOutput(); err != nil {
-			t.Errorf("run %d: import after the kill: %v: %s", i, err, out)
+		// The next import completes on the recovered file (checked on a
+		// quarter of the runs: it costs as much as the run).
+		if i%4 == 0 {
+			if out, err := exec.Command(bin, "import", "--db", db, in).CombinedOutput(); err != nil {
+				t.Errorf("run %d: import after the kill: %v: %s", i, err, out)
+			}
 		}
 	}
 	t.Logf("%d runs (import takes %v): %d killed before the commit, %d after", runs, full, seenNone, seenAll)
