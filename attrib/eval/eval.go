@@ -118,19 +118,36 @@ func prepare(objs []*stix.Object, links []kb.SameAs, seed uint64, holdOut float6
 			byID[o.ID] = o
 		}
 	}
-	// The groups are the intrusion-sets with cited behaviour (ATT&CK's);
-	// objects that only name a group (MISP galaxy clusters folded into it)
-	// are part of its hypothesis, not groups of their own.
+	// The groups are the intrusion-sets with behaviour of the evaluated
+	// catalogue (ATT&CK's): objects converted from a MISP galaxy only name
+	// groups, and those folded into a group are part of its hypothesis.
 	behaves := map[string]bool{}
 	for _, o := range objs {
 		if o != nil && o.Type == "relationship" && o.RelationshipType == "uses" && !o.Revoked && !o.Deprecated {
 			behaves[o.SourceRef] = true
 		}
 	}
+	for _, o := range objs {
+		if o != nil && strings.HasPrefix(kb.Catalogue(o), "misp-galaxy:") {
+			behaves[o.ID] = false
+		}
+	}
+	// A group is a cluster: one that holds several behaving objects (a
+	// galaxy's copy with relationships of its own) is one group, named by
+	// its primary.
+	clusters := kb.NewClusters(objs, links, 0)
 	var groups []string
+	seenGroup := map[string]bool{}
 	for _, o := range objs {
 		if o != nil && o.Type == "intrusion-set" && !o.Revoked && !o.Deprecated && behaves[o.ID] {
-			groups = append(groups, o.ID)
+			g := o.ID
+			if c := clusters.Of(o.ID); c != nil && c.Primary().Type == "intrusion-set" {
+				g = c.ID
+			}
+			if !seenGroup[g] {
+				seenGroup[g] = true
+				groups = append(groups, g)
+			}
 		}
 	}
 	if len(groups) < 2 {
@@ -143,7 +160,6 @@ func prepare(objs []*stix.Object, links []kb.SameAs, seed uint64, holdOut float6
 	nHeld := int(math.Round(holdOut * float64(len(groups))))
 	// Holding a group out removes its whole cluster: a galaxy's copy of a
 	// held-out group must not stay behind as a known actor.
-	clusters := kb.NewClusters(objs, links, 0)
 	held := map[string]bool{}
 	for _, g := range perm[:nHeld] {
 		held[g] = true
@@ -153,9 +169,14 @@ func prepare(objs []*stix.Object, links []kb.SameAs, seed uint64, holdOut float6
 			}
 		}
 	}
-	isGroup := map[string]bool{}
+	groupOf := map[string]string{} // member of a group's cluster -> the group
 	for _, g := range groups {
-		isGroup[g] = true
+		groupOf[g] = g
+		if c := clusters.Of(g); c != nil {
+			for _, m := range c.Members {
+				groupOf[m.ID] = g
+			}
+		}
 	}
 	itemID := func(id string) string {
 		o := byID[id]
@@ -193,7 +214,7 @@ func prepare(objs []*stix.Object, links []kb.SameAs, seed uint64, holdOut float6
 	reps := map[string]*acc{}
 	var order []string
 	for _, o := range objs {
-		if o == nil || o.Type != "relationship" || o.RelationshipType != "uses" || o.Revoked || o.Deprecated || !isGroup[o.SourceRef] {
+		if o == nil || o.Type != "relationship" || o.RelationshipType != "uses" || o.Revoked || o.Deprecated || groupOf[o.SourceRef] == "" {
 			continue
 		}
 		it := itemID(o.TargetRef)
@@ -211,7 +232,7 @@ func prepare(objs []*stix.Object, links []kb.SameAs, seed uint64, holdOut float6
 				reps[k] = a
 				order = append(order, k)
 			}
-			a.groups[o.SourceRef] = true
+			a.groups[groupOf[o.SourceRef]] = true
 			a.items[it] = true
 		}
 	}

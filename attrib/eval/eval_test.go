@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/culprit-cti/culprit/attrib/internal/attacktest"
+	"github.com/culprit-cti/culprit/kb"
 	"github.com/culprit-cti/culprit/stix"
 	"github.com/google/go-cmp/cmp"
 )
@@ -169,5 +170,42 @@ func TestEvalTargets(t *testing.T) {
 	}
 	if diff := cmp.Diff(once, again); diff != "" {
 		t.Errorf("two runs with seed 1 differ (-first +second):\n%s", diff)
+	}
+}
+
+// With a MISP galaxy's copies of the groups in the knowledge (folded into
+// them by a shared name), the groups are still G1-G3, and holding one out
+// removes its copy too.
+func TestPrepareWithGalaxyCopies(t *testing.T) {
+	objs := synthetic(t)
+	var copies []*stix.Object
+	for i := 1; i <= 3; i++ {
+		c := mkObj(t, fmt.Sprintf(`{"type":"intrusion-set","spec_version":"2.1","id":%q,%s,"name":"G%d","x_misp_galaxy":"threat-actor"}`,
+			stix.DeterministicID("intrusion-set", fmt.Sprint("misp", i)), ts, i))
+		copies = append(copies, c)
+	}
+	objs = append(objs, copies...)
+	links := kb.Link(objs)
+	for _, hold := range []float64{0, 0.34} {
+		ds, err := prepare(objs, links, 1, hold, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ds.groups != 3 {
+			t.Errorf("holdOut %v: %d groups, want 3 (the galaxy copies are not groups)", hold, ds.groups)
+		}
+		inKnowledge := map[string]bool{}
+		for _, o := range ds.objs {
+			inKnowledge[o.ID] = true
+		}
+		for i, c := range copies {
+			g := stix.DeterministicID("intrusion-set", fmt.Sprint(i+1))
+			if inKnowledge[g] != inKnowledge[c.ID] {
+				t.Errorf("holdOut %v: group G%d in the knowledge %v, its galaxy copy %v; want both or neither", hold, i+1, inKnowledge[g], inKnowledge[c.ID])
+			}
+		}
+		if hold > 0 && ds.held != 1 {
+			t.Errorf("holdOut %v: %d held out, want 1", hold, ds.held)
+		}
 	}
 }
