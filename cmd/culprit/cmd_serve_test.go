@@ -108,8 +108,21 @@ func TestServeLifecycle(t *testing.T) {
 		cancel()
 		t.Fatalf("the first start printed no admin token:\n%s", stderr.String())
 	}
-	if code, _ := authGet(t, base+"/readyz", ""); code != 200 {
-		t.Errorf("/readyz: %d", code)
+	// The server answers at once, and is ready when the knowledge is
+	// loaded.
+	if code, _ := authGet(t, base+"/healthz", ""); code != 200 {
+		t.Errorf("/healthz: %d", code)
+	}
+	ready := false
+	for deadline := time.Now().Add(30 * time.Second); !ready && time.Now().Before(deadline); {
+		code, _ := authGet(t, base+"/readyz", "")
+		ready = code == 200
+		if !ready {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	if !ready {
+		t.Fatal("/readyz never answered 200")
 	}
 	if code, b := authGet(t, base+"/api/actors?q=Lazarus+Group", admin); code != 200 || !strings.Contains(string(b), "Lazarus Group") {
 		t.Errorf("/api/actors with the admin token: %d %s", code, b)
