@@ -396,6 +396,8 @@ sun sunburst swan sword taurus team tempest thor thunder tiger titan toad token 
 trident trinity trojan turtle twilight typhoon umbrella union unity valkyrie vampire vanguard
 venom venus viper vixen volcano vortex wake warrior wasp water wave web whale whisper white wild
 winter wisdom wolf wood worm yellow zebra zero zeus
+wiper loader stealer ransomware keylogger downloader implant miner spyware rootkit exploit payload
+injector launcher installer updater scanner sniffer proxy tunnel beaconing
 `) {
 		m[w] = true
 	}

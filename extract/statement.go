@@ -127,6 +127,22 @@ func sentenceAt(b []byte, i int) (int, int) {
 	return s, e
 }
 
+// Sentences calls fn with the bounds of each sentence of text, with the
+// rules attribution statements use (a dot after "St", "Mr", "U.S" or a
+// single letter does not end one; a blank line does).
+func Sentences(text []byte, fn func(start, end int)) {
+	for i := 0; i < len(text); {
+		s, e := sentenceAt(text, i)
+		if e <= i {
+			e = i + 1
+		}
+		if s < e {
+			fn(s, e)
+		}
+		i = e
+	}
+}
+
 // statements finds the attribution statements of buf that start in
 // buf[from:end].
 func statements(buf []byte, base int64, from, end int, names []NameMatch) []Item {

@@ -16,6 +16,7 @@ import (
 	"github.com/culprit-cti/culprit/errs"
 	"github.com/culprit-cti/culprit/examples"
 	"github.com/culprit-cti/culprit/extract"
+	"github.com/culprit-cti/culprit/extract/technique"
 	"github.com/culprit-cti/culprit/ioc"
 	"github.com/culprit-cti/culprit/kb"
 	"github.com/culprit-cti/culprit/stix"
@@ -31,10 +32,19 @@ type extractOutput struct {
 }
 
 type extractFile struct {
-	name   string
-	format extract.Format
-	items  []extract.Item
+	name       string
+	format     extract.Format
+	items      []extract.Item
+	techniques []technique.Found // described techniques, when the knowledge has a model
 }
+
+// minProcedures is the fewest procedure texts a technique model is
+// trained on: the starter knowledge's dozen would make a model that
+// guesses.
+const minProcedures = 500
+
+// maxTechniqueText bounds the text kept for the technique pass.
+const maxTechniqueText = 64 << 20
 
 func runExtract(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "extract", "[flags] FILE...|-")
@@ -78,14 +88,14 @@ func runExtract(ctx context.Context, e *env, args []string) error {
 		}
 		opt.Warninglists = lists
 	}
-	m, err := extractNames(ctx, e, *db)
+	m, model, err := extractKnowledge(ctx, e, *db)
 	if err != nil {
 		return err
 	}
 	opt.Names = m
 	var out extractOutput
 	for _, name := range fs.Args() {
-		f, err := extractFileItems(e, name, opt)
+		f, err := extractFileItems(e, name, opt, model)
 		if err != nil {
 			return err
 		}
@@ -107,11 +117,18 @@ func runExtract(ctx context.Context, e *env, args []string) error {
 	return err
 }
 
-// extractNames builds the name matcher from the knowledge base, read-only,
-// or from the starter knowledge when there is none.
-func extractNames(ctx context.Context, e *env, dbFlag string) (*extract.Matcher, error) {
+// extractKnowledge builds the name matcher and, when the knowledge holds
+// enough procedure texts (an ATT&CK import), the technique model, from the
+// knowledge base read-only, or the names of the starter knowledge when
+// there is none.
+func extractKnowledge(ctx context.Context, e *env, dbFlag string) (*extract.Matcher, *technique.Model, error) {
 	var pats []extract.Pattern
+	var procObjs []*stix.Object
 	add := func(o *stix.Object) error {
+		if o.Type == "attack-pattern" {
+			procObjs = append(procObjs, o)
+			return nil
+		}
 		pats = append(pats, extract.PatternsOf(o)...)
 		return nil
 	}
@@ -120,32 +137,47 @@ func extractNames(ctx context.Context, e *env, dbFlag string) (*extract.Matcher,
 		if _, serr := os.Stat(path); serr == nil || dbFlag != "" {
 			st, err := openStore(ctx, e, dbFlag, false)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			defer st.Close()
-			types := make([]string, 0, len(extract.NameTypes))
+			types := []string{"attack-pattern"}
 			for t := range extract.NameTypes {
 				types = append(types, t)
 			}
 			sort.Strings(types)
 			if err := st.Objects(ctx, kb.ObjectQuery{Types: types}, add); err != nil {
-				return nil, fmt.Errorf("read names from the knowledge base: %w", err)
+				return nil, nil, fmt.Errorf("read names from the knowledge base: %w", err)
+			}
+			if err := st.Relationships(ctx, kb.RelationshipQuery{Types: []string{"uses"}}, func(o *stix.Object) error {
+				if o.Description != "" {
+					procObjs = append(procObjs, o)
+				}
+				return nil
+			}); err != nil {
+				return nil, nil, fmt.Errorf("read procedures from the knowledge base: %w", err)
 			}
 		}
 	}
 	if len(pats) == 0 {
 		objs, err := stix.ReadAll(bytes.NewReader(examples.StarterKnowledge()), "starter knowledge")
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for _, o := range objs {
-			add(o)
+			if o.Type != "attack-pattern" {
+				add(o)
+			}
 		}
 	}
-	return extract.NewMatcher(pats), nil
+	var model *technique.Model
+	if procs := technique.Procedures(procObjs); len(procs) >= minProcedures {
+		model = technique.Train(procs)
+		model.Threshold = technique.ProseThreshold
+	}
+	return extract.NewMatcher(pats), model, nil
 }
 
-func extractFileItems(e *env, name string, opt extract.Options) (extractFile, error) {
+func extractFileItems(e *env, name string, opt extract.Options, model *technique.Model) (extractFile, error) {
 	var r io.Reader
 	if name == "-" {
 		r = e.stdin
@@ -165,18 +197,43 @@ func extractFileItems(e *env, name string, opt extract.Options) (extractFile, er
 		return extractFile{}, fmt.Errorf("%s: %w", name, err)
 	}
 	defer text.Close()
-	items, err := extract.All(text, opt)
+	// The technique pass reads the text again: keep it, up to a bound.
+	var kept bytes.Buffer
+	var r2 io.Reader = text
+	if model != nil {
+		r2 = io.TeeReader(text, &limitedBuffer{buf: &kept, max: maxTechniqueText})
+	}
+	items, err := extract.All(r2, opt)
 	if err != nil {
 		return extractFile{}, fmt.Errorf("%s: %w", name, err)
 	}
-	return extractFile{name: name, format: format, items: items}, nil
+	f := extractFile{name: name, format: format, items: items}
+	if model != nil && kept.Len() < maxTechniqueText {
+		f.techniques = model.Find(kept.String())
+	}
+	return f, nil
+}
+
+// limitedBuffer keeps the first max bytes written to it and drops the
+// rest (a report larger than that gets no technique pass).
+type limitedBuffer struct {
+	buf *bytes.Buffer
+	max int
+}
+
+func (l *limitedBuffer) Write(p []byte) (int, error) {
+	if room := l.max - l.buf.Len(); room > 0 {
+		l.buf.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
 }
 
 func writeExtractJSON(w io.Writer, out extractOutput) error {
 	type file struct {
-		File   string         `json:"file"`
-		Format extract.Format `json:"format"`
-		Items  []extract.Item `json:"items"`
+		File       string            `json:"file"`
+		Format     extract.Format    `json:"format"`
+		Items      []extract.Item    `json:"items"`
+		Techniques []technique.Found `json:"techniques,omitempty"`
 	}
 	var v []file
 	for _, f := range out.files {
@@ -184,7 +241,7 @@ func writeExtractJSON(w io.Writer, out extractOutput) error {
 		if items == nil {
 			items = []extract.Item{}
 		}
-		v = append(v, file{f.name, f.format, items})
+		v = append(v, file{f.name, f.format, items, f.techniques})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -310,6 +367,15 @@ func writeExtractYAML(w io.Writer, out extractOutput) error {
 				if once("o" + string(it.Kind) + it.Value) {
 					notes = append(notes, fmt.Sprintf("%s: %s (%s offset %d)", it.Kind, it.Value, src, it.Offset))
 				}
+			}
+		}
+	}
+	for _, f := range out.files {
+		src := displayName(f.name)
+		for _, tf := range f.techniques {
+			if once("t" + tf.Technique) {
+				techniques = append(techniques, fmt.Sprintf("  - {id: %s, source: %s, note: %s}", tf.Technique, q(src),
+					q(fmt.Sprintf("extracted, not reviewed; described, not named (technique model, cosine %.2f); %s offset %d: %s", tf.Score, src, tf.Offset, tf.Sentence))))
 			}
 		}
 	}

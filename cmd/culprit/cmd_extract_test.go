@@ -126,3 +126,34 @@ func TestExtractSTIXValid(t *testing.T) {
 	}
 	stixschema.Validate(t, []byte(out))
 }
+
+// TestExtractTechniques imports ATT&CK 18.1, whose procedure texts train
+// the technique model, and checks that techniques described without
+// their id are found, each with its sentence.
+func TestExtractTechniques(t *testing.T) {
+	if testing.Short() {
+		t.Skip("imports ATT&CK 18.1")
+	}
+	bundle := refdata.Path(t, "attack", "enterprise-attack-18.1.json.gz")
+	c := newKBCLI(t)
+	c.mustRun("", "import", bundle)
+	out := c.mustRun("", "extract", "--json", filepath.Join("testdata", "extract", "technical.txt"))
+	var files []struct {
+		Techniques []struct {
+			Technique string `json:"technique"`
+			Sentence  string `json:"sentence"`
+		} `json:"techniques"`
+	}
+	if err := json.Unmarshal([]byte(out), &files); err != nil || len(files) != 1 {
+		t.Fatalf("output not read: %v\n%.300s", err, out)
+	}
+	got := map[string]string{}
+	for _, f := range files[0].Techniques {
+		got[f.Technique] = f.Sentence
+	}
+	for id, word := range map[string]string{"T1566.001": "spearphishing", "T1053.005": "scheduled task", "T1070.001": "event logs"} {
+		if !strings.Contains(got[id], word) {
+			t.Errorf("technique %s: sentence %q, want one about %q (found %v)", id, got[id], word, got)
+		}
+	}
+}
