@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -126,5 +127,55 @@ func TestChunkBoundaries(t *testing.T) {
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("%d URLs found, want %d (first difference somewhere in %v...)", len(got), len(want), got[:min(5, len(got))])
+	}
+}
+
+// repeatReader yields n bytes of a repeated pattern without holding them.
+type repeatReader struct {
+	pat  []byte
+	n, i int64
+}
+
+func (r *repeatReader) Read(p []byte) (int, error) {
+	if r.i >= r.n {
+		return 0, io.EOF
+	}
+	k := 0
+	for k < len(p) && r.i < r.n {
+		p[k] = r.pat[r.i%int64(len(r.pat))]
+		k++
+		r.i++
+	}
+	return k, nil
+}
+
+// TestStreamsLargeInput scans 64 MiB without holding it: the heap stays
+// far below the input's size.
+func TestStreamsLargeInput(t *testing.T) {
+	if testing.Short() {
+		t.Skip("64 MiB scan")
+	}
+	const size = 64 << 20
+	r := &repeatReader{pat: []byte("Plain prose about nothing in particular, with version 1.2.3.4 and words. "), n: size}
+	var peak uint64
+	var ms runtime.MemStats
+	n := 0
+	err := Scan(r, Options{NoStatements: true}, func(Item) error {
+		n++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&ms)
+	peak = ms.HeapSys
+	if r.i != size {
+		t.Fatalf("read %d bytes, want %d", r.i, size)
+	}
+	if peak > size/2 {
+		t.Errorf("heap grew to %d bytes for a %d-byte input", peak, size)
+	}
+	if n != 0 {
+		t.Errorf("%d items from prose whose only dotted quad follows \"version\"", n)
 	}
 }
