@@ -72,7 +72,7 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	// Every input is checked before the knowledge base is opened, so that
 	// a mistyped path creates no database.
 	for _, f := range files {
-		if err := checkInput(f); err != nil {
+		if err := checkInput(e, f); err != nil {
 			return err
 		}
 	}
@@ -131,9 +131,9 @@ func importFiles(ctx context.Context, e *env, store kb.Store, files []string, o 
 // checkInput refuses, before anything is opened for writing, an input
 // that does not exist or that is neither a regular file nor a named pipe
 // ("-" is standard input).
-func checkInput(name string) error {
+func checkInput(e *env, name string) error {
 	if name == "-" {
-		return nil
+		return checkStdin(e.stdin)
 	}
 	st, err := os.Stat(name)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -148,8 +148,23 @@ func checkInput(name string) error {
 	return nil
 }
 
+// checkStdin refuses a standard input that is a character device: a
+// terminal (nobody types a bundle) or a device such as /dev/zero, which
+// would fill the temporary file up to --max-size before failing.
+func checkStdin(r io.Reader) error {
+	f, ok := r.(*os.File)
+	if !ok {
+		return nil
+	}
+	st, err := f.Stat()
+	if err != nil || st.Mode()&fs.ModeCharDevice == 0 {
+		return nil
+	}
+	return errs.E(errs.Invalid, "standard input is a character device (a terminal or a device such as /dev/zero): redirect a file or a pipe into culprit import -")
+}
+
 func importFile(ctx context.Context, e *env, store kb.Store, name string, o importOptions) (importResult, error) {
-	if err := checkInput(name); err != nil {
+	if err := checkInput(e, name); err != nil {
 		return importResult{}, err
 	}
 	path, display := name, name

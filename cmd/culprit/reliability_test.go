@@ -342,6 +342,21 @@ func TestReliabilityInputs(t *testing.T) {
 		if _, err := os.Stat(db); err == nil {
 			t.Errorf("import /dev/zero created %s", db)
 		}
+		// The same device as standard input would fill a temporary file
+		// up to --max-size (1 GiB by default) before failing.
+		zero, err := os.Open(os.DevNull)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer zero.Close()
+		var out, eb bytes.Buffer
+		e := &env{stdin: zero, stdout: &out, stderr: &eb, getenv: func(string) string { return "" }}
+		if code := run(context.Background(), []string{"import", "--db", db, "-"}, e); code != 1 || !strings.Contains(eb.String(), "standard input is a character device") {
+			t.Errorf("import - < %s: exit %d, stderr %q; want 1 and a refusal", os.DevNull, code, eb.String())
+		}
+		if _, err := os.Stat(db); err == nil {
+			t.Errorf("import - < %s created %s", os.DevNull, db)
+		}
 	})
 	t.Run("missing path creates nothing", func(t *testing.T) {
 		db := filepath.Join(dir, "new", "missing.db")
