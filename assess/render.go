@@ -230,6 +230,12 @@ func writeText(w io.Writer, r *attrib.Result, top int) error {
 	fmt.Fprintf(w, "    an actor not in the knowledge base: %s  %s%s\n", pct(r.Unknown), r.UnknownEstimate, nameOnly(r))
 	fmt.Fprintf(w, "confidence: %s (%d items, %d kinds for the leading hypothesis, %d costly to fake)\n",
 		r.Confidence, r.Basis.Items, r.Basis.Kinds, r.Basis.Costly)
+	if c := r.Coverage; c.Items > 0 {
+		fmt.Fprintf(w, "coverage: %d of %d techniques and software are known to some actor, %d to the leading hypothesis\n", c.Known, c.Items, c.Top)
+		if c.Verdict != "" {
+			fmt.Fprintf(w, "note: %s\n", c.Verdict)
+		}
+	}
 	if len(r.Next) > 0 {
 		fmt.Fprintln(w, "look for next:")
 		for _, s := range r.Next {
@@ -251,6 +257,12 @@ func writeMarkdown(w io.Writer, r *attrib.Result, top int) error {
 	fmt.Fprintf(w, "## Attribution: %s\n\n", mdEscape(r.Case))
 	fmt.Fprintf(w, "Confidence: **%s** (%d items, %d kinds for the leading hypothesis, %d costly to fake).\n\n",
 		r.Confidence, r.Basis.Items, r.Basis.Kinds, r.Basis.Costly)
+	if c := r.Coverage; c.Items > 0 {
+		fmt.Fprintf(w, "Coverage: %d of %d techniques and software are known to some actor, %d to the leading hypothesis.\n\n", c.Known, c.Items, c.Top)
+		if c.Verdict != "" {
+			fmt.Fprintf(w, "**Note:** %s.\n\n", mdEscape(c.Verdict))
+		}
+	}
 	fmt.Fprintln(w, "| # | actor | probability | estimate |")
 	fmt.Fprintln(w, "|---|---|---|---|")
 	for i, h := range r.Hypotheses {

@@ -689,6 +689,7 @@ func (k *Knowledge) score(res *Result, items []*item, p Params, opt Options) {
 	if len(order) > 0 && post[order[0]] > res.Unknown {
 		res.Top = k.actors[order[0]].ID
 	}
+	res.Coverage = k.coverage(items, order)
 	// Confidence: amount, diversity and cost to fake of what supports the top.
 	res.Basis.Items = len(items)
 	if len(order) > 0 {
@@ -871,4 +872,43 @@ func firstNonEmpty(s ...string) string {
 		}
 	}
 	return ""
+}
+
+// coverage says how much of the case's behaviour (its techniques and
+// software that the knowledge has) any known actor uses, and how much the
+// leading hypothesis' own profile holds, with plain words when that is
+// little: the honest part of "an actor not in the knowledge base".
+func (k *Knowledge) coverage(items []*item, order []int) Coverage {
+	var c Coverage
+	for _, it := range items {
+		switch {
+		case it.kind == kTech && it.tech >= 0:
+			c.Items++
+			if k.techDF[it.tech] > 0 {
+				c.Known++
+			}
+			if len(order) > 0 && k.actors[order[0]].techs[it.tech] > 0 {
+				c.Top++
+			}
+		case it.kind == kSoft && it.sw >= 0:
+			c.Items++
+			if k.swDF[it.sw] > 0 {
+				c.Known++
+			}
+			if len(order) > 0 && k.actors[order[0]].sw[it.sw] > 0 {
+				c.Top++
+			}
+		}
+	}
+	const minItems = 3
+	switch {
+	case c.Items < minItems:
+	case 2*c.Known < c.Items:
+		c.Verdict = fmt.Sprintf("%d of the %d techniques and software are used by no known actor: this looks like an actor not in the knowledge base, or a known one doing new things",
+			c.Items-c.Known, c.Items)
+	case len(order) > 0 && 2*c.Top < c.Items:
+		c.Verdict = fmt.Sprintf("the leading hypothesis is known to use only %d of the %d techniques and software: a known actor doing new things, or an actor not in the knowledge base",
+			c.Top, c.Items)
+	}
+	return c
 }

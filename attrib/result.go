@@ -18,6 +18,9 @@ type Result struct {
 	// hypothesis, else the id of Hypotheses[0].
 	Top        string       `json:"top"`
 	Confidence string       `json:"confidence"` // low, moderate or high
+	// Coverage says how much of the case's behaviour the knowledge
+	// explains at all.
+	Coverage Coverage `json:"coverage"`
 	Basis      Basis        `json:"basis"`      // what the confidence level rests on
 	Next       []Suggestion `json:"next,omitempty"`
 	Warnings   []string     `json:"warnings,omitempty"`
@@ -60,6 +63,17 @@ type Suggestion struct {
 	Name    string  `json:"name"`
 	Favours string  `json:"favours"` // the hypothesis its presence supports
 	Weight  float64 `json:"weight"`  // |log P(x|h1) - log P(x|h2)| times plausibility
+}
+
+// Coverage counts the case's techniques and software that the knowledge
+// has (Items), those of them some known actor uses (Known), and those in
+// the leading hypothesis' profile (Top). Verdict says in plain words when
+// that is little, and is empty otherwise.
+type Coverage struct {
+	Items   int    `json:"items"`
+	Known   int    `json:"known"`
+	Top     int    `json:"top"`
+	Verdict string `json:"verdict,omitempty"`
 }
 
 // Basis is what the confidence level rests on.

@@ -35,6 +35,8 @@ var goldenCases = []goldenCase{
 	// and the claim naming the umbrella is shared between them.
 	{"attribute-umbrella-text", "umbrella", []string{"attribute", "--db", "$DB", "$TESTDATA/umbrella/apt29.yaml"}},
 	{"attribute-umbrella-json", "umbrella", []string{"attribute", "--db", "$DB", "--json", "--top", "3", "$TESTDATA/umbrella/apt29.yaml"}},
+	// Behaviour the knowledge has but no actor is known for: said plainly.
+	{"attribute-novel-text", "umbrella", []string{"attribute", "--db", "$DB", "$TESTDATA/umbrella/novel.yaml"}},
 	{"show-apt29", "umbrella", []string{"show", "--db", "$DB", "APT29"}},
 	{"show-apt29-json", "umbrella", []string{"show", "--db", "$DB", "--json", "G0016"}},
 	{"show-umbrella", "umbrella", []string{"show", "--db", "$DB", "Grizzly Steppe"}},
