@@ -9,6 +9,54 @@ import (
 // outlive the next change of b (values kept are cloned).
 func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
+// arena holds the bytes of the strings of items: one allocation for many
+// items instead of three per item. A full arena is left to the strings
+// that point into it (it is never written again) and a new one started, so
+// memory stays proportional to the items kept, not to the input.
+type arena struct{ b []byte }
+
+func (a *arena) grow(n int) {
+	if cap(a.b)-len(a.b) < n {
+		a.b = make([]byte, 0, max(64<<10, n))
+	}
+}
+
+// str returns a string holding a copy of b.
+func (a *arena) str(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	a.grow(len(b))
+	start := len(a.b)
+	a.b = append(a.b, b...)
+	return unsafe.String(&a.b[start], len(b))
+}
+
+// strs returns a string holding a copy of s.
+func (a *arena) strs(s string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	a.grow(len(s))
+	start := len(a.b)
+	a.b = append(a.b, s...)
+	return unsafe.String(&a.b[start], len(s))
+}
+
+// snippet returns snippet(b, start, end) in the arena.
+func (a *arena) snippet(b []byte, start, end int) string {
+	a.grow(end - start + 2*snippetW)
+	out := appendSnippet(a.b[len(a.b):len(a.b)], b, start, end)
+	if len(out) == 0 {
+		return ""
+	}
+	if &out[0] != &a.b[len(a.b):cap(a.b)][0] {
+		return string(out) // replaced by ToValidUTF8: not in the arena
+	}
+	a.b = a.b[:len(a.b)+len(out)]
+	return unsafe.String(&out[0], len(out))
+}
+
 // chunk reports the items of buf that start in buf[from:end]; base is the
 // input offset of buf[0].
 func (s *scanner) chunk(buf []byte, base int64, from, end int, fn func(Item) error) error {
@@ -38,8 +86,14 @@ func (s *scanner) chunk(buf []byte, base int64, from, end int, fn func(Item) err
 		} else {
 			last = k
 		}
-		items = append(items, Item{Kind: Kind(sp.t), Value: sp.value, Text: string(buf[a:b]),
-			Offset: base + int64(a), Snippet: snippet(buf, a, b), Benign: sp.benign})
+		// sp.value may point into the chunk, which is reused: copy it.
+		text := s.arena.str(buf[a:b])
+		v := text
+		if sp.value != text {
+			v = s.arena.strs(sp.value)
+		}
+		items = append(items, Item{Kind: Kind(sp.t), Value: v, Text: text,
+			Offset: base + int64(a), Snippet: s.arena.snippet(buf, a, b), Benign: sp.benign})
 	}
 	inIndicator := func(a, b int) bool {
 		k := sort.Search(len(covered), func(i int) bool { return covered[i][0] >= b })
@@ -56,12 +110,13 @@ func (s *scanner) chunk(buf []byte, base int64, from, end int, fn func(Item) err
 		if m.Start < from || m.Start >= end {
 			return
 		}
-		v := string(buf[m.Start:m.End])
+		text := s.arena.str(buf[m.Start:m.End])
+		v := text
 		if len(m.Candidates) == 1 {
 			v = m.Candidates[0].Name
 		}
-		nameItems = append(nameItems, Item{Kind: KindName, Value: v, Text: string(buf[m.Start:m.End]),
-			Offset: base + int64(m.Start), Snippet: snippet(buf, m.Start, m.End), Candidates: m.Candidates})
+		nameItems = append(nameItems, Item{Kind: KindName, Value: v, Text: text,
+			Offset: base + int64(m.Start), Snippet: s.arena.snippet(buf, m.Start, m.End), Candidates: m.Candidates})
 	})
 	s.nameItems = nameItems
 	var stmts []Item

@@ -181,6 +181,11 @@ func binaryReason(b []byte) string {
 // snippet returns the text around b[start:end], at most snippetW bytes on
 // each side, cut at UTF-8 boundaries, whitespace runs collapsed to one space.
 func snippet(b []byte, start, end int) string {
+	return string(appendSnippet(nil, b, start, end))
+}
+
+// appendSnippet appends the snippet of b[start:end] to dst.
+func appendSnippet(dst, b []byte, start, end int) []byte {
 	lo, hi := max(0, start-snippetW), min(len(b), end+snippetW)
 	for lo > 0 && lo < start && !utf8.RuneStart(b[lo]) {
 		lo++
@@ -188,8 +193,8 @@ func snippet(b []byte, start, end int) string {
 	for hi < len(b) && hi > end && !utf8.RuneStart(b[hi]) {
 		hi--
 	}
-	out := make([]byte, hi-lo)
-	w, space, ascii := 0, false, true
+	out := dst
+	space, ascii := false, true
 	for _, c := range b[lo:hi] {
 		if c <= ' ' {
 			if c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f' || c == '\v' {
@@ -197,22 +202,19 @@ func snippet(b []byte, start, end int) string {
 				continue
 			}
 		}
-		if space && w > 0 {
-			out[w] = ' '
-			w++
+		if space && len(out) > len(dst) {
+			out = append(out, ' ')
 		}
 		space = false
 		if c >= utf8.RuneSelf {
 			ascii = false
 		}
-		out[w] = c
-		w++
+		out = append(out, c)
 	}
-	out = out[:w]
-	if !ascii && !utf8.Valid(out) {
-		out = bytes.ToValidUTF8(out, []byte("\uFFFD"))
+	if !ascii && !utf8.Valid(out[len(dst):]) {
+		return bytes.ToValidUTF8(out[len(dst):], []byte("\uFFFD"))
 	}
-	return unsafeString(out)
+	return out[len(dst):]
 }
 
 // IsIndicator reports whether k is an indicator type.

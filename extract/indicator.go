@@ -30,6 +30,7 @@ type scanner struct {
 	stats *Stats
 	// items and nameItems are reused from chunk to chunk.
 	items, nameItems []Item
+	arena            arena
 }
 
 func newScanner(opt Options) *scanner {
@@ -683,7 +684,7 @@ func (s *scanner) addBenign(t ioc.Type, i, j int, v string, benign []string) {
 			}
 		}
 	}
-	s.spans = append(s.spans, span{t: t, start: i, end: j, value: strings.Clone(v), benign: uniq(benign)})
+	s.spans = append(s.spans, span{t: t, start: i, end: j, value: v, benign: uniq(benign)})
 }
 
 func (s *scanner) count(trap string) {
