@@ -185,6 +185,26 @@ func (x *Index) build() {
 		}
 	}
 	counts := make([]uint32, segValues)
+	// Each value's postings are kept ordered by header (then position), so
+	// that Search can go straight to the length classes within reach: sort
+	// the fresh positions by header once, and the counting sort by value
+	// in merge, being stable, keeps that order within each value.
+	clear(counts)
+	for _, q := range fresh {
+		counts[headerKey(&x.digests[q])]++
+	}
+	sum := uint32(0)
+	for v, c := range counts {
+		counts[v] = sum
+		sum += c
+	}
+	byHdr := make([]uint32, len(fresh))
+	for _, q := range fresh {
+		h := headerKey(&x.digests[q])
+		byHdr[counts[h]] = q
+		counts[h]++
+	}
+	fresh = byHdr
 	order := make([]uint32, len(fresh)) // fresh positions, sorted by segment value
 	for s := range x.seg {
 		x.seg[s].merge(x.digests, fresh, s, counts, order)
@@ -235,15 +255,27 @@ func (g *segment) mergeBackward(digests []Digest, s int, counts, order []uint32,
 			below = counts[v-1]
 		}
 		dst := oldStart + below
-		copy(g.pos[dst:dst+n], g.pos[oldStart:oldEnd])
-		copy(g.hdr[dst:dst+n], g.hdr[oldStart:oldEnd])
-		copy(g.partner[dst:dst+n], g.partner[oldStart:oldEnd])
-		k := dst + n
-		for _, p := range order[below:counts[v]] {
-			g.pos[k] = p
-			g.hdr[k] = headerKey(&digests[p])
-			g.partner[k] = segValue(&digests[p], s^1)
-			k++
+		// Merge the old list and the new postings (both ordered by header,
+		// then position) from the back: the destination starts at or
+		// after the old list, so nothing is overwritten before it moves.
+		fresh := order[below:counts[v]]
+		i, j, w := int(oldEnd)-1, len(fresh)-1, int(dst+n)+len(fresh)-1
+		for ; j >= 0; w-- {
+			p := fresh[j]
+			h := headerKey(&digests[p])
+			if i >= int(oldStart) && (g.hdr[i] > h || g.hdr[i] == h && g.pos[i] > p) {
+				g.pos[w], g.hdr[w], g.partner[w] = g.pos[i], g.hdr[i], g.partner[i]
+				i--
+				continue
+			}
+			g.pos[w], g.hdr[w], g.partner[w] = p, h, segValue(&digests[p], s^1)
+			j--
+		}
+		// What is left of the old list moves as a block.
+		if k := uint32(i+1) - oldStart; dst != oldStart && k > 0 {
+			copy(g.pos[dst:dst+k], g.pos[oldStart:oldStart+k])
+			copy(g.hdr[dst:dst+k], g.hdr[oldStart:oldStart+k])
+			copy(g.partner[dst:dst+k], g.partner[oldStart:oldStart+k])
 		}
 		g.start[v] = dst
 		oldEnd = oldStart
@@ -419,6 +451,15 @@ func (x *Index) searchPostings(out []match, q *Digest, maxDist int, lengthTerm b
 		qc[v] = int32(qCost(q.q-byte(v)) + qCost(q.q>>4-byte(v)>>4))
 	}
 	D := int32(maxDist)
+	// With the length term, only entries whose length class is within dl
+	// of the query's can be within maxDist; long posting lists (ordered by
+	// header) are entered at those classes only.
+	dl := 128
+	if lengthTerm {
+		for dl = 0; dl < 128 && lengthCost(byte(dl+1)) <= maxDist; dl++ {
+		}
+	}
+	const longList = 32
 	for s := range numSegments {
 		g := &x.seg[s]
 		a0, a1 := q.code[2*s], q.code[2*s+1]
@@ -431,29 +472,49 @@ func (x *Index) searchPostings(out []match, q *Digest, maxDist int, lengthTerm b
 			for j := 0; j < 256 && d0+int(nbrDist[a1][j]) <= u; j++ {
 				dv := int32(d0 + int(nbrDist[a1][j]))
 				v := b0 | uint16(neighbours[a1][j])<<8
-				lo, hi := g.start[v], g.start[v+1]
-				for k := lo; k < hi; k++ {
-					h := g.hdr[k]
-					budget := D - lc[h>>8] - qc[h&0xff]
-					if budget < 0 {
-						continue
+				lo, hi := g.start[v], g.start[int(v)+1] // int: v+1 would wrap at 0xffff
+				if dl >= 128 || hi-lo <= longList {
+					out = x.visit(out, q, g, lo, hi, &lc, &qc, D, dv, p0, p1, s, second)
+					continue
+				}
+				for l := -dl; l <= dl; l++ {
+					c := uint16(q.lvalue+byte(l)) << 8
+					list := g.hdr[lo:hi]
+					a, _ := slices.BinarySearch(list, c)
+					b := len(list)
+					if c != 0xff00 {
+						b, _ = slices.BinarySearch(list, c+0x100)
 					}
-					tc := budget / 8
-					uc := tc / 2
-					if dv > uc {
-						continue
-					}
-					pv := g.partner[k]
-					pd := int32(p0[byte(pv)]) + int32(p1[byte(pv>>8)])
-					if dv+pd > tc || (second && pd <= uc) {
-						continue
-					}
-					p := g.pos[k]
-					if d, ok := x.claim(q, p, s/2, int(budget)); ok {
-						out = append(out, match{p, D - budget + int32(d)})
-					}
+					out = x.visit(out, q, g, lo+uint32(a), lo+uint32(b), &lc, &qc, D, dv, p0, p1, s, second)
 				}
 			}
+		}
+	}
+	return out
+}
+
+// visit is step 3 of the Index comment over the postings [lo, hi) of one
+// segment value at seg distance dv from the query's.
+func (x *Index) visit(out []match, q *Digest, g *segment, lo, hi uint32, lc, qc *[256]int32, D, dv int32, p0, p1 *[256]uint8, s int, second bool) []match {
+	for k := lo; k < hi; k++ {
+		h := g.hdr[k]
+		budget := D - lc[h>>8] - qc[h&0xff]
+		if budget < 0 {
+			continue
+		}
+		tc := budget / 8
+		uc := tc / 2
+		if dv > uc {
+			continue
+		}
+		pv := g.partner[k]
+		pd := int32(p0[byte(pv)]) + int32(p1[byte(pv>>8)])
+		if dv+pd > tc || (second && pd <= uc) {
+			continue
+		}
+		p := g.pos[k]
+		if d, ok := x.claim(q, p, s/2, int(budget)); ok {
+			out = append(out, match{p, D - budget + int32(d)})
 		}
 	}
 	return out

@@ -159,6 +159,9 @@ func TestIndexPostingsInvariant(t *testing.T) {
 					t.Fatalf("segment %d: position %d listed twice", s, p)
 				}
 				seen[p] = true
+				if k > g.start[v] && (g.hdr[k-1] > g.hdr[k] || g.hdr[k-1] == g.hdr[k] && g.pos[k-1] > p) {
+					t.Fatalf("segment %d, value %#x: postings not ordered by header, then position", s, v)
+				}
 				if x.first[p] != p {
 					t.Fatalf("segment %d: position %d listed, but it is a copy of %d", s, p, x.first[p])
 				}
@@ -285,5 +288,25 @@ func TestReadIndexErrors(t *testing.T) {
 	}
 	if !slices.Equal(x.digests, y.digests) || !slices.Equal(x.ids, y.ids) {
 		t.Error("ReadIndex(WriteTo(x)) has other entries than x")
+	}
+}
+
+// TestIndexTopSegmentValue is a regression test: postings of the segment
+// value 0xffff (all eight buckets in the top quartile) were never visited,
+// because the end of their list was read at start[v+1] with v+1 wrapping
+// to 0 in 16 bits.
+func TestIndexTopSegmentValue(t *testing.T) {
+	var d Digest
+	for i := range d.code {
+		d.code[i] = 0xff
+	}
+	d.lvalue, d.q = 40, 0x11
+	x := NewIndex()
+	mustAdd(t, x, d, 1)
+	x.mu.Lock()
+	x.build()
+	x.mu.Unlock()
+	if got := x.Search(d, 0, true); len(got) != 1 || got[0].ID != 1 {
+		t.Errorf("Search(d) on an index of d = %v, want d", got)
 	}
 }
