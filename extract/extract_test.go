@@ -75,3 +75,14 @@ func TestOffsets(t *testing.T) {
 		t.Errorf("%d items, want 3: %v", len(items), items)
 	}
 }
+
+func TestNamesPunctuation(t *testing.T) {
+	m := NewMatcher([]Pattern{{Name: "APT28", ID: "intrusion-set--a", Type: "intrusion-set"}, {Name: "Sandworm Team", ID: "intrusion-set--s", Type: "intrusion-set"}})
+	text := []byte("APT28’s tools, “Sandworm Team” and Sandworm–Team; ÄPT28 is not APT28.")
+	var got []string
+	m.Find(text, func(nm NameMatch) { got = append(got, string(text[nm.Start:nm.End])) })
+	want := []string{"APT28", "Sandworm Team", "APT28"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("Find = %q, want %q", got, want)
+	}
+}

@@ -3,6 +3,7 @@ package extract
 import (
 	"sort"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/culprit-cti/culprit/kb"
@@ -217,6 +218,32 @@ var lower = func() (t [256]byte) {
 	return t
 }()
 
+// inWord reports whether text[k] is part of a word: an ASCII letter or
+// digit, a letter or digit of another script, or a continuation byte
+// (inside such a letter). Other characters (’ “ ” – — and the rest of
+// Unicode punctuation) end words, so that "APT28’s" holds "APT28".
+func inWord(text []byte, k int) bool {
+	c := text[k]
+	if c < utf8.RuneSelf {
+		return wordByte[c]
+	}
+	r, size := utf8.DecodeRune(text[k:])
+	if r == utf8.RuneError && size == 1 {
+		return true
+	}
+	return unicode.IsLetter(r) || unicode.IsDigit(r)
+}
+
+// runeLen returns the length of the character at text[k] (1 for ASCII and
+// for invalid bytes).
+func runeLen(text []byte, k int) int {
+	if text[k] < utf8.RuneSelf {
+		return 1
+	}
+	_, size := utf8.DecodeRune(text[k:])
+	return size
+}
+
 // NameMatch is a name found in a text.
 type NameMatch struct {
 	Start, End int
@@ -230,8 +257,8 @@ func (m *Matcher) Find(text []byte, fn func(NameMatch)) {
 	}
 	n := len(text)
 	for i := 0; i < n; {
-		if !wordByte[text[i]] {
-			i++
+		if !inWord(text, i) {
+			i += runeLen(text, i)
 			continue
 		}
 		// i starts a word.
@@ -239,7 +266,7 @@ func (m *Matcher) Find(text []byte, fn func(NameMatch)) {
 			if c1, c2, ok := m.next2(text, i+1); ok {
 				h := triHash(c0, c1, c2)
 				if m.tri[h/64]&(1<<(h%64)) == 0 {
-					for i < n && wordByte[text[i]] {
+					for i < n && inWord(text, i) {
 						i++
 					}
 					continue
@@ -253,12 +280,12 @@ func (m *Matcher) Find(text []byte, fn func(NameMatch)) {
 		for {
 			// Feed the word starting at j.
 			k := j
-			for k < n && wordByte[text[k]] {
+			for k < n && inWord(text, k) {
 				c := text[k]
 				if c >= utf8.RuneSelf {
 					// A word with letters of other scripts: feed its key.
 					e := k
-					for e < n && text[e] >= utf8.RuneSelf {
+					for e < n && text[e] >= utf8.RuneSelf && inWord(text, e) {
 						e++
 					}
 					key := kb.Normalize(string(text[k:e]))
@@ -289,13 +316,13 @@ func (m *Matcher) Find(text []byte, fn func(NameMatch)) {
 				}
 				g++
 			}
-			if g == k || g >= n || !wordByte[text[g]] || len(m.nodes[cur].edges) == 0 && cur != 0 {
+			if g == k || g >= n || !inWord(text, g) || len(m.nodes[cur].edges) == 0 && cur != 0 {
 				break
 			}
 			j = g
 		}
 		if bestEnd < 0 {
-			for i < n && wordByte[text[i]] {
+			for i < n && inWord(text, i) {
 				i++
 			}
 			continue
@@ -320,7 +347,7 @@ func (m *Matcher) Find(text []byte, fn func(NameMatch)) {
 			i = bestEnd
 			continue
 		}
-		for i < n && wordByte[text[i]] {
+		for i < n && inWord(text, i) {
 			i++
 		}
 	}
