@@ -223,6 +223,22 @@ func (s *Server) decodeInput(format, name string, in io.Reader, progress func(in
 // runImport imports a stream under the level guard, then reloads the
 // knowledge.
 func (s *Server) runImport(ctx context.Context, c *call, src kb.Source, stream kb.Stream, opts kb.ImportOptions) (kb.ImportStats, error) {
+	st, err := s.importLocked(ctx, c, src, stream, opts)
+	if err != nil {
+		return st, err
+	}
+	// Reload before the import reports success, so that a client that
+	// reads after it sees what it imported. Reloads coalesce: Load runs
+	// one at a time and rebuilds only when the store changed since the
+	// last one, so a burst of imports costs two reloads, not one each.
+	if err := s.Load(ctx); err != nil {
+		s.log.Error("reload after import failed", "err", err)
+	}
+	return st, nil
+}
+
+// importLocked runs one import under the level guard, one at a time.
+func (s *Server) importLocked(ctx context.Context, c *call, src kb.Source, stream kb.Stream, opts kb.ImportOptions) (kb.ImportStats, error) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	// The guard compares with the snapshot of the call; an object marked
@@ -236,11 +252,6 @@ func (s *Server) runImport(ctx context.Context, c *call, src kb.Source, stream k
 			err = errs.Wrap(errs.Invalid, err, "")
 		}
 		return st, err
-	}
-	// Reload now rather than at the next poll, so that a client that
-	// reads after the import completes sees what it imported.
-	if err := s.Load(ctx); err != nil {
-		s.log.Error("reload after import failed", "err", err)
 	}
 	return st, nil
 }
