@@ -7,9 +7,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/culprit-cti/culprit/attrib/eval"
 	"github.com/culprit-cti/culprit/internal/refdata"
+	"github.com/culprit-cti/culprit/stix"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -128,5 +130,108 @@ func TestEvalTemporalUsage(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want failure with %q", code, errOut, tc.want)
 			}
 		})
+	}
+}
+
+// TestImportedIncidentsTeach is issue 8's end-to-end check that knowledge
+// from elsewhere teaches like the learning mode of the temporal protocol:
+// ATT&CK 9.0 is imported, a case is attributed, then a STIX 2.1 bundle of
+// an incident attributed-to an ATT&CK group (confidence 90), with uses
+// relationships to the case's techniques and software, is imported with
+// culprit import; the next attribution ranks that group higher, with a
+// higher probability.
+func TestImportedIncidentsTeach(t *testing.T) {
+	attack := refdata.Path(t, "attack", "enterprise-attack-9.0.json.gz")
+	c := newKBCLI(t)
+	c.mustRun("", "import", attack)
+	dir := t.TempDir()
+	casePath := filepath.Join(dir, "case.yaml")
+	items := []string{"T1566.001", "T1204.002", "T1059.001", "T1547.001", "T1071.001", "T1105", "T1003.001", "S0002"}
+	caseYAML := "name: a partner's intrusion\ntechniques:\n"
+	for _, it := range items[:len(items)-1] {
+		caseYAML += "  - id: " + it + "\n"
+	}
+	caseYAML += "software:\n  - id: " + items[len(items)-1] + "\n"
+	if err := os.WriteFile(casePath, []byte(caseYAML), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	type hyp struct {
+		ID          string  `json:"id"`
+		Name        string  `json:"name"`
+		Probability float64 `json:"probability"`
+	}
+	attribute := func() []hyp {
+		t.Helper()
+		out := c.mustRun("", "attribute", "--json", "--top", "200", casePath)
+		var res struct {
+			Hypotheses []hyp `json:"hypotheses"`
+		}
+		if err := json.Unmarshal([]byte(out), &res); err != nil {
+			t.Fatalf("attribute output is not JSON: %v\n%s", err, out)
+		}
+		return res.Hypotheses
+	}
+	rank := func(hs []hyp, id string) (int, float64) {
+		for i, h := range hs {
+			if h.ID == id {
+				return i + 1, h.Probability
+			}
+		}
+		return len(hs) + 1, 0
+	}
+	before := attribute()
+	if len(before) < 12 {
+		t.Fatalf("%d hypotheses, want ATT&CK's groups", len(before))
+	}
+	// The group ranked 10th learns of an incident with this behaviour.
+	group := before[9]
+	objs, err := stix.ReadFile(attack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byExt := map[string]string{}
+	for _, o := range objs {
+		switch o.Type {
+		case "attack-pattern", "malware", "tool":
+			if !o.Revoked && !o.Deprecated {
+				byExt[o.ExternalID("mitre-attack")] = o.ID
+			}
+		}
+	}
+	var refs []string
+	for _, it := range items {
+		if byExt[it] == "" {
+			t.Fatalf("%s is not in ATT&CK 9.0", it)
+		}
+		refs = append(refs, byExt[it])
+	}
+	inc, err := eval.Incident("https://partner.example/incidents/2021-017", time.Date(2021, 4, 1, 0, 0, 0, 0, time.UTC), group.ID, 90, refs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle := filepath.Join(dir, "incidents.json")
+	f, err := os.Create(bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := stix.NewBundleWriter(f)
+	for _, o := range inc {
+		if err := w.Write(o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c.mustRun("", "import", bundle)
+	after := attribute()
+	r0, p0 := rank(before, group.ID)
+	r1, p1 := rank(after, group.ID)
+	t.Logf("%s: rank %d (p %.4f) before the incident, %d (p %.4f) after", group.Name, r0, p0, r1, p1)
+	if r1 >= r0 || p1 <= p0 {
+		t.Errorf("after importing an incident attributed to %s with the case's behaviour, it ranks %d (p %.4f), want better than %d (p %.4f)", group.Name, r1, p1, r0, p0)
 	}
 }
