@@ -76,12 +76,31 @@ func runImport(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	store, err := openStore(ctx, e, o.db, true)
+	// A knowledge base that does not exist yet appears only when
+	// something was imported into it.
+	store, finish, err := openStoreForImport(ctx, e, o.db)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
 	results, err := importFiles(ctx, e, store, files, o)
+	if ferr := finish(len(results) > 0); errors.Is(ferr, errCreatedMeanwhile) {
+		// Another import created the file while this one built its own:
+		// import into that one (it waits for the other to commit).
+		results, err = nil, nil
+		for _, f := range files {
+			if f == "-" || isPipe(f) {
+				err = errs.E(errs.Unavailable, "another import created the knowledge base at the same time and %s cannot be read twice: run this import again", f)
+			}
+		}
+		if err == nil {
+			if store, err = openStore(ctx, e, o.db, true); err == nil {
+				results, err = importFiles(ctx, e, store, files, o)
+				store.Close()
+			}
+		}
+	} else if ferr != nil && err == nil {
+		err = ferr
+	}
 	if o.asJSON {
 		if results == nil {
 			results = []importResult{}
@@ -148,6 +167,13 @@ func checkInput(e *env, name string) error {
 	return nil
 }
 
+// isPipe reports whether name is a named pipe (or /dev/fd/N of a process
+// substitution), which can be read only once.
+func isPipe(name string) bool {
+	st, err := os.Stat(name)
+	return err == nil && st.Mode()&fs.ModeNamedPipe != 0
+}
+
 // checkStdin refuses a standard input that is a character device: a
 // terminal (nobody types a bundle) or a device such as /dev/zero, which
 // would fill the temporary file up to --max-size before failing.
@@ -173,7 +199,7 @@ func importFile(ctx context.Context, e *env, store kb.Store, name string, o impo
 	// (hash, format, decode): they are copied, within --max-size, to a
 	// temporary file that is removed on every way out, signals included
 	// (the command's context is cancelled and spool returns).
-	if st, err := os.Stat(name); name == "-" || err == nil && st.Mode()&fs.ModeNamedPipe != 0 {
+	if name == "-" || isPipe(name) {
 		var r io.Reader = e.stdin
 		if name != "-" {
 			f, err := os.Open(name)

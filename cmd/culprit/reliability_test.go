@@ -367,6 +367,26 @@ func TestReliabilityInputs(t *testing.T) {
 		if _, err := os.Stat(db); err == nil {
 			t.Errorf("a failed import of a missing path created %s", db)
 		}
+		// Nor does an input that fails to import, nor its directory.
+		bad := writeFile(t, filepath.Join(dir, "bad.json"), []byte(`{"type":"bundle","objects":[{"type":"tool"}]}`))
+		code, _, errb = runStdin(t, "", "import", "--db", db, bad)
+		if code != 1 || !strings.Contains(errb, `missing "id"`) {
+			t.Errorf("import of an invalid bundle: exit %d, stderr %q", code, errb)
+		}
+		if _, err := os.Stat(filepath.Dir(db)); err == nil {
+			t.Errorf("a failed import into a new knowledge base created %s", filepath.Dir(db))
+		}
+		// A good file then a bad one: the good one stays imported.
+		good := writeFile(t, filepath.Join(dir, "good.json"), toolBundle("good", 2))
+		if code, _, _ := runStdin(t, "", "import", "--db", db, good, bad); code != 1 {
+			t.Errorf("import GOOD BAD: exit %d, want 1", code)
+		}
+		if n := objectCount(t, db); n != 2 {
+			t.Errorf("import GOOD BAD into a new knowledge base kept %d objects, want the 2 of GOOD", n)
+		}
+		if es, _ := os.ReadDir(filepath.Dir(db)); len(es) != 1 {
+			t.Errorf("knowledge base directory holds %d entries, want only the database", len(es))
+		}
 	})
 	t.Run("named pipe (process substitution)", func(t *testing.T) {
 		fifo := filepath.Join(dir, "fifo")
@@ -443,6 +463,12 @@ func TestReliabilityInputs(t *testing.T) {
 		stdin.Close()
 		if es, _ := os.ReadDir(tmp); len(es) > 0 {
 			t.Errorf("SIGTERM during import - left %s in TMPDIR", es[0].Name())
+		}
+		es, _ := os.ReadDir(dir)
+		for _, e := range es {
+			if strings.HasPrefix(e.Name(), "term.db") || strings.HasPrefix(e.Name(), ".term.db") {
+				t.Errorf("SIGTERM during import - into a new knowledge base left %s", e.Name())
+			}
 		}
 	})
 	t.Run("concurrent imports into a fresh file wait", func(t *testing.T) {

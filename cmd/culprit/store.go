@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/culprit-cti/culprit/errs"
 	"github.com/culprit-cti/culprit/kb"
@@ -112,4 +113,94 @@ func storeFiles(e *env, flagValue string) []string {
 		return nil
 	}
 	return []string{b.path, b.path + "-wal", b.path + "-shm"}
+}
+
+// errCreatedMeanwhile is returned by the finish function of
+// openStoreForImport when another process created the knowledge base
+// while this one was building it: the import must be run against it.
+var errCreatedMeanwhile = errors.New("another command created the knowledge base meanwhile")
+
+// openStoreForImport opens the knowledge base named by flagValue for an
+// import, so that a failed import creates nothing. An existing knowledge
+// base (or a server) is opened as by openStore. A SQLite file that does not
+// exist yet is built under a hidden temporary name beside it; finish(keep)
+// closes the store and, with keep, links the file into place (without
+// replacing a file created meanwhile by another process: then it returns
+// errCreatedMeanwhile), or else removes it, and the directory when it made
+// it. Always call finish.
+func openStoreForImport(ctx context.Context, e *env, flagValue string) (kb.Store, func(keep bool) error, error) {
+	loc, err := dbPath(e, flagValue)
+	if err != nil {
+		return nil, nil, err
+	}
+	b := parseLocation(loc)
+	plain := func() (kb.Store, func(bool) error, error) {
+		s, err := openStoreAt(ctx, loc, true)
+		if err != nil {
+			return nil, nil, err
+		}
+		return s, func(bool) error { return s.Close() }, nil
+	}
+	if b.kind != "sqlite" || b.path == "" {
+		return plain()
+	}
+	if _, err := os.Stat(b.path); !errors.Is(err, fs.ErrNotExist) {
+		return plain()
+	}
+	dir := filepath.Dir(b.path)
+	madeDir := false
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, nil, fmt.Errorf("create knowledge base directory: %w", err)
+		}
+		madeDir = true
+	}
+	// Created with the mode SQLite gives the files it creates (0644 less
+	// the umask), so that the knowledge base is as readable as before.
+	tmp := filepath.Join(dir, fmt.Sprintf(".%s.new-%d-%d", filepath.Base(b.path), os.Getpid(), time.Now().UnixNano()))
+	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		if madeDir {
+			os.Remove(dir)
+		}
+		return nil, nil, fmt.Errorf("create knowledge base %s: %w", b.path, err)
+	}
+	f.Close()
+	discard := func() {
+		for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+			os.Remove(tmp + suffix)
+		}
+		if madeDir {
+			os.Remove(dir) // only when empty
+		}
+	}
+	s, err := sqlite.Open(ctx, tmp)
+	if err != nil {
+		discard()
+		return nil, nil, err
+	}
+	finish := func(keep bool) error {
+		cerr := s.Close()
+		defer discard()
+		if !keep {
+			return nil
+		}
+		if cerr != nil {
+			return fmt.Errorf("close knowledge base %s: %w", b.path, cerr)
+		}
+		// The last close checkpoints the WAL into the file and removes
+		// it; a WAL left over would hold committed data the link misses.
+		if st, err := os.Stat(tmp + "-wal"); err == nil && st.Size() > 0 {
+			return fmt.Errorf("create knowledge base %s: its write-ahead log was not checkpointed", b.path)
+		}
+		if err := os.Link(tmp, b.path); err != nil {
+			if errors.Is(err, fs.ErrExist) {
+				return errCreatedMeanwhile
+			}
+			return fmt.Errorf("create knowledge base %s: %w", b.path, err)
+		}
+		madeDir = false
+		return nil
+	}
+	return s, finish, nil
 }
