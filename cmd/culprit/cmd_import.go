@@ -76,31 +76,7 @@ func runImport(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	// A knowledge base that does not exist yet appears only when
-	// something was imported into it.
-	store, finish, err := openStoreForImport(ctx, e, o.db)
-	if err != nil {
-		return err
-	}
-	results, err := importFiles(ctx, e, store, files, o)
-	if ferr := finish(len(results) > 0); errors.Is(ferr, errCreatedMeanwhile) {
-		// Another import created the file while this one built its own:
-		// import into that one (it waits for the other to commit).
-		results, err = nil, nil
-		for _, f := range files {
-			if f == "-" || isPipe(f) {
-				err = errs.E(errs.Unavailable, "another import created the knowledge base at the same time and %s cannot be read twice: run this import again", f)
-			}
-		}
-		if err == nil {
-			if store, err = openStore(ctx, e, o.db, true); err == nil {
-				results, err = importFiles(ctx, e, store, files, o)
-				store.Close()
-			}
-		}
-	} else if ferr != nil && err == nil {
-		err = ferr
-	}
+	results, err := importInto(ctx, e, o.db, files, o)
 	if o.asJSON {
 		if results == nil {
 			results = []importResult{}
@@ -122,12 +98,37 @@ func runImport(ctx context.Context, e *env, args []string) error {
 // at db (resolved as for --db); it has the signature sync expects
 // (importFunc). The caller prints the results.
 func importFeedFiles(ctx context.Context, e *env, db string, paths []string) ([]importResult, error) {
-	store, err := openStore(ctx, e, db, true)
+	return importInto(ctx, e, db, paths, importOptions{maxSize: defaultMaxInput, progress: isTerminal(e.stderr)})
+}
+
+// importInto imports files into the knowledge base named by db. A
+// knowledge base that does not exist yet appears only when something was
+// imported into it (openStoreForImport).
+func importInto(ctx context.Context, e *env, db string, files []string, o importOptions) ([]importResult, error) {
+	store, finish, err := openStoreForImport(ctx, e, db)
 	if err != nil {
 		return nil, err
 	}
+	results, err := importFiles(ctx, e, store, files, o)
+	ferr := finish(len(results) > 0)
+	if !errors.Is(ferr, errCreatedMeanwhile) {
+		if err == nil {
+			err = ferr
+		}
+		return results, err
+	}
+	// Another import created the file while this one built its own:
+	// import into that one (waiting for the other to commit).
+	for _, f := range files {
+		if f == "-" || isPipe(f) {
+			return nil, errs.E(errs.Unavailable, "another import created the knowledge base at the same time and %s cannot be read twice: run this import again", f)
+		}
+	}
+	if store, err = openStore(ctx, e, db, true); err != nil {
+		return nil, err
+	}
 	defer store.Close()
-	return importFiles(ctx, e, store, paths, importOptions{maxSize: defaultMaxInput, progress: isTerminal(e.stderr)})
+	return importFiles(ctx, e, store, files, o)
 }
 
 // importFiles imports each file in its own transaction and stops at the
