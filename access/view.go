@@ -340,6 +340,9 @@ func (v *View) seesID(ctx context.Context, id string) (bool, error) {
 	return v.Sees(o), nil
 }
 
+// SeesID reports whether the object with this id exists and is visible.
+func (v *View) SeesID(ctx context.Context, id string) (bool, error) { return v.seesID(ctx, id) }
+
 // LookupName returns the visible objects that the name matches.
 func (v *View) LookupName(ctx context.Context, name string) ([]kb.NameMatch, error) {
 	ms, err := v.st.LookupName(ctx, name)

@@ -63,7 +63,8 @@ func (s *Server) actorCache(ctx context.Context, sn *snapshot, l access.Level) (
 // other read from the view.
 type actorReader struct {
 	*access.View
-	ac *actorCache
+	ac    *actorCache
+	names nameIndex
 }
 
 func (r actorReader) Objects(ctx context.Context, q kb.ObjectQuery, fn func(*stix.Object) error) error {
@@ -88,7 +89,7 @@ func (s *Server) actorsOf(ctx context.Context, c *call) (actorReader, *kb.Cluste
 	if err != nil {
 		return actorReader{}, nil, err
 	}
-	return actorReader{View: c.view, ac: ac}, ac.clusters, nil
+	return actorReader{View: c.view, ac: ac, names: c.snap.names}, ac.clusters, nil
 }
 
 // listAll returns the listing of every visible actor, built once.
@@ -108,4 +109,42 @@ func (s *Server) statsOf(ctx context.Context, c *call) (kb.Stats, error) {
 	}
 	ac.statsOnce.Do(func() { ac.stats, ac.statsErr = c.view.Stats(context.WithoutCancel(ctx)) })
 	return ac.stats, ac.statsErr
+}
+
+// nameIndex is the snapshot's own name lookup (kb.NamesOf of every
+// object, as the store indexes them), so that lookups neither query the
+// store nor wait for its index, which each import drops.
+type nameIndex map[string][]kb.NameMatch
+
+func buildNames(objs []*stix.Object) nameIndex {
+	idx := nameIndex{}
+	for _, o := range objs {
+		for _, n := range kb.NamesOf(o) {
+			idx[n.Norm] = append(idx[n.Norm], kb.NameMatch{ID: o.ID, Type: o.Type, Name: o.Name, Matched: n.Name,
+				Kind: n.Kind, Inactive: o.Revoked || o.Deprecated})
+		}
+	}
+	for k, ms := range idx {
+		idx[k] = kb.SortMatches(ms)
+	}
+	return idx
+}
+
+// LookupName answers from the snapshot's name index, through the view;
+// an id is looked up in the store (through the view).
+func (r actorReader) LookupName(ctx context.Context, name string) ([]kb.NameMatch, error) {
+	if kb.LooksLikeID(name) || r.names == nil {
+		return r.View.LookupName(ctx, name)
+	}
+	var out []kb.NameMatch
+	for _, m := range r.names[kb.Normalize(name)] {
+		ok, err := r.View.SeesID(ctx, m.ID)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, m)
+		}
+	}
+	return out, nil
 }

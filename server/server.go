@@ -152,6 +152,7 @@ type snapshot struct {
 	know    [access.Red + 1]lazyKnowledge
 	actors  [access.Red + 1]actorCache
 	mem     *memStore // the decoded objects, during Load only
+	names   nameIndex
 }
 
 type objRef struct {
@@ -202,7 +203,7 @@ func (s *Server) Load(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load %s: %w", s.cfg.StoreName, err)
 	}
-	sn := &snapshot{tag: tag, access: ix, taxii: tx, loaded: s.cfg.Now(), highest: ix.Highest(), mem: mem}
+	sn := &snapshot{tag: tag, access: ix, taxii: tx, loaded: s.cfg.Now(), highest: ix.Highest(), mem: mem, names: buildNames(mem.objs)}
 	for _, e := range tx.Current() {
 		sn.objects = append(sn.objects, objRef{typ: e.Type, id: e.ID, level: e.Level, raw: e.Raw})
 	}
@@ -218,10 +219,6 @@ func (s *Server) Load(ctx context.Context) error {
 		}
 	}
 	sn.mem = nil // every level is built: the decoded objects can go
-	// Warm the store's name index, which it builds at the first lookup.
-	if _, err := s.cfg.Store.LookupName(ctx, "culprit"); err != nil {
-		return fmt.Errorf("load %s: %w", s.cfg.StoreName, err)
-	}
 	s.snap.Store(sn)
 	s.metrics.reloads.Inc()
 	s.metrics.reloadSeconds.Observe(time.Since(start).Seconds())
