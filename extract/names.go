@@ -109,6 +109,7 @@ func NewMatcher(pats []Pattern) *Matcher {
 		m.nodes[n].cands = append(m.nodes[n].cands, matchCand{Candidate{p.ID, p.Type, p.Name}, strict, exact})
 		m.pats++
 	}
+	m.breadthFirst()
 	for i := range m.nodes {
 		// Nodes near the root have many edges: a table makes each step
 		// one load (a few thousand nodes, 1 KiB each).
@@ -131,6 +132,47 @@ func NewMatcher(pats []Pattern) *Matcher {
 		})
 	}
 	return m
+}
+
+// breadthFirst renumbers the nodes in breadth-first order, so that the
+// shallow nodes, which every word start visits, are contiguous in memory
+// and stay in cache; insertion order scatters them among the deep ones.
+func (m *Matcher) breadthFirst() {
+	newID := make([]int32, len(m.nodes))
+	for i := range newID {
+		newID[i] = -1
+	}
+	order := make([]int32, 0, len(m.nodes))
+	order = append(order, 0)
+	newID[0] = 0
+	for c := 0; c < 256; c++ {
+		if r := m.root[c]; r >= 0 && newID[r] < 0 {
+			newID[r] = int32(len(order))
+			order = append(order, r)
+		}
+	}
+	for q := 1; q < len(order); q++ {
+		for _, e := range m.nodes[order[q]].edges {
+			if newID[e.next] < 0 {
+				newID[e.next] = int32(len(order))
+				order = append(order, e.next)
+			}
+		}
+	}
+	nodes := make([]trieNode, len(order))
+	for to, from := range order {
+		nd := m.nodes[from]
+		for k := range nd.edges {
+			nd.edges[k].next = newID[nd.edges[k].next]
+		}
+		nodes[to] = nd
+	}
+	for c := range m.root {
+		if m.root[c] >= 0 {
+			m.root[c] = newID[m.root[c]]
+		}
+	}
+	m.nodes = nodes
 }
 
 // Len returns the number of names the matcher looks for.
