@@ -73,14 +73,12 @@ func (s *Service) Confirm(ctx context.Context, id string, know *assess.Knowledge
 	var newActor map[string]any
 	if cf.NewActor != "" {
 		name := strings.TrimSpace(cf.NewActor)
-		ms, err := s.Store.LookupName(ctx, name)
+		cs, err := kb.LoadClusters(ctx, s.Store, s.Fold)
 		if err != nil {
 			return nil, err
 		}
-		for _, m := range ms {
-			if kb.IsActor(m.Type) && !m.Inactive {
-				return nil, errs.E(errs.Conflict, "confirm case %s: an actor named %q exists (%s, %s): confirm with --actor instead", id, name, m.Name, m.ID)
-			}
+		if have := cs.Candidates(name); len(have) > 0 {
+			return nil, errs.E(errs.Conflict, "confirm case %s: an actor named %q exists (%s, %s): confirm with --actor instead", id, name, have[0].Primary().Name, have[0].ID)
 		}
 		actorID, actorName = stix.DeterministicID("intrusion-set", "culprit-case:"+id+"|"+kb.Normalize(name)), name
 		newActor = map[string]any{"type": "intrusion-set", "spec_version": "2.1", "id": actorID, "created": stixTime(at), "modified": stixTime(at),
@@ -239,25 +237,17 @@ func (s *Service) Export(ctx context.Context, id string, know *assess.Knowledge,
 	return bw.Close()
 }
 
+// resolveActor finds the cluster an actor reference names: a STIX id, or
+// a name, alias or external id (through the clusters, so that it costs a
+// read of the actors, not of the whole name index).
 func (s *Service) resolveActor(ctx context.Context, ref string) (*kb.Cluster, error) {
-	ms, err := s.Store.LookupName(ctx, ref)
-	if err != nil {
-		return nil, err
-	}
 	cs, err := kb.LoadClusters(ctx, s.Store, s.Fold)
 	if err != nil {
 		return nil, err
 	}
-	var found []*kb.Cluster
-	seen := map[string]bool{}
-	for _, m := range ms {
-		if !kb.IsActor(m.Type) {
-			continue
-		}
-		if cl := cs.Of(m.ID); cl != nil && !seen[cl.ID] {
-			seen[cl.ID] = true
-			found = append(found, cl)
-		}
+	found := cs.Candidates(ref)
+	if cl := cs.Of(strings.TrimSpace(ref)); cl != nil {
+		found = []*kb.Cluster{cl}
 	}
 	switch len(found) {
 	case 0:

@@ -38,6 +38,43 @@ type ImportTx interface {
 	CountSameAs(ctx context.Context) (int, error)
 }
 
+// CurrentOfTx is an ImportTx that can also read what it holds of some
+// ids only. Import uses it for small inputs given whole (SliceStream),
+// such as a confirmed case, instead of reading every stored version.
+type CurrentOfTx interface {
+	ImportTx
+	// CurrentOf returns what the store holds of the ids that it has, and
+	// whether the store holds no object at all.
+	CurrentOf(ctx context.Context, ids []string) (current map[string]Current, empty bool, err error)
+}
+
+// smallImport is the size of input up to which Import reads the stored
+// versions of the ids the input names rather than of every object.
+const smallImport = 2000
+
+// currentFor reads what the store holds that the planner will ask about:
+// for a small input whose objects are all known (a SliceStream), its ids
+// and relationship ends; else everything.
+func currentFor(ctx context.Context, tx ImportTx, objs Stream) (map[string]Current, bool, error) {
+	if t, ok := tx.(CurrentOfTx); ok {
+		if s, ok := objs.(*sliceStream); ok && len(s.objs)-s.i <= smallImport {
+			var ids []string
+			for _, o := range s.objs[s.i:] {
+				if o == nil {
+					continue
+				}
+				ids = append(ids, o.ID)
+				if o.Type == "relationship" {
+					ids = append(ids, o.SourceRef, o.TargetRef)
+				}
+			}
+			return t.CurrentOf(ctx, ids)
+		}
+	}
+	current, err := tx.Current(ctx)
+	return current, len(current) == 0, err
+}
+
 // prefetchDepth is how many decoded objects Import keeps ahead.
 const prefetchDepth = 256
 
@@ -53,7 +90,7 @@ func Import(ctx context.Context, tx ImportTx, src Source, objs Stream, opts Impo
 	if src.Kind == "" {
 		src.Kind = SourceFile
 	}
-	current, err := tx.Current(ctx)
+	current, empty, err := currentFor(ctx, tx, objs)
 	if err != nil {
 		return ImportStats{}, false, fmt.Errorf("import %s: %w", src.Name, err)
 	}
@@ -63,7 +100,7 @@ func Import(ctx context.Context, tx ImportTx, src Source, objs Stream, opts Impo
 	}, opts)
 	in, stop := Prefetch(ctx, objs, prefetchDepth)
 	defer stop()
-	relink := len(current) == 0
+	relink := empty
 	for i := 1; ; i++ {
 		if i%1000 == 0 {
 			if err := ctx.Err(); err != nil {

@@ -76,6 +76,55 @@ func (w *writer) CountSameAs(ctx context.Context) (int, error) {
 	return n, nil
 }
 
+// CurrentOf implements kb.CurrentOfTx.
+func (w *writer) CurrentOf(ctx context.Context, ids []string) (map[string]kb.Current, bool, error) {
+	var empty bool
+	if err := w.tx.QueryRowContext(ctx, `SELECT NOT EXISTS (SELECT 1 FROM objects)`).Scan(&empty); err != nil {
+		return nil, false, fmt.Errorf("load versions: %w", err)
+	}
+	m := make(map[string]kb.Current, len(ids))
+	const batch = 500 // well below SQLite's limit on bound parameters
+	for len(ids) > 0 {
+		n := min(batch, len(ids))
+		args := make([]any, n)
+		for i, id := range ids[:n] {
+			args[i] = id
+		}
+		ids = ids[n:]
+		rows, err := w.tx.QueryContext(ctx, `SELECT id, modified, hash FROM objects WHERE id IN (`+placeholders(n)+`)`, args...)
+		if err != nil {
+			return nil, false, fmt.Errorf("load versions: %w", err)
+		}
+		if err := scanCurrent(rows, m); err != nil {
+			return nil, false, err
+		}
+	}
+	return m, empty, nil
+}
+
+// scanCurrent reads rows of (id, modified, hash) into m and closes rows.
+func scanCurrent(rows *sql.Rows, m map[string]kb.Current) error {
+	defer rows.Close()
+	var id, modified string
+	var hash []byte
+	for rows.Next() {
+		if err := rows.Scan(&id, &modified, &hash); err != nil {
+			return fmt.Errorf("load versions: %w", err)
+		}
+		var c kb.Current
+		var err error
+		if c.Modified, err = parseTime(modified); err != nil {
+			return err
+		}
+		copy(c.Hash[:], hash)
+		m[id] = c
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("load versions: %w", err)
+	}
+	return nil
+}
+
 // loadCurrent reads the version of every stored object.
 func loadCurrent(ctx context.Context, tx *sql.Tx) (map[string]kb.Current, error) {
 	var n int
@@ -87,24 +136,7 @@ func loadCurrent(ctx context.Context, tx *sql.Tx) (map[string]kb.Current, error)
 	if err != nil {
 		return nil, fmt.Errorf("load versions: %w", err)
 	}
-	defer rows.Close()
-	var id, modified string
-	var hash []byte
-	for rows.Next() {
-		if err := rows.Scan(&id, &modified, &hash); err != nil {
-			return nil, fmt.Errorf("load versions: %w", err)
-		}
-		var c kb.Current
-		if c.Modified, err = parseTime(modified); err != nil {
-			return nil, err
-		}
-		copy(c.Hash[:], hash)
-		m[id] = c
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("load versions: %w", err)
-	}
-	return m, nil
+	return m, scanCurrent(rows, m)
 }
 
 // writer holds the prepared statements of one import transaction.
