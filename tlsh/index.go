@@ -52,12 +52,14 @@ const DefaultMaxDist = 30
 //     c); it skips the posting if B_c < 0, d_v > u_c, pair_{s/2}(q, c) > T_c,
 //     or s is the second of its pair and its partner is within u_c (then the
 //     partner claims c, if the pair does). None of these holds at (s*, c)
-//     when Distance(q, c) <= D, by 1. Otherwise Search reads c, skips it if
-//     an earlier pair j < s/2 has pair_j(q, c) <= T_c (that pair claims c),
-//     and computes Distance(q, c) exactly, reporting c if it is <= D.
+//     when Distance(q, c) <= D, by 1. Otherwise, unless c was read already
+//     for this query (a bitmap of the positions read), Search reads c and
+//     computes Distance(q, c) exactly, reporting c if it is <= D.
 //
-// So every entry within D is reported, at its claiming segment, exactly once,
-// and nothing beyond D is reported. The partner values filter out most
+// So every entry within D is reported exactly once: it is read at its
+// claiming segment if not before, and once read it is never read again; and
+// nothing beyond D is reported. (Near-duplicate data passes the filters at
+// many segments: the bitmap saves reading it at each of them.) The partner values filter out most
 // postings before the stored digest is read. Entries added since the
 // postings were last built are scanned directly. When the ball is so large
 // (D about 64 or more) that the postings would cost more than a scan, Search
@@ -82,6 +84,8 @@ type Index struct {
 	first   []uint32
 	dupNext []uint32
 	groups  map[Digest]group
+
+	bitmaps sync.Pool // of *[]uint64, zeroed: positions read by a Search
 }
 
 // group is the first and last position of a group of equal digests.
@@ -460,6 +464,8 @@ func (x *Index) searchPostings(out []match, q *Digest, maxDist int, lengthTerm b
 		}
 	}
 	const longList = 32
+	vis := &visitor{x: x, q: q, lc: &lc, qc: &qc, D: D, out: out, seen: x.bitmap()}
+	defer vis.release()
 	for s := range numSegments {
 		g := &x.seg[s]
 		a0, a1 := q.code[2*s], q.code[2*s+1]
@@ -474,7 +480,7 @@ func (x *Index) searchPostings(out []match, q *Digest, maxDist int, lengthTerm b
 				v := b0 | uint16(neighbours[a1][j])<<8
 				lo, hi := g.start[v], g.start[int(v)+1] // int: v+1 would wrap at 0xffff
 				if dl >= 128 || hi-lo <= longList {
-					out = x.visit(out, q, g, lo, hi, &lc, &qc, D, dv, p0, p1, s, second)
+					vis.visit(g, lo, hi, dv, p0, p1, second)
 					continue
 				}
 				for l := -dl; l <= dl; l++ {
@@ -485,17 +491,46 @@ func (x *Index) searchPostings(out []match, q *Digest, maxDist int, lengthTerm b
 					if c != 0xff00 {
 						b, _ = slices.BinarySearch(list, c+0x100)
 					}
-					out = x.visit(out, q, g, lo+uint32(a), lo+uint32(b), &lc, &qc, D, dv, p0, p1, s, second)
+					vis.visit(g, lo+uint32(a), lo+uint32(b), dv, p0, p1, second)
 				}
 			}
 		}
 	}
-	return out
+	return vis.out
+}
+
+// visitor holds what step 3 of the Index comment needs for one query.
+type visitor struct {
+	x      *Index
+	q      *Digest
+	lc, qc *[256]int32
+	D      int32
+	out    []match
+	seen   []uint64 // positions already read
+	read   []uint32 // the positions set in seen, to clear them
+}
+
+func (v *visitor) release() {
+	for _, p := range v.read {
+		v.seen[p>>6] = 0
+	}
+	v.x.bitmaps.Put(&v.seen)
+}
+
+// bitmap returns a zeroed bitmap of at least len(x.digests) bits from the
+// pool; x.mu is held for reading.
+func (x *Index) bitmap() []uint64 {
+	n := (len(x.digests) + 63) / 64
+	if b, ok := x.bitmaps.Get().(*[]uint64); ok && len(*b) >= n {
+		return *b
+	}
+	return make([]uint64, n+n/4)
 }
 
 // visit is step 3 of the Index comment over the postings [lo, hi) of one
 // segment value at seg distance dv from the query's.
-func (x *Index) visit(out []match, q *Digest, g *segment, lo, hi uint32, lc, qc *[256]int32, D, dv int32, p0, p1 *[256]uint8, s int, second bool) []match {
+func (v *visitor) visit(g *segment, lo, hi uint32, dv int32, p0, p1 *[256]uint8, second bool) {
+	lc, qc, D := v.lc, v.qc, v.D
 	for k := lo; k < hi; k++ {
 		h := g.hdr[k]
 		budget := D - lc[h>>8] - qc[h&0xff]
@@ -513,28 +548,27 @@ func (x *Index) visit(out []match, q *Digest, g *segment, lo, hi uint32, lc, qc 
 			continue
 		}
 		p := g.pos[k]
-		if d, ok := x.claim(q, p, s/2, int(budget)); ok {
-			out = append(out, match{p, D - budget + int32(d)})
+		if w, bit := &v.seen[p>>6], uint64(1)<<(p&63); *w&bit != 0 {
+			continue
+		} else {
+			*w |= bit
+			v.read = append(v.read, p)
+		}
+		if d, ok := v.x.within(v.q, p, int(budget)); ok {
+			v.out = append(v.out, match{p, D - budget + int32(d)})
 		}
 	}
-	return out
 }
 
-// claim reports whether pair j is the first pair within the pair budget of
-// the entry at p for query q, and if so whether the checksum and body
-// distance fit in budget, returning it.
-func (x *Index) claim(q *Digest, p uint32, j, budget int) (int, bool) {
+// within reports whether the checksum and body distance between q and the
+// entry at p fit in budget, and returns it.
+func (x *Index) within(q *Digest, p uint32, budget int) (int, bool) {
 	c := &x.digests[p]
-	tc := budget / 8
 	d := 0
 	for j2 := range numSegments / 2 {
 		k := 4 * j2
-		pd := int(byteDiff[q.code[k]][c.code[k]]) + int(byteDiff[q.code[k+1]][c.code[k+1]]) +
+		d += int(byteDiff[q.code[k]][c.code[k]]) + int(byteDiff[q.code[k+1]][c.code[k+1]]) +
 			int(byteDiff[q.code[k+2]][c.code[k+2]]) + int(byteDiff[q.code[k+3]][c.code[k+3]])
-		if j2 < j && pd <= tc {
-			return 0, false // claimed by an earlier pair
-		}
-		d += pd
 		if d > budget {
 			return 0, false
 		}
