@@ -72,6 +72,7 @@ var (
 	reIn           = regexp.MustCompile(`\bin ((?:[A-Z][a-z]+)(?: [A-Z][a-z]+)?)\b`)
 	reTech         = regexp.MustCompile(`(?i)\b(code|malware|infrastructure|IP address(?:es)?|encryption|algorithm|technical|forensic|samples?|tools?|servers?|similarit(?:y|ies)|overlap|wiper|backdoor|command and control)\b`)
 	reOfficial     = regexp.MustCompile(`(?i)\b(FBI|government|department|ministry|white house|agency|NSA|CISA|US-CERT|NCSC|police|prosecutors?|attorney|secretary|president)\b`)
+	reOfficialsWho = regexp.MustCompile(`((?:U\.S\. |US |American |South Korean |Western )?(?:government |senior |unnamed |intelligence |law enforcement )?officials|(?:people|sources|a person|a source) familiar with [^,.;]{3,60})`)
 	reOfficials    = regexp.MustCompile(`(?i)\b(officials|people familiar|sources familiar|person familiar|unnamed|anonymous|sources said|sources say)\b`)
 	reInvestigator = regexp.MustCompile(`(?i)\b(investigators?|experts?|researchers?|analysts?|security (?:firm|company|vendor)|cyber-?security|Kaspersky|Mandiant|CrowdStrike|ESET|Symantec|Trend Micro|FireEye|Novetta|McAfee|Talos|Microsoft|Google|Recorded Future|Palo Alto|Secureworks)\b`)
 )
@@ -198,6 +199,13 @@ func analyse(sent []byte) *Statement {
 		st.Source = strings.TrimSpace(m[1])
 	} else if m := reSaid.FindStringSubmatch(text); m != nil {
 		st.Source = strings.TrimSpace(m[1])
+	}
+	if st.Source == "" {
+		// "U.S. officials speaking on condition of anonymity said ...":
+		// the speakers are named by their role only.
+		if m := reOfficialsWho.FindString(text); m != "" {
+			st.Source = m
+		}
 	}
 	seen := map[string]bool{}
 	for _, h := range reHedge.FindAllString(text, -1) {
