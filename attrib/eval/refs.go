@@ -74,7 +74,13 @@ func canonURL(raw string) string {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return ""
 	}
-	host := strings.TrimPrefix(strings.ToLower(u.Hostname()), "www.")
+	// u.Host, not u.Hostname(): an IPv6 literal keeps its brackets, so the
+	// canonical form parses back to itself.
+	host := strings.TrimPrefix(strings.ToLower(u.Host), "www.")
+	host = strings.TrimSuffix(strings.TrimSuffix(host, ":80"), ":443")
+	if host == "" || strings.HasPrefix(host, ":") {
+		return ""
+	}
 	p := strings.TrimRight(u.EscapedPath(), "/")
 	for _, idx := range []string{"/index.html", "/index.htm", "/index.php"} {
 		p = strings.TrimSuffix(p, idx)
@@ -86,7 +92,7 @@ func canonURL(raw string) string {
 			continue
 		}
 		for _, v := range vs {
-			q = append(q, k+"="+v)
+			q = append(q, url.QueryEscape(k)+"="+url.QueryEscape(v))
 		}
 	}
 	sort.Strings(q)

@@ -86,7 +86,9 @@ func FuzzCanonURL(f *testing.F) {
 	f.Add("http://[::1]:80/%zz")
 	f.Fuzz(func(t *testing.T, s string) {
 		c := canonURL(s)
-		if c != "" && canonURL("https://"+c) != c {
+		// Escaping may lengthen a URL past the input bound, which then
+		// names nothing: idempotence holds within the bound.
+		if c != "" && len(c)+len("https://") <= maxRefLen && canonURL("https://"+c) != c {
 			t.Errorf("canonURL not idempotent: %q -> %q -> %q", s, c, canonURL("https://"+c))
 		}
 		_ = slug(c)
