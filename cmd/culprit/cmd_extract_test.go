@@ -157,3 +157,31 @@ func TestExtractTechniques(t *testing.T) {
 		}
 	}
 }
+
+// TestExtractGoldenWarninglists covers the probably benign entries of the
+// case file (written as comments) with the shared MISP warninglists.
+func TestExtractGoldenWarninglists(t *testing.T) {
+	lists := refdata.Path(t, "misp-warninglists", "lists")
+	html := filepath.Join("testdata", "extract", "advisory.html")
+	args := []string{"extract", "--warninglists", lists, "--own", "update-check.example.org", html}
+	code, stdout, stderr := runExtractCLI(t, "", args...)
+	args[2] = "$WARNINGLISTS"
+	got := "$ culprit " + strings.Join(args, " ") + "\nexit " + itoa(code) + "\n--- stdout\n" + stdout + "--- stderr\n" + stderr
+	p := filepath.Join("testdata", "extract", "html-warninglists.golden")
+	if *update {
+		if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatalf("%v (run go test -run TestExtractGoldenWarninglists -update)", err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s (-update if intended):\n%s", p, lineDiff(string(want), got))
+	}
+	if _, _, err := casefile.Parse("case.yaml", strings.NewReader(stdout)); err != nil {
+		t.Errorf("the case file does not parse: %v", err)
+	}
+}
