@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"sort"
+	"strings"
 	"sync"
 
 	"github.com/culprit-cti/culprit/access"
@@ -65,6 +67,7 @@ type actorReader struct {
 	*access.View
 	ac    *actorCache
 	names nameIndex
+	snap  *snapshot
 }
 
 func (r actorReader) Objects(ctx context.Context, q kb.ObjectQuery, fn func(*stix.Object) error) error {
@@ -89,7 +92,7 @@ func (s *Server) actorsOf(ctx context.Context, c *call) (actorReader, *kb.Cluste
 	if err != nil {
 		return actorReader{}, nil, err
 	}
-	return actorReader{View: c.view, ac: ac, names: c.snap.names}, ac.clusters, nil
+	return actorReader{View: c.view, ac: ac, names: c.snap.names, snap: c.snap}, ac.clusters, nil
 }
 
 // listAll returns the listing of every visible actor, built once.
@@ -147,4 +150,83 @@ func (r actorReader) LookupName(ctx context.Context, name string) ([]kb.NameMatc
 		}
 	}
 	return out, nil
+}
+
+// object returns the current version of id from the snapshot, with ok
+// false when the snapshot does not hold it.
+func (sn *snapshot) object(id string) (objRef, bool) {
+	typ, _, _ := strings.Cut(id, "--")
+	refs := sn.objects
+	i := sort.Search(len(refs), func(i int) bool {
+		return refs[i].typ > typ || refs[i].typ == typ && refs[i].id >= id
+	})
+	if i < len(refs) && refs[i].id == id {
+		return refs[i], true
+	}
+	return objRef{}, false
+}
+
+// Object answers from the snapshot's stored versions when it holds the
+// object (its level as the view computed it decides), else from the view.
+func (r actorReader) Object(ctx context.Context, id string) (*stix.Object, error) {
+	if r.snap != nil {
+		if e, ok := r.snap.object(id); ok && r.View.SeesLevel(e.level) {
+			if o, err := stix.ParseObject(e.raw); err == nil {
+				return o, nil
+			}
+		}
+	}
+	return r.View.Object(ctx, id)
+}
+
+// Relationships answers the card's queries (by source or target, active
+// only) from the snapshot's relationship index; other queries go to the
+// view.
+func (r actorReader) Relationships(ctx context.Context, q kb.RelationshipQuery, fn func(*stix.Object) error) error {
+	if r.snap == nil || q.IncludeInactive || len(q.SourceRefs)+len(q.TargetRefs) != 1 {
+		return r.View.Relationships(ctx, q, fn)
+	}
+	var idx []int
+	if len(q.SourceRefs) == 1 {
+		idx = r.snap.relsBySource[q.SourceRefs[0]]
+	} else {
+		idx = r.snap.relsByTarget[q.TargetRefs[0]]
+	}
+	types := map[string]bool{}
+	for _, t := range q.Types {
+		types[t] = true
+	}
+	for _, i := range idx {
+		e := r.snap.objects[i]
+		if !r.View.SeesLevel(e.level) {
+			continue
+		}
+		o, err := stix.ParseObject(e.raw)
+		if err != nil || o.Revoked || o.Deprecated || len(types) > 0 && !types[o.RelationshipType] {
+			continue
+		}
+		if err := fn(o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// indexRelationships fills the snapshot's relationship index from the
+// decoded objects (ordered by id within each end, as the store orders
+// them).
+func (sn *snapshot) indexRelationships(objs []*stix.Object) {
+	sn.relsBySource, sn.relsByTarget = map[string][]int{}, map[string][]int{}
+	for _, o := range objs {
+		if o.Type != "relationship" {
+			continue
+		}
+		if e, ok := sn.object(o.ID); ok {
+			i := sort.Search(len(sn.objects), func(i int) bool {
+				return sn.objects[i].typ > e.typ || sn.objects[i].typ == e.typ && sn.objects[i].id >= e.id
+			})
+			sn.relsBySource[o.SourceRef] = append(sn.relsBySource[o.SourceRef], i)
+			sn.relsByTarget[o.TargetRef] = append(sn.relsByTarget[o.TargetRef], i)
+		}
+	}
 }

@@ -153,6 +153,9 @@ type snapshot struct {
 	actors  [access.Red + 1]actorCache
 	mem     *memStore // the decoded objects, during Load only
 	names   nameIndex
+	// relsBySource and relsByTarget index the relationships of objects
+	// by their ends (indexes into objects).
+	relsBySource, relsByTarget map[string][]int
 }
 
 type objRef struct {
@@ -208,6 +211,7 @@ func (s *Server) Load(ctx context.Context) error {
 		sn.objects = append(sn.objects, objRef{typ: e.Type, id: e.ID, level: e.Level, raw: e.Raw})
 	}
 	sortObjRefs(sn.objects)
+	sn.indexRelationships(mem.objs)
 	// Build the attribution knowledge of the levels that differ before
 	// the swap, so that the first attribution after a reload does not wait.
 	for l := access.Clear; l <= sn.highest; l++ {
