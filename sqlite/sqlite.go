@@ -135,7 +135,7 @@ func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, wrapOpen(path, err)
 	}
-	if want := len(migrationNames()); v < want {
+	if want := latestVersion(); v < want {
 		s.Close()
 		return nil, errs.E(errs.Unavailable, "knowledge base %s has schema version %d, this culprit needs %d: run a writing command first (culprit import ...)", path, v, want)
 	}
@@ -283,13 +283,26 @@ func migrationNames() []string {
 	return names
 }
 
+// latestVersion is the version of the last embedded migration: the schema
+// version of a file this binary has brought up to date.
+func latestVersion() int {
+	latest := 0
+	for _, name := range migrationNames() {
+		num, _, _ := strings.Cut(strings.TrimPrefix(name, "migrations/"), "_")
+		if v, err := strconv.Atoi(num); err == nil && v > latest {
+			latest = v
+		}
+	}
+	return latest
+}
+
 // migrate applies, in order, every embedded migration not yet applied. A
 // migration's version is the number its file name starts with. When the
 // schema is current nothing is written, so a writer that only reads (or
 // waits for its turn to write) takes no lock here.
 func (s *Store) migrate(ctx context.Context) error {
 	names := migrationNames()
-	if v, err := s.schemaVersion(ctx); err == nil && v >= len(names) {
+	if v, err := s.schemaVersion(ctx); err == nil && v >= latestVersion() {
 		return nil
 	}
 	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
