@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -194,16 +195,11 @@ func (g *gate) Next() (*stix.Object, error) {
 		<-g.release
 	}
 	if g.i >= len(g.objs) {
-		return nil, errEOF
+		return nil, io.EOF
 	}
 	g.i++
 	return g.objs[g.i-1], nil
 }
-
-var errEOF = func() error {
-	_, err := kb.SliceStream(nil).Next()
-	return err
-}()
 
 // Item 3: read-only commands took a write lock (and failed with
 // "database is locked" during an import).
