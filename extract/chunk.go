@@ -3,6 +3,8 @@ package extract
 import (
 	"sort"
 	"unsafe"
+
+	"github.com/culprit-cti/culprit/ioc"
 )
 
 // unsafeString views b as a string without copying; the string must not
@@ -69,7 +71,12 @@ func (s *scanner) chunk(buf []byte, base int64, from, end int, fn func(Item) err
 	// indicator ("Turla" in a URL) is not a mention.
 	covered := make([][2]int, 0, len(s.spans))
 	maxEnd := make([]int, 0, len(s.spans))
-	last := [3]any{}
+	type key struct {
+		t     ioc.Type
+		at    int
+		value string
+	}
+	var last key
 	for _, sp := range s.spans {
 		a, b := s.at(sp.start), s.at(sp.end)
 		covered = append(covered, [2]int{a, b})
@@ -81,7 +88,7 @@ func (s *scanner) chunk(buf []byte, base int64, from, end int, fn func(Item) err
 		if a < from || a >= end {
 			continue
 		}
-		if k := [3]any{sp.t, a, sp.value}; k == last {
+		if k := (key{sp.t, a, sp.value}); k == last {
 			continue // an address found both as a URL host and alone
 		} else {
 			last = k

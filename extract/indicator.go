@@ -507,7 +507,7 @@ func (s *scanner) url(i, end, k int) {
 	if hs >= he {
 		return
 	}
-	if a, err := netip.ParseAddr(strings.Trim(unsafeString(b[hs:he]), "[]")); err == nil {
+	if a, ok := ioc.ParseIP(strings.Trim(unsafeString(b[hs:he]), "[]")); ok {
 		t := ioc.IPv4
 		if a.Is6() {
 			t = ioc.IPv6

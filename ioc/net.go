@@ -7,6 +7,34 @@ import (
 	"golang.org/x/net/idna"
 )
 
+// ParseIP parses an IPv4 or IPv6 address (no zone check), after a cheap
+// test of its characters: net/netip allocates an error for every string
+// it refuses, and most candidates in text are not addresses.
+func ParseIP(s string) (netip.Addr, bool) {
+	if len(s) < 2 || len(s) > 45 {
+		return netip.Addr{}, false
+	}
+	colon := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9', c == '.':
+		case c == ':':
+			colon = true
+		case c >= 'a' && c <= 'f', c >= 'A' && c <= 'F', c == '%':
+			if !colon && strings.IndexByte(s, ':') < 0 {
+				return netip.Addr{}, false
+			}
+		default:
+			if !colon && strings.IndexByte(s, ':') < 0 || c > 0x7f {
+				return netip.Addr{}, false
+			}
+		}
+	}
+	a, err := netip.ParseAddr(s)
+	return a, err == nil
+}
+
 func normalizeIP(v string, want4 bool) (string, bool) {
 	if p, err := netip.ParsePrefix(v); err == nil {
 		if p.Addr().Is4() != want4 || p.Addr().Zone() != "" {
@@ -155,7 +183,7 @@ func normalizeURL(v string) (string, bool) {
 		if j := strings.LastIndexByte(host, ':'); j >= 0 {
 			host, port = host[:j], host[j+1:]
 		}
-		if a, err := netip.ParseAddr(host); err == nil && a.Is4() {
+		if a, ok := ParseIP(host); ok && a.Is4() {
 			host = a.String()
 		} else if d, ok := NormalizeDomain(host); ok {
 			host = d
