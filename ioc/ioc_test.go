@@ -3,6 +3,7 @@ package ioc
 import (
 	"bufio"
 	"encoding/json"
+	"net/netip"
 	"os"
 	"strings"
 	"testing"
@@ -230,6 +231,21 @@ func FuzzRefang(f *testing.F) {
 	f.Fuzz(func(t *testing.T, v string) {
 		if got := Refang(v); len(got) > len(v) {
 			t.Errorf("Refang(%q) = %q is longer", v, got)
+		}
+	})
+}
+
+// FuzzParseIP checks that the character pre-test of ParseIP never refuses
+// an address net/netip accepts.
+func FuzzParseIP(f *testing.F) {
+	for _, s := range []string{"1.2.3.4", "2001:db8::1", "fe80::1%eth0", "::ffff:1.2.3.4", "example.com", "12:30:45", "deadbeef"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, err := netip.ParseAddr(s)
+		got, ok := ParseIP(s)
+		if ok != (err == nil) || ok && got != want {
+			t.Errorf("ParseIP(%q) = %v, %v; netip.ParseAddr = %v, %v", s, got, ok, want, err)
 		}
 	})
 }

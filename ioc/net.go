@@ -11,22 +11,13 @@ import (
 // test of its characters: net/netip allocates an error for every string
 // it refuses, and most candidates in text are not addresses.
 func ParseIP(s string) (netip.Addr, bool) {
-	if len(s) < 2 || len(s) > 45 {
-		return netip.Addr{}, false
-	}
-	colon := false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= '0' && c <= '9', c == '.':
-		case c == ':':
-			colon = true
-		case c >= 'a' && c <= 'f', c >= 'A' && c <= 'F', c == '%':
-			if !colon && strings.IndexByte(s, ':') < 0 {
-				return netip.Addr{}, false
-			}
-		default:
-			if !colon && strings.IndexByte(s, ':') < 0 || c > 0x7f {
+	if strings.IndexByte(s, ':') < 0 {
+		// IPv4: digits and dots only.
+		if len(s) < 7 || len(s) > 15 {
+			return netip.Addr{}, false
+		}
+		for i := 0; i < len(s); i++ {
+			if c := s[i]; c != '.' && (c < '0' || c > '9') {
 				return netip.Addr{}, false
 			}
 		}
