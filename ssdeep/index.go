@@ -78,7 +78,7 @@ type Index struct {
 	// copy would be a candidate to score for every query near it.
 	groups  map[uint64]group
 	dupNext []uint32
-	dupSize map[uint32]uint32 // size of each group of 2 or more, by first entry
+	dupSize []uint32 // per entry: the size of its group if it is a group's first, else 0
 
 	bitmaps sync.Pool // of *[]uint64, zeroed: Search's candidate sets
 
@@ -118,7 +118,7 @@ const (
 
 // NewIndex returns an empty Index.
 func NewIndex() *Index {
-	return &Index{short: map[string][]uint32{}, groups: map[uint64]group{}, dupSize: map[uint32]uint32{}, mergeMin: 8192}
+	return &Index{short: map[string][]uint32{}, groups: map[uint64]group{}, mergeMin: 8192}
 }
 
 // Len returns the number of digests stored.
@@ -186,6 +186,7 @@ func (x *Index) add(exp int, p1, p2 []byte, id uint64) error {
 	x.ids = append(x.ids, id)
 	x.ents = append(x.ents, ent{off, meta})
 	x.dupNext = append(x.dupNext, 0)
+	x.dupSize = append(x.dupSize, 1)
 
 	if len(p1) < rollingWindow && len(p2) < rollingWindow {
 		k := shortKey(exp, p1, p2)
@@ -198,7 +199,7 @@ func (x *Index) add(exp int, p1, p2 []byte, id uint64) error {
 		x.ents[g.first].meta |= hasCopies
 		x.dupNext[g.last] = e + 1
 		x.groups[h] = group{g.first, e}
-		x.dupSize[g.first] = max(x.dupSize[g.first], 1) + 1
+		x.dupSize[g.first]++
 		return nil
 	} else if !ok {
 		x.groups[h] = group{e, e}
