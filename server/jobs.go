@@ -231,10 +231,27 @@ func (s *Server) runImport(ctx context.Context, c *call, src kb.Source, stream k
 	// reads after it sees what it imported. Reloads coalesce: Load runs
 	// one at a time and rebuilds only when the store changed since the
 	// last one, so a burst of imports costs two reloads, not one each.
-	if err := s.Load(ctx); err != nil {
+	s.reloadAfterImport(ctx)
+	return st, nil
+}
+
+// reloadAfterImport returns once a reload that began after the caller's
+// import has finished. Waiting imports share one: the first to get the
+// load lock reloads for all that asked before it started.
+func (s *Server) reloadAfterImport(ctx context.Context) {
+	seq := s.reloadAsked.Add(1)
+	s.loadMu.Lock()
+	if s.reloadDone >= seq {
+		s.loadMu.Unlock()
+		return
+	}
+	upTo := s.reloadAsked.Load()
+	err := s.load(ctx)
+	s.reloadDone = max(s.reloadDone, upTo)
+	s.loadMu.Unlock()
+	if err != nil {
 		s.log.Error("reload after import failed", "err", err)
 	}
-	return st, nil
 }
 
 // importLocked runs one import under the level guard, one at a time.

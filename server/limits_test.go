@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -124,4 +125,47 @@ func TestImportJob(t *testing.T) {
 	if j.Status != "failed" || !strings.Contains(j.Error, "marked above") {
 		t.Errorf("import of a RED object by a GREEN analyst: %s", b)
 	}
+}
+
+// TestConcurrentImportsCoalesce pushes envelopes from many clients at
+// once: every push succeeds, each is visible when its status returns, and
+// the reloads they cause are fewer than the pushes.
+func TestConcurrentImportsCoalesce(t *testing.T) {
+	f := newFixture(t, Config{})
+	before := f.reloads()
+	const n = 12
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			id := fmt.Sprintf("malware--%08x-0000-4000-8000-0000000000c0", 0xc0+i)
+			env := fmt.Sprintf(`{"objects":[{"type":"malware","spec_version":"2.1","id":%q,"created":"2024-01-01T00:00:00Z","modified":"2024-01-01T00:00:00Z","name":"Burst %d","is_family":true}]}`, id, i)
+			code, _, b := f.do("POST", "analyst-green", taxiiRoot+"collections/inbox/objects/", taxii.MediaTAXII, []byte(env))
+			if code != 202 || !strings.Contains(string(b), `"success_count":1`) {
+				t.Errorf("push %d: %d %s", i, code, b)
+				return
+			}
+			if code, _ := f.get("reader-green", "/api/objects/"+id); code != 200 {
+				t.Errorf("push %d not visible after its status: %d", i, code)
+			}
+		})
+	}
+	wg.Wait()
+	if reloads := f.reloads() - before; reloads >= n || reloads < 1 {
+		t.Errorf("%d pushes caused %d reloads, want at least 1 and fewer than %d", n, reloads, n)
+	}
+}
+
+// reloads reads culprit_knowledge_reloads_total from /metrics.
+func (f *fixture) reloads() int {
+	f.t.Helper()
+	_, b := f.get("", "/metrics")
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "culprit_knowledge_reloads_total "); ok {
+			var n int
+			fmt.Sscan(v, &n)
+			return n
+		}
+	}
+	f.t.Fatal("no culprit_knowledge_reloads_total in /metrics")
+	return 0
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -20,6 +21,8 @@ func statusOf(err error) int {
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return http.StatusRequestTimeout
+	case errors.Is(err, context.Canceled):
+		return statusClientClosed
 	}
 	var he *httpError
 	if errors.As(err, &he) {
@@ -41,6 +44,10 @@ func statusOf(err error) int {
 	}
 	return http.StatusInternalServerError
 }
+
+// statusClientClosed is the status logged for a request whose client went
+// away before the answer (nginx's 499): not a server error.
+const statusClientClosed = 499
 
 // httpError is an error whose status is not a kind's: 401, 405, 406, 415,
 // 429, 501.

@@ -116,6 +116,10 @@ type Server struct {
 	status  *statuses
 	writeMu sync.Mutex // one import at a time: the store serialises writers anyway
 	loadMu  sync.Mutex // one load at a time, so that an older snapshot never replaces a newer
+	// reloadAsked counts the reloads imports asked for; reloadDone (under
+	// loadMu) is the highest of them that a finished reload covers.
+	reloadAsked atomic.Int64
+	reloadDone  int64
 }
 
 // New returns a server for cfg. It loads nothing yet: Load (or Run) does.
@@ -186,6 +190,11 @@ func stateTag(ctx context.Context, st kb.Store) (string, error) {
 func (s *Server) Load(ctx context.Context) error {
 	s.loadMu.Lock()
 	defer s.loadMu.Unlock()
+	return s.load(ctx)
+}
+
+// load is Load with loadMu held.
+func (s *Server) load(ctx context.Context) error {
 	tag, err := stateTag(ctx, s.cfg.Store)
 	if err != nil {
 		return fmt.Errorf("check %s: %w", s.cfg.StoreName, err)
