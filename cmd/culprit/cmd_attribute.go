@@ -32,8 +32,7 @@ func runAttribute(ctx context.Context, e *env, args []string) error {
 	top := fs.Int("top", 5, "number of hypotheses to show")
 	stixOut := fs.String("stix", "", "also write the result as a STIX 2.1 bundle to this file")
 	warn := fs.String("warninglists", "", "MISP warninglists directory for shared infrastructure (adds to the built-in list)")
-	fold := fs.Int("fold", kb.DefaultFold, "fold actors linked by a same-as link of at least this confidence (1-100) into one hypothesis")
-	fs.IntVar(fold, "link-threshold", kb.DefaultFold, "the same as --fold (older name)")
+	fold := foldFlag(fs)
 	cases, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -47,16 +46,11 @@ func runAttribute(ctx context.Context, e *env, args []string) error {
 	if *top < 1 {
 		return fmt.Errorf("%w: --top must be at least 1", errUsage)
 	}
-	if *fold < 1 || *fold > 100 {
-		return fmt.Errorf("%w: --fold must be between 1 and 100, not %d", errUsage, *fold)
-	}
 	// The STIX output must not land on a case or the knowledge base; check
 	// before the work, so that nothing is printed for a refused command.
 	protect := append([]string(nil), cases...)
 	protect = append(protect, bundles...)
-	if p, err := dbPath(e, *db); err == nil {
-		protect = append(protect, p)
-	}
+	protect = append(protect, storeFiles(e, *db)...)
 	if *stixOut != "" {
 		if err := outfile.Check(*stixOut, protect...); err != nil {
 			return fmt.Errorf("--stix: %w", err)

@@ -388,7 +388,7 @@ func caseAttribute(ctx context.Context, e *env, args []string) error {
 	format := fs.String("format", "text", "output format: "+strings.Join(assess.Formats, ", "))
 	asJSON := fs.Bool("json", false, "print JSON, as --format json")
 	top := fs.Int("top", 5, "number of hypotheses to show")
-	fold := confidenceFlag(fs, "fold", kb.DefaultFold, "fold actors linked by a same-as link of at least this confidence into one hypothesis")
+	fold := foldFlag(fs)
 	by := fs.String("analyst", "", "who attributes (default $CULPRIT_ANALYST, else $USER)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -525,9 +525,9 @@ func caseExport(ctx context.Context, e *env, args []string) error {
 	if len(pos) != 1 {
 		return fmt.Errorf("%w: case export takes one ID", errUsage)
 	}
-	dbFile, _ := dbPath(e, *db)
+	dbFiles := storeFiles(e, *db)
 	if *outPath != "" {
-		if err := outfile.Check(*outPath, dbFile); err != nil {
+		if err := outfile.Check(*outPath, dbFiles...); err != nil {
 			return fmt.Errorf("--out: %w", err)
 		}
 	}
@@ -548,5 +548,5 @@ func caseExport(ctx context.Context, e *env, args []string) error {
 		}
 		return w.Flush()
 	}
-	return outfile.Write(*outPath, 0o644, []string{dbFile}, func(w io.Writer) error { return s.Export(ctx, id, know, w) })
+	return outfile.Write(*outPath, 0o644, dbFiles, func(w io.Writer) error { return s.Export(ctx, id, know, w) })
 }

@@ -22,16 +22,13 @@ func runShow(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "show", "[--db PATH] [--json] [--fold N] NAME|ID")
 	db := fs.String("db", "", dbUsage)
 	asJSON := fs.Bool("json", false, "print the cards as JSON")
-	fold := fs.Int("fold", kb.DefaultFold, "fold objects linked by a same-as link of at least this confidence (0-100) into one card")
+	fold := foldFlag(fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
 		return fmt.Errorf("%w: give one NAME or ID (quote names with spaces)", errUsage)
-	}
-	if *fold < 1 || *fold > 100 {
-		return fmt.Errorf("%w: --fold must be between 1 and 100", errUsage)
 	}
 	store, err := openStore(ctx, e, *db, false)
 	if err != nil {
