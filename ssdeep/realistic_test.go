@@ -242,3 +242,45 @@ func TestIndexRealisticMatchesBruteForce(t *testing.T) {
 		t.Errorf("no query has more than %d matches: the population lacks its boilerplate", n/1000)
 	}
 }
+
+// TestIndexParallelScoring checks a query with more candidates than
+// parallelMin, so that its scoring is split between goroutines, against
+// the brute force, from several goroutines at once (for the race detector).
+func TestIndexParallelScoring(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(10, 11))
+	rand64 := func(n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = b64[rnd.IntN(64)]
+		}
+		return string(b)
+	}
+	const shared = "HeaderOfATemplateSharedByAll"
+	var stored []Digest
+	x := NewIndex()
+	for i := range 2 * parallelMin {
+		d := Digest{BlockSize: 96, Part1: shared + rand64(20), Part2: rand64(16)}
+		stored = append(stored, d)
+		if err := x.Add(d, uint64(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	q := Digest{BlockSize: 96, Part1: shared + rand64(20), Part2: rand64(16)}
+	want := bruteForce(stored, q, 1)
+	if len(want) < parallelMin {
+		t.Fatalf("only %d matches: the query does not reach the parallel path", len(want))
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			if diff := gocmp.Diff(want, x.Search(q, 1)); diff != "" {
+				t.Errorf("Search differs from brute force (-want +got):\n%s", diff)
+			}
+			m, total := x.SearchLimit(q, 1, 10)
+			if total != len(want) || !slices.Equal(m, want[:10]) {
+				t.Errorf("SearchLimit(10) = %d matches of %d, want the first 10 of %d", len(m), total, len(want))
+			}
+		})
+	}
+	wg.Wait()
+}
