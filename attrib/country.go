@@ -1,6 +1,10 @@
 package attrib
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/culprit-cti/culprit/kb"
+)
 
 // countries maps ISO 3166-1 alpha-2 codes to the normalised English names
 // used by MISP galaxies (x_misp_cfr_suspected_victims). It covers the
@@ -30,7 +34,7 @@ func countryCode(s string) string {
 			return n
 		}
 	}
-	switch n := norm(s); n {
+	switch n := kb.Normalize(s); n {
 	case "usa", "unitedstatesofamerica":
 		return "unitedstates"
 	case "uk", "greatbritain":

@@ -3,6 +3,7 @@ package attrib
 import (
 	"errors"
 	"fmt"
+	"github.com/culprit-cti/culprit/kb"
 	"math"
 	"slices"
 	"sort"
@@ -243,7 +244,7 @@ func (k *Knowledge) resolveTechnique(ref string) (int, bool) {
 	if i, ok := k.techBy[strings.ToUpper(ref)]; ok {
 		return i, true
 	}
-	i, ok := k.techBy["n:"+norm(ref)]
+	i, ok := k.techBy["n:"+kb.Normalize(ref)]
 	return i, ok
 }
 
@@ -258,7 +259,7 @@ func (k *Knowledge) resolveSoftware(ref string) (int, bool) {
 	if i, ok := k.swBy[strings.ToUpper(ref)]; ok {
 		return i, true
 	}
-	i, ok := k.swBy["n:"+norm(ref)]
+	i, ok := k.swBy["n:"+kb.Normalize(ref)]
 	return i, ok
 }
 
@@ -514,10 +515,10 @@ func (k *Knowledge) claimItems(claims []casefile.Claim, p Params, warn *[]string
 		if ai, ok := k.actorBy[ref]; ok {
 			hits = []int{ai}
 		} else {
-			hits = k.names[norm(ref)]
+			hits = k.names[kb.Normalize(ref)]
 		}
 		if len(hits) == 0 {
-			if cs := k.campaignNames[norm(ref)]; len(cs) > 0 {
+			if cs := k.campaignNames[kb.Normalize(ref)]; len(cs) > 0 {
 				// A campaign: the claim goes to the actors it is attributed
 				// to, weighted by the attribution's confidence.
 				it.details = map[int]string{}
@@ -592,7 +593,7 @@ func (k *Knowledge) victimItems(v casefile.Victim, p Params) []*item {
 		}
 		out = append(out, it)
 	}
-	if s := norm(v.Sector); s != "" {
+	if s := kb.Normalize(v.Sector); s != "" {
 		mk("sector "+v.Sector, s, k.sectorDF[s], func(a *Actor) bool { return a.sectors[s] })
 	}
 	if c := countryCode(v.Country); c != "" {

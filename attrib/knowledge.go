@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/culprit-cti/culprit/ioc"
 	"github.com/culprit-cti/culprit/kb"
 	"github.com/culprit-cti/culprit/similarity"
 	"github.com/culprit-cti/culprit/ssdeep"
@@ -168,17 +169,6 @@ func isActorType(t string) bool { return t == "intrusion-set" || t == "threat-ac
 
 func active(o *stix.Object) bool { return !o.Revoked && !o.Deprecated }
 
-// norm normalises a name for lookup: lower case, letters and digits only.
-func norm(s string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(s) {
-		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r > 127 {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
 func citations(o *stix.Object) []Citation {
 	var cs []Citation
 	for _, r := range o.ExternalReferences {
@@ -252,7 +242,7 @@ func (k *Knowledge) indexTechniques(ids []string, byID map[string]*stix.Object, 
 		if t.extID != "" {
 			k.techBy[strings.ToUpper(t.extID)] = i
 		}
-		if n := norm(o.Name); n != "" {
+		if n := kb.Normalize(o.Name); n != "" {
 			if _, dup := k.techBy["n:"+n]; !dup {
 				k.techBy["n:"+n] = i
 			}
@@ -304,7 +294,7 @@ func (k *Knowledge) indexSoftware(ids []string, byID map[string]*stix.Object) {
 			k.swBy[strings.ToUpper(s.extID)] = i
 		}
 		for _, n := range append([]string{o.Name}, o.Aliases...) {
-			if n := norm(n); n != "" {
+			if n := kb.Normalize(n); n != "" {
 				if _, dup := k.swBy["n:"+n]; !dup {
 					k.swBy["n:"+n] = i
 				}
@@ -327,12 +317,12 @@ func (k *Knowledge) foldActors(ids []string, byID map[string]*stix.Object, links
 		a := &Actor{ID: p.ID, Name: p.Name, ExternalID: p.ExternalID("mitre-attack"),
 			techs: map[int]float64{}, direct: map[int]bool{}, sw: map[int]float64{}, cites: map[string][]Citation{},
 			sectors: map[string]bool{}, country: map[string]bool{}}
-		seen := map[string]bool{norm(p.Name): true}
+		seen := map[string]bool{kb.Normalize(p.Name): true}
 		for i, o := range cl.Members {
 			a.IDs = append(a.IDs, o.ID)
 			a.Members = append(a.Members, Member{ID: o.ID, Type: o.Type, Name: o.Name})
 			for _, n := range append([]string{o.Name}, o.Aliases...) {
-				if nn := norm(n); nn != "" && !seen[nn] {
+				if nn := kb.Normalize(n); nn != "" && !seen[nn] {
 					seen[nn] = true
 					a.Aliases = append(a.Aliases, n)
 				}
@@ -361,7 +351,7 @@ func (k *Knowledge) foldActors(ids []string, byID map[string]*stix.Object, links
 }
 
 func (k *Knowledge) addName(n string, i int) {
-	nn := norm(n)
+	nn := kb.Normalize(n)
 	if nn == "" {
 		return
 	}
@@ -432,7 +422,7 @@ func (k *Knowledge) indexBehaviour(byID map[string]*stix.Object, rels []*stix.Ob
 			}
 			ref := campaignRef{actor: ai, conf: conf, name: c.Name, target: target}
 			for _, n := range append([]string{c.Name}, c.Aliases...) {
-				if nn := norm(n); nn != "" && !slices.Contains(k.campaignNames[nn], ref) {
+				if nn := kb.Normalize(n); nn != "" && !slices.Contains(k.campaignNames[nn], ref) {
 					k.campaignNames[nn] = append(k.campaignNames[nn], ref)
 				}
 			}
@@ -652,7 +642,7 @@ func (k *Knowledge) target(a *Actor, t *stix.Object) {
 	switch t.Type {
 	case "identity":
 		for _, s := range props.Sectors {
-			a.sectors[norm(s)] = true
+			a.sectors[kb.Normalize(s)] = true
 		}
 	case "location":
 		if props.Country != "" {
@@ -704,7 +694,7 @@ func (k *Knowledge) indexVictims(ids []string, byID map[string]*stix.Object, rel
 			}
 		}
 		for _, s := range props.Targets {
-			a.sectors[norm(s)] = true
+			a.sectors[kb.Normalize(s)] = true
 		}
 	}
 	for _, a := range k.actors {
@@ -745,14 +735,18 @@ func PatternValues(pattern string) [][2]string {
 
 // iocKey normalises an indicator value for exact matching.
 func iocKey(typ, v string) string {
-	v = strings.TrimSpace(v)
-	switch {
-	case strings.HasPrefix(typ, "file"):
-		return "h:" + strings.ToLower(v)
-	case typ == "domain-name", typ == "email-addr", typ == "url":
-		return strings.ToLower(strings.TrimSuffix(v, "."))
+	// Hashes of every algorithm share one space: a pattern or a case may
+	// give a bare value without saying which algorithm made it.
+	if strings.HasPrefix(typ, "file") {
+		return "h:" + strings.ToLower(strings.TrimSpace(v))
 	}
-	return v
+	// Everything else in ioc's canonical form, the one the case parser
+	// and the extractor give (IPv6 compressed, domains without the final
+	// dot, URLs normalised).
+	if n, err := ioc.Normalize(ioc.Type(typ), v); err == nil {
+		return typ + "\x00" + n
+	}
+	return typ + "\x00" + strings.TrimSpace(v)
 }
 
 // relTypes are the relationships followed from an indicator or observable

@@ -16,14 +16,14 @@ type Result struct {
 	NameOnly int `json:"name_only_actors,omitempty"`
 	// Top is "unknown" when the unknown actor is the most probable
 	// hypothesis, else the id of Hypotheses[0].
-	Top        string       `json:"top"`
-	Confidence string       `json:"confidence"` // low, moderate or high
+	Top        string `json:"top"`
+	Confidence string `json:"confidence"` // low, moderate or high
 	// Coverage says how much of the case's behaviour the knowledge
 	// explains at all.
-	Coverage Coverage `json:"coverage"`
-	Basis      Basis        `json:"basis"`      // what the confidence level rests on
-	Next       []Suggestion `json:"next,omitempty"`
-	Warnings   []string     `json:"warnings,omitempty"`
+	Coverage Coverage     `json:"coverage"`
+	Basis    Basis        `json:"basis"` // what the confidence level rests on
+	Next     []Suggestion `json:"next,omitempty"`
+	Warnings []string     `json:"warnings,omitempty"`
 }
 
 // Hypothesis is one known actor with its posterior probability.
