@@ -496,6 +496,7 @@ func (x *Index) searchPostings(out []match, q *Digest, maxDist int, lengthTerm b
 			}
 		}
 	}
+	vis.flush()
 	return vis.out
 }
 
@@ -508,6 +509,9 @@ type visitor struct {
 	out    []match
 	seen   []uint64 // positions already read
 	read   []uint32 // the positions set in seen, to clear them
+
+	pending [32]candidate // to read, in one batch
+	n       int
 }
 
 func (v *visitor) release() {
@@ -554,16 +558,38 @@ func (v *visitor) visit(g *segment, lo, hi uint32, dv int32, p0, p1 *[256]uint8,
 			*w |= bit
 			v.read = append(v.read, p)
 		}
-		if d, ok := v.x.within(v.q, p, int(budget)); ok {
-			v.out = append(v.out, match{p, D - budget + int32(d)})
+		v.pending[v.n] = candidate{p, budget}
+		if v.n++; v.n == len(v.pending) {
+			v.flush()
 		}
 	}
 }
 
-// within reports whether the checksum and body distance between q and the
-// entry at p fit in budget, and returns it.
-func (x *Index) within(q *Digest, p uint32, budget int) (int, bool) {
-	c := &x.digests[p]
+// candidate is an entry to read, with its budget for checksum and body.
+type candidate struct {
+	pos    uint32
+	budget int32
+}
+
+// flush reads the pending candidates and keeps those within their budget.
+// Their digests are spread over memory: copying them first, in a short
+// loop of independent loads, lets their cache misses overlap.
+func (v *visitor) flush() {
+	var ds [len(visitor{}.pending)]Digest
+	for i, c := range v.pending[:v.n] {
+		ds[i] = v.x.digests[c.pos]
+	}
+	for i, c := range v.pending[:v.n] {
+		if d, ok := within(v.q, &ds[i], int(c.budget)); ok {
+			v.out = append(v.out, match{c.pos, v.D - c.budget + int32(d)})
+		}
+	}
+	v.n = 0
+}
+
+// within reports whether the checksum and body distance between q and c
+// fit in budget, and returns it.
+func within(q, c *Digest, budget int) (int, bool) {
 	d := 0
 	for j2 := range numSegments / 2 {
 		k := 4 * j2
