@@ -16,6 +16,7 @@ import (
 	"github.com/culprit-cti/culprit/errs"
 	"github.com/culprit-cti/culprit/examples"
 	"github.com/culprit-cti/culprit/kb"
+	"github.com/culprit-cti/culprit/similarity"
 	"github.com/culprit-cti/culprit/stix"
 )
 
@@ -62,7 +63,16 @@ func Load(ctx context.Context, r Reader, name string, fold int) (*Knowledge, err
 	if err != nil {
 		return nil, fmt.Errorf("read same-as links from %s: %w", name, err)
 	}
-	return &Knowledge{Knowledge: attrib.NewKnowledge(objs, links, attrib.KnowledgeOptions{LinkThreshold: fold}), Source: name}, nil
+	opt := attrib.KnowledgeOptions{LinkThreshold: fold}
+	// Known samples are searched through the store's persisted similarity
+	// index when it has one (rebuilt there when stale, if the store may
+	// be written); else the engine indexes them itself.
+	if st, ok := r.(similarity.Store); ok {
+		if ix, _, err := similarity.Load(ctx, st); err == nil {
+			opt.Samples = ix
+		}
+	}
+	return &Knowledge{Knowledge: attrib.NewKnowledge(objs, links, opt), Source: name}, nil
 }
 
 // FromObjects builds the knowledge from decoded objects (STIX bundles),

@@ -99,6 +99,10 @@ type KnowledgeOptions struct {
 	LinkThreshold int
 	// Behaviour weighs behaviour by its age (zero: no decay).
 	Behaviour BehaviourOptions
+	// Samples is the persisted index of the knowledge base's samples
+	// (similarity.Load), searched instead of building one; nil builds it
+	// from objs. Samples it holds that lead to no actor are ignored.
+	Samples *similarity.Index
 }
 
 // DefaultLinkThreshold is the default fold threshold, the knowledge
@@ -226,6 +230,7 @@ func NewKnowledge(objs []*stix.Object, links []Link, opt KnowledgeOptions) *Know
 	k.indexNeighbours()
 	k.indexVictims(ids, byID, rels)
 	k.indexIndicators(ids, byID, rels)
+	k.indexSamples(opt.Samples)
 	return k
 }
 
@@ -902,17 +907,22 @@ func (k *Knowledge) indexIndicators(ids []string, byID map[string]*stix.Object, 
 			k.samples = append(k.samples, ks)
 		}
 	}
-	k.indexSamples()
 }
 
 // indexSamples builds the similarity index of the known samples, so a
 // case's sample is compared with its near neighbours only, not with every
 // known file.
-func (k *Knowledge) indexSamples() {
-	ss := make([]similarity.Sample, len(k.samples))
+func (k *Knowledge) indexSamples(persisted *similarity.Index) {
 	k.sampleAt = make(map[string]int, len(k.samples))
 	for i, ks := range k.samples {
 		k.sampleAt[ks.id] = i
+	}
+	if persisted != nil {
+		k.sampleIx = persisted
+		return
+	}
+	ss := make([]similarity.Sample, len(k.samples))
+	for i, ks := range k.samples {
 		ss[i] = similarity.Sample{ID: ks.id, Name: ks.name}
 		if ks.tlsh != nil {
 			ss[i].TLSH = ks.tlsh.String()

@@ -58,7 +58,11 @@ func (k *Knowledge) sampleItem(s casefile.Sample, p Params) *item {
 	// Only samples within the radius where similarity has any strength
 	// can count: the index finds exactly those.
 	for _, m := range k.sampleIx.Search(similarity.Query{TLSH: td, SSDEEP: sd}, tlshNone-1, ssdeepNone+1) {
-		ks := k.samples[k.sampleAt[m.ID]]
+		at, ok := k.sampleAt[m.ID]
+		if !ok {
+			continue // a known file that leads to no actor
+		}
+		ks := k.samples[at]
 		str, how := 0.0, ""
 		if m.TLSHDistance >= 0 {
 			if v := tlshStrength(m.TLSHDistance); v > str {
