@@ -83,6 +83,7 @@ type Index struct {
 	// compared for every query near it.
 	first   []uint32
 	dupNext []uint32
+	size    []uint32 // by position: the size of its group, if it is a first position
 	groups  map[Digest]group
 
 	bitmaps sync.Pool // of *[]uint64, zeroed: positions read by a Search
@@ -151,10 +152,12 @@ func (x *Index) add(d Digest, id uint32) {
 	x.digests = append(x.digests, d)
 	x.ids = append(x.ids, id)
 	x.dupNext = append(x.dupNext, 0)
+	x.size = append(x.size, 1)
 	if g, ok := x.groups[d]; ok {
 		x.dupNext[g.last] = p + 1
 		x.groups[d] = group{g.first, p}
 		x.first = append(x.first, g.first)
+		x.size[g.first]++
 	} else {
 		x.groups[d] = group{p, p}
 		x.first = append(x.first, p)
@@ -361,21 +364,44 @@ func (x *Index) SearchLimit(q Digest, maxDist int, lengthTerm bool, limit int) (
 		out = x.searchPostings(out, &q, maxDist, lengthTerm)
 		out = x.scan(out, &q, x.built, len(x.digests), maxDist, lengthTerm)
 	}
-	// Each match so far is a group's first position: add the rest of the
-	// group.
+	// Each match so far is a group's first position: the total counts the
+	// groups' sizes, and only the groups needed for limit are expanded, the
+	// nearest distances first (the order is by distance before anything
+	// else, so a distance level left out cannot precede one kept).
+	n := 0
 	for _, m := range out {
-		for p := x.dupNext[m.pos]; p != 0; p = x.dupNext[p-1] {
-			out = append(out, match{p - 1, m.dist})
-		}
+		n += int(x.size[m.pos])
 	}
-	if len(out) == 0 {
+	if n == 0 {
 		return nil, 0
+	}
+	if limit > 0 && n > limit {
+		slices.SortFunc(out, func(a, b match) int { return cmp.Compare(a.dist, b.dist) })
+	}
+	firsts, collected := len(out), 0
+	for i := 0; i < firsts; {
+		j := i
+		for j < firsts && out[j].dist == out[i].dist {
+			j++
+		}
+		for _, m := range out[i:j] {
+			collected += int(x.size[m.pos])
+			for p := x.dupNext[m.pos]; p != 0; p = x.dupNext[p-1] {
+				out = append(out, match{p - 1, m.dist})
+			}
+		}
+		i = j
+		if limit > 0 && collected >= limit {
+			// Keep the expanded levels: the firsts of levels [0, j) and
+			// the copies appended after all the firsts.
+			out = append(out[:j], out[firsts:]...)
+			break
+		}
 	}
 	less := func(a, b match) int {
 		return cmp.Or(cmp.Compare(a.dist, b.dist), cmp.Compare(x.ids[a.pos], x.ids[b.pos]), cmp.Compare(a.pos, b.pos))
 	}
-	n := len(out)
-	if limit > 0 && n > limit {
+	if limit > 0 && len(out) > limit {
 		out = smallest(out, limit, less)
 	} else {
 		slices.SortFunc(out, less)
