@@ -195,6 +195,9 @@ func (s *Server) Load(ctx context.Context) error {
 
 // load is Load with loadMu held.
 func (s *Server) load(ctx context.Context) error {
+	if err := s.status.load(ctx, s.cfg.Store); err != nil {
+		return err
+	}
 	tag, err := stateTag(ctx, s.cfg.Store)
 	if err != nil {
 		return fmt.Errorf("check %s: %w", s.cfg.StoreName, err)

@@ -213,29 +213,75 @@ func (s *Server) handleTAXIIDelete(w http.ResponseWriter, r *http.Request, c *ca
 	return statusErr(http.StatusNotImplemented, "the knowledge base keeps every object it imported: deletion is not supported yet (revoke the object with a newer version instead)")
 }
 
-// statuses keeps the TAXII status resources of POSTed envelopes.
+// statuses keeps the TAXII status resources of POSTed envelopes, in
+// memory and in the store (blob statusBlob), so that a restart keeps them
+// for the hours TAXII asks.
 type statuses struct {
-	mu   sync.Mutex
-	byID map[string]*statusEntry
+	mu     sync.Mutex
+	byID   map[string]*statusEntry
+	loaded bool
 }
 
+// statusBlob is the store blob that keeps the statuses.
+const statusBlob = "server/taxii-statuses"
+
 type statusEntry struct {
-	owner   string
-	created time.Time
-	status  taxii.Status
+	Owner   string       `json:"owner"`
+	Created time.Time    `json:"created"`
+	Status  taxii.Status `json:"status"`
 }
 
 func newStatuses() *statuses { return &statuses{byID: map[string]*statusEntry{}} }
 
-func (st *statuses) add(e *statusEntry) {
+// blobs is the part of the store that keeps the statuses.
+type blobs interface {
+	Blob(ctx context.Context, key string) ([]byte, string, bool, error)
+	PutBlob(ctx context.Context, key, tag string, data []byte) error
+}
+
+// load reads the kept statuses once.
+func (st *statuses) load(ctx context.Context, b blobs) error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	for id, o := range st.byID {
-		if e.created.Sub(o.created) > keep {
-			delete(st.byID, id)
+	if st.loaded {
+		return nil
+	}
+	data, _, ok, err := b.Blob(ctx, statusBlob)
+	if err != nil {
+		return fmt.Errorf("read TAXII statuses: %w", err)
+	}
+	if ok {
+		var es []*statusEntry
+		if err := json.Unmarshal(data, &es); err != nil {
+			return fmt.Errorf("read TAXII statuses: %w", err)
+		}
+		for _, e := range es {
+			st.byID[e.Status.ID] = e
 		}
 	}
-	st.byID[e.status.ID] = e
+	st.loaded = true
+	return nil
+}
+
+// add keeps e, drops the statuses older than keep, and writes them all.
+func (st *statuses) add(ctx context.Context, b blobs, e *statusEntry) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	var es []*statusEntry
+	for id, o := range st.byID {
+		if e.Created.Sub(o.Created) > keep {
+			delete(st.byID, id)
+			continue
+		}
+		es = append(es, o)
+	}
+	st.byID[e.Status.ID] = e
+	es = append(es, e)
+	data, err := json.Marshal(es)
+	if err != nil {
+		return err
+	}
+	return b.PutBlob(ctx, statusBlob, e.Created.Format(time.RFC3339Nano), data)
 }
 
 func (st *statuses) get(id string) *statusEntry {
@@ -279,7 +325,11 @@ func (s *Server) handleTAXIIAdd(w http.ResponseWriter, r *http.Request, c *call)
 	if ierr != nil && errs.KindOf(ierr) == errs.Internal {
 		s.log.Error("TAXII add failed", "status", st.ID, "err", ierr)
 	}
-	s.status.add(&statusEntry{owner: c.tok.ID, created: now, status: st})
+	if err := s.status.add(context.WithoutCancel(r.Context()), s.cfg.Store, &statusEntry{Owner: c.tok.ID, Created: now, Status: st}); err != nil {
+		// The objects are imported: the status is still answered from
+		// memory, only a restart would forget it.
+		s.log.Error("keep TAXII status", "status", st.ID, "err", err)
+	}
 	return writeTAXII(w, http.StatusAccepted, s.visibleStatus(r, c, st))
 }
 
@@ -312,8 +362,8 @@ func (s *Server) visibleStatus(r *http.Request, c *call, st taxii.Status) taxii.
 
 func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request, c *call) error {
 	e := s.status.get(r.PathValue("status"))
-	if e == nil || e.owner != c.tok.ID && c.tok.Role != token.Admin {
+	if e == nil || e.Owner != c.tok.ID && c.tok.Role != token.Admin {
 		return errs.E(errs.NotFound, "no status %q", truncate(r.PathValue("status")))
 	}
-	return writeTAXII(w, http.StatusOK, s.visibleStatus(r, c, e.status))
+	return writeTAXII(w, http.StatusOK, s.visibleStatus(r, c, e.Status))
 }

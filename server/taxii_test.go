@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"net/url"
 	"sort"
@@ -257,5 +258,30 @@ func TestTAXIIPushThenPull(t *testing.T) {
 		if code != 400 {
 			t.Errorf("envelope %s: %d %s, want 400", bad, code, b)
 		}
+	}
+}
+
+// TestStatusSurvivesRestart: a status is kept in the store, so a new
+// server over the same knowledge base still answers it.
+func TestStatusSurvivesRestart(t *testing.T) {
+	f := newFixture(t, Config{})
+	env := []byte(`{"objects":[{"type":"malware","spec_version":"2.1","id":"malware--000000dd-0000-4000-8000-0000000000dd","created":"2024-01-01T00:00:00Z","modified":"2024-01-01T00:00:00Z","name":"Kept","is_family":true}]}`)
+	_, _, b := f.do("POST", "analyst-green", taxiiRoot+"collections/inbox/objects/", taxii.MediaTAXII, env)
+	var st taxii.Status
+	decodeJSON(t, b, &st)
+	srv2, err := New(Config{Store: f.store, Tokens: f.tokens, RateLimit: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv2.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	f.ts.Config.Handler = srv2.Handler()
+	code, b := f.get("analyst-green", taxiiRoot+"status/"+st.ID+"/")
+	if code != 200 || !strings.Contains(string(b), "malware--000000dd") {
+		t.Errorf("status after a restart: %d %s", code, b)
+	}
+	if code, _ := f.get("analyst-green", taxiiRoot+"status/"+newID()+"/"); code != 404 {
+		t.Errorf("unknown status: %d, want 404", code)
 	}
 }
