@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -133,10 +134,27 @@ func New(cfg Config) (*Server, error) {
 	s.metrics = newMetrics()
 	s.routes = s.routeTable()
 	s.mux = http.NewServeMux()
+	// A pattern ending in "/" would match every path below it: the TAXII
+	// paths, which all end in "/", match exactly ({$}).
+	paths := http.NewServeMux()
+	allow := map[string][]string{}
 	for _, rt := range s.routes {
-		s.mux.Handle(rt.method+" "+rt.path, s.wrap(rt))
+		pattern := rt.path
+		if strings.HasSuffix(pattern, "/") {
+			pattern += "{$}"
+		}
+		s.mux.Handle(rt.method+" "+pattern, s.wrap(rt))
+		if allow[pattern] == nil {
+			paths.Handle(pattern, http.NotFoundHandler())
+		}
+		allow[pattern] = append(allow[pattern], rt.method)
 	}
 	s.mux.Handle("/", s.wrap(route{name: "unknown", h: func(w http.ResponseWriter, r *http.Request, c *call) error {
+		c.route.taxii = strings.HasPrefix(r.URL.Path, "/taxii2/")
+		if _, p := paths.Handler(r); p != "" {
+			return &httpError{status: http.StatusMethodNotAllowed, msg: r.Method + " is not allowed on " + r.URL.Path,
+				header: http.Header{"Allow": {strings.Join(allow[p], ", ")}}}
+		}
 		return errNoRoute(r)
 	}}))
 	return s, nil

@@ -285,3 +285,26 @@ func TestStatusSurvivesRestart(t *testing.T) {
 		t.Errorf("unknown status: %d, want 404", code)
 	}
 }
+
+func TestUnknownPathsAndMethods(t *testing.T) {
+	f := newFixture(t, Config{})
+	for _, tc := range []struct {
+		method, path string
+		want         int
+	}{
+		{"GET", taxiiRoot + "nonsense/", 404},
+		{"GET", "/taxii2/other/", 404},
+		{"GET", col + "/objects/x/y/z/", 404},
+		{"PUT", "/api/stats", 405},
+		{"DELETE", col + "/manifest/", 405},
+		{"GET", "/api/stats/more", 404},
+	} {
+		code, h, b := f.do(tc.method, "reader-red", tc.path, "", nil)
+		if code != tc.want {
+			t.Errorf("%s %s: %d %s, want %d", tc.method, tc.path, code, b, tc.want)
+		}
+		if code == 405 && h.Get("Allow") == "" {
+			t.Errorf("%s %s: 405 without Allow", tc.method, tc.path)
+		}
+	}
+}
