@@ -33,13 +33,49 @@ type Reader interface {
 	SameAs(ctx context.Context) ([]kb.SameAs, error)
 }
 
+// CompiledKey is the store blob that holds the compiled knowledge (see
+// attrib.Knowledge.WriteTo), tagged with the store's state and the fold
+// threshold it was built with.
+const CompiledKey = "attribution-knowledge"
+
+// cacheStore is what the compiled knowledge needs of a store.
+type cacheStore interface {
+	Stats(ctx context.Context) (kb.Stats, error)
+	Blob(ctx context.Context, key string) (data []byte, tag string, ok bool, err error)
+	PutBlob(ctx context.Context, key, tag string, data []byte) error
+}
+
 // Load builds the knowledge from the active objects and same-as links of
 // r, folding actors at the fold threshold (fold <= 0 means kb.DefaultFold).
 // When r is nil or holds no actor, it loads the embedded starter knowledge
 // instead, and says so in Source.
+//
+// A store that keeps blobs keeps the compiled knowledge too: Load reads
+// it when it was compiled from the store as it is, and otherwise builds
+// the knowledge and, when the store may be written, stores it for the next
+// process (a read-only store is left as it is: Refresh after an import).
 func Load(ctx context.Context, r Reader, name string, fold int) (*Knowledge, error) {
 	if r == nil {
 		return Starter(fold)
+	}
+	if fold <= 0 {
+		fold = kb.DefaultFold
+	}
+	cache, _ := r.(cacheStore)
+	var tag string
+	if cache != nil {
+		state, err := kb.StateTag(ctx, cache)
+		if err != nil {
+			return nil, err
+		}
+		tag = fmt.Sprintf("%s, fold %d", state, fold)
+		if data, have, ok, err := cache.Blob(ctx, CompiledKey); err == nil && ok && have == tag {
+			k, err := attrib.ReadKnowledge(bytes.NewReader(data), attrib.KnowledgeOptions{LinkThreshold: fold, Samples: samples(ctx, r)})
+			if err == nil {
+				return &Knowledge{Knowledge: k, Source: name}, nil
+			}
+			// A damaged or older form is rebuilt, never trusted.
+		}
 	}
 	var objs []*stix.Object
 	hasActor := false
@@ -63,16 +99,39 @@ func Load(ctx context.Context, r Reader, name string, fold int) (*Knowledge, err
 	if err != nil {
 		return nil, fmt.Errorf("read same-as links from %s: %w", name, err)
 	}
-	opt := attrib.KnowledgeOptions{LinkThreshold: fold}
-	// Known samples are searched through the store's persisted similarity
-	// index when it has one (rebuilt there when stale, if the store may
-	// be written); else the engine indexes them itself.
-	if st, ok := r.(similarity.Store); ok {
-		if ix, _, err := similarity.Load(ctx, st); err == nil {
-			opt.Samples = ix
+	k := attrib.NewKnowledge(objs, links, attrib.KnowledgeOptions{LinkThreshold: fold, Samples: samples(ctx, r)})
+	if cache != nil {
+		var buf bytes.Buffer
+		if _, err := k.WriteTo(&buf); err == nil {
+			// Best effort: a read-only store refuses, and the next
+			// writer stores it.
+			_ = cache.PutBlob(ctx, CompiledKey, tag, buf.Bytes())
 		}
 	}
-	return &Knowledge{Knowledge: attrib.NewKnowledge(objs, links, opt), Source: name}, nil
+	return &Knowledge{Knowledge: k, Source: name}, nil
+}
+
+// Refresh compiles the knowledge of a store that may be written and keeps
+// it there, so that the next Load reads it instead of building it: call it
+// after an import. It does nothing when the compiled form is current.
+func Refresh(ctx context.Context, st kb.Store) error {
+	_, err := Load(ctx, st, "the knowledge base", 0)
+	return err
+}
+
+// samples returns the store's persisted similarity index of known
+// samples (rebuilt there when stale, if the store may be written), or nil
+// when the store keeps none: the engine then indexes the samples itself.
+func samples(ctx context.Context, r Reader) *similarity.Index {
+	st, ok := r.(similarity.Store)
+	if !ok {
+		return nil
+	}
+	ix, _, err := similarity.Load(ctx, st)
+	if err != nil {
+		return nil
+	}
+	return ix
 }
 
 // FromObjects builds the knowledge from decoded objects (STIX bundles),

@@ -385,15 +385,31 @@ func (k *Knowledge) swLLR(a *Actor, si int, bg float64, p Params, rates []float6
 	return math.Log((1-p.Floor)*pa+p.Floor*bg) - math.Log(bg)
 }
 
+// fillDense sets dense[i] to llr of actor i. The actors known only by name
+// (no technique, no software, so no neighbours) share one profile, so
+// their value is computed once: with a galaxy's thousand names imported,
+// that is most of the actors and most of the work.
+func (k *Knowledge) fillDense(dense []float64, llr func(a *Actor) float64) {
+	shared, have := 0.0, false
+	for ai, a := range k.actors {
+		if a.techN == 0 && a.swN == 0 && len(a.nb) == 0 {
+			if !have {
+				shared, have = llr(a), true
+			}
+			dense[ai] = shared
+			continue
+		}
+		dense[ai] = llr(a)
+	}
+}
+
 func (k *Knowledge) techItem(ref string, ti int, p Params) *item {
 	t := k.techs[ti]
 	it := &item{kind: kTech, text: ref, matched: strings.TrimSpace(t.extID + " " + t.name), cost: "moderate",
 		dense: make([]float64, len(k.actors)), tech: ti, sw: -1}
 	bg := k.techBG(ti, p)
 	rates := k.techRates(ti, p)
-	for ai, a := range k.actors {
-		it.dense[ai] = k.techLLR(a, ti, bg, p, rates)
-	}
+	k.fillDense(it.dense, func(a *Actor) float64 { return k.techLLR(a, ti, bg, p, rates) })
 	it.unknown = novelty(k.techDF[ti] == 0, k.techNovel, len(k.techs), bg, p.Gamma/(k.techDFn+p.Gamma*float64(len(k.techs))), p.NovelTechnique)
 	if k.techDF[ti] == 0 {
 		it.detail = "used by no known actor"
@@ -413,9 +429,7 @@ func (k *Knowledge) swItem(ref string, si int, p Params) *item {
 		dense: make([]float64, len(k.actors)), tech: -1, sw: si}
 	bg := k.swBG(si, p)
 	rates := k.swRates(si, p)
-	for ai, a := range k.actors {
-		it.dense[ai] = k.swLLR(a, si, bg, p, rates)
-	}
+	k.fillDense(it.dense, func(a *Actor) float64 { return k.swLLR(a, si, bg, p, rates) })
 	it.unknown = novelty(k.swDF[si] == 0, k.swNovel, len(k.sws), bg, p.Gamma/(k.swDFn+p.Gamma*float64(len(k.sws))), p.NovelSoftware)
 	n := 0
 	for _, a := range k.actors {

@@ -197,16 +197,6 @@ func Merge(c *kb.Case) (*casefile.Case, []casefile.Warning, error) {
 	return out, warns, nil
 }
 
-// StateTag describes the state of the knowledge base a result was made
-// from: two results with the same tag saw the same knowledge.
-func StateTag(ctx context.Context, st kb.Store) (string, error) {
-	x, err := st.Stats(ctx)
-	if err != nil {
-		return "", err
-	}
-	return fmt.Sprintf("objects %d, inactive %d, versions %d, sources %d, same-as %d", x.Objects, x.Inactive, x.Versions, x.Sources, x.SameAs), nil
-}
-
 // Attribute attributes the accepted evidence of case id with know and
 // keeps the result in the case's history.
 func (s *Service) Attribute(ctx context.Context, id string, know *assess.Knowledge, opt assess.Options, by string) (*attrib.Result, *kb.Case, error) {
@@ -222,7 +212,7 @@ func (s *Service) Attribute(ctx context.Context, id string, know *assess.Knowled
 	if err != nil {
 		return nil, nil, fmt.Errorf("case %s: %w", id, err)
 	}
-	tag, err := StateTag(ctx, s.Store)
+	tag, err := kb.StateTag(ctx, s.Store)
 	if err != nil {
 		return nil, nil, err
 	}

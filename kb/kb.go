@@ -17,6 +17,7 @@ package kb
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"time"
 
@@ -116,6 +117,24 @@ type Stats struct {
 	SameAs   int            // stored same-as links
 	Sources  int            // distinct sources
 	Versions int            // replaced versions kept in the history
+	// LastImport is the time of the latest import that changed anything
+	// or not (zero for an empty store): with the counts above it tells
+	// two states of the store apart (see StateTag).
+	LastImport time.Time
+}
+
+// StateTag describes the state of the store, for derived data kept beside
+// it (a compiled knowledge, an index): two reads with the same tag saw the
+// same knowledge. It is built from Stats.
+func StateTag(ctx context.Context, st interface {
+	Stats(context.Context) (Stats, error)
+}) (string, error) {
+	x, err := st.Stats(ctx)
+	if err != nil {
+		return "", fmt.Errorf("knowledge base state: %w", err)
+	}
+	return fmt.Sprintf("objects %d, inactive %d, versions %d, sources %d, same-as %d, last import %s",
+		x.Objects, x.Inactive, x.Versions, x.Sources, x.SameAs, x.LastImport.UTC().Format(time.RFC3339Nano)), nil
 }
 
 // Store is the storage contract of the knowledge base. Implementations are

@@ -598,5 +598,16 @@ func (s *Store) Stats(ctx context.Context) (kb.Stats, error) {
 			return st, fmt.Errorf("stats: %w", err)
 		}
 	}
+	var last string
+	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(last_imported), '') FROM sources`).Scan(&last); err != nil {
+		return st, fmt.Errorf("stats: %w", err)
+	}
+	if last != "" {
+		t, err := parseTime(last)
+		if err != nil {
+			return st, fmt.Errorf("stats: last import: %w", err)
+		}
+		st.LastImport = t
+	}
 	return st, nil
 }

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/culprit-cti/culprit/assess"
 	"io"
 	"io/fs"
 	"os"
@@ -110,6 +111,9 @@ func importInto(ctx context.Context, e *env, db string, files []string, o import
 		return nil, err
 	}
 	results, err := importFiles(ctx, e, store, files, o)
+	if err == nil && len(results) > 0 {
+		compileKnowledge(ctx, e, store)
+	}
 	ferr := finish(len(results) > 0)
 	if !errors.Is(ferr, errCreatedMeanwhile) {
 		if err == nil {
@@ -128,7 +132,21 @@ func importInto(ctx context.Context, e *env, db string, files []string, o import
 		return nil, err
 	}
 	defer store.Close()
-	return importFiles(ctx, e, store, files, o)
+	results, err = importFiles(ctx, e, store, files, o)
+	if err == nil && len(results) > 0 {
+		compileKnowledge(ctx, e, store)
+	}
+	return results, err
+}
+
+// compileKnowledge keeps the compiled attribution knowledge of the store
+// current (assess.Refresh), so that the next attribute reads it instead of
+// decoding the whole knowledge base. It is a cache: a failure is reported,
+// and fails nothing.
+func compileKnowledge(ctx context.Context, e *env, store kb.Store) {
+	if err := assess.Refresh(ctx, store); err != nil {
+		fmt.Fprintf(e.stderr, "warning: attribution knowledge not compiled (attribute will build it each time): %v\n", err)
+	}
 }
 
 // importFiles imports each file in its own transaction and stops at the
