@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/culprit-cti/culprit/errs"
 )
 
 // MaxSize is the largest case accepted, in bytes, after any gzip
@@ -21,8 +23,9 @@ const MaxSize = 16 << 20
 // software, indicators, samples or claims.
 var ErrNoEvidence = errors.New("case has no evidence")
 
-// ErrTooLarge is returned (wrapped) for a case larger than MaxSize.
-var ErrTooLarge = fmt.Errorf("case larger than %d MiB", MaxSize>>20)
+// ErrTooLarge is returned (wrapped) for a case larger than MaxSize. Its
+// kind is errs.TooLarge, as for every input over a limit.
+var ErrTooLarge = errs.E(errs.TooLarge, "case larger than %d MiB", MaxSize>>20)
 
 // Warning is a problem in a case that does not stop it from being
 // attributed: an unknown key, a malformed value that was dropped, claims that

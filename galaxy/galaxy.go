@@ -71,6 +71,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/culprit-cti/culprit/errs"
 	"github.com/culprit-cti/culprit/stix"
 )
 
@@ -157,7 +158,8 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // ErrTooLarge is wrapped by errors about inputs over a Decoder's limits.
-var ErrTooLarge = errors.New("too large")
+// Its kind is errs.TooLarge, as for every input over a limit.
+var ErrTooLarge = errs.E(errs.TooLarge, "too large")
 
 // Decoder decodes galaxy cluster files with size limits. The zero value
 // uses DefaultMaxFileSize and DefaultMaxValueSize.
