@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -136,10 +137,8 @@ func printJSON(w io.Writer, v any) error {
 
 func caseNew(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "case new", "[--db PATH] [--name NAME] [--json] FILE")
-	db := fs.String("db", "", dbUsage)
+	a := caseFlags(fs, "print the case as JSON")
 	name := fs.String("name", "", "the case's name (default: the case file's name:)")
-	asJSON := fs.Bool("json", false, "print the case as JSON")
-	by := fs.String("analyst", "", "who opens the case (default $CULPRIT_ANALYST, else $USER)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -151,16 +150,16 @@ func caseNew(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	s, done, err := caseService(ctx, e, *db, 0)
+	s, done, err := caseService(ctx, e, *a.db, 0)
 	if err != nil {
 		return err
 	}
 	defer done()
-	c, err := s.New(ctx, *name, investigation.Evidence{Name: pos[0], Content: content, By: analyst(e, *by)})
+	c, err := s.New(ctx, *name, investigation.Evidence{Name: pos[0], Content: content, By: analyst(e, *a.by)})
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if *a.json {
 		return printJSON(e.stdout, summary(c))
 	}
 	fmt.Fprintln(e.stdout, c.ID)
@@ -190,8 +189,7 @@ func summary(c *kb.Case) caseSummary {
 
 func caseList(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "case list", "[--db PATH] [--json]")
-	db := fs.String("db", "", dbUsage)
-	asJSON := fs.Bool("json", false, "print the cases as JSON")
+	a := caseFlags(fs, "print the cases as JSON")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -199,7 +197,7 @@ func caseList(ctx context.Context, e *env, args []string) error {
 	if len(pos) != 0 {
 		return fmt.Errorf("%w: case list takes no argument", errUsage)
 	}
-	st, err := openStore(ctx, e, *db, false)
+	st, err := openStore(ctx, e, *a.db, false)
 	if err != nil {
 		return err
 	}
@@ -208,7 +206,7 @@ func caseList(ctx context.Context, e *env, args []string) error {
 	if err := st.Cases(ctx, func(c *kb.Case) error { out = append(out, summary(c)); return nil }); err != nil {
 		return err
 	}
-	if *asJSON {
+	if *a.json {
 		return printJSON(e.stdout, out)
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
@@ -223,41 +221,56 @@ func caseList(ctx context.Context, e *env, args []string) error {
 	return tw.Flush()
 }
 
-func oneCaseID(pos []string, verb, more string) (string, error) {
-	if len(pos) < 1 {
-		return "", fmt.Errorf("%w: give the case ID%s (see culprit case list)", errUsage, more)
-	}
-	if !kb.ValidCaseID(pos[0]) {
-		return "", fmt.Errorf("%w: %q is not a case id (they look like case-0123456789ab; see culprit case list)", errUsage, pos[0])
-	}
-	return pos[0], nil
+// caseArgs are the flags every case verb has and its parsed arguments.
+type caseArgs struct {
+	db, by *string
+	json   *bool
+	id     string   // the case id, when the verb takes one
+	rest   []string // the arguments after it
 }
 
-func caseShow(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "case show", "[--db PATH] [--json] ID")
-	db := fs.String("db", "", dbUsage)
-	asJSON := fs.Bool("json", false, "print the case as JSON (evidence contents included)")
+// caseFlags defines --db, --json and --analyst on fs.
+func caseFlags(fs *flag.FlagSet, jsonUsage string) *caseArgs {
+	return &caseArgs{
+		db:   fs.String("db", "", dbUsage),
+		json: fs.Bool("json", false, jsonUsage),
+		by:   fs.String("analyst", "", "who acts (default $CULPRIT_ANALYST, else $USER)"),
+	}
+}
+
+// parseCase parses args: a case id followed by exactly more arguments,
+// named in what for the usage error.
+func (a *caseArgs) parseCase(fs *flag.FlagSet, args []string, more int, what string) error {
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
-	id, err := oneCaseID(pos, "show", "")
-	if err != nil {
+	if len(pos) != 1+more {
+		return fmt.Errorf("%w: give the case ID%s (see culprit case list)", errUsage, what)
+	}
+	if !kb.ValidCaseID(pos[0]) {
+		return fmt.Errorf("%w: %q is not a case id (they look like case-0123456789ab; see culprit case list)", errUsage, pos[0])
+	}
+	a.id, a.rest = pos[0], pos[1:]
+	return nil
+}
+
+func caseShow(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "case show", "[--db PATH] [--json] ID")
+	a := caseFlags(fs, "print the case as JSON (evidence contents included)")
+	if err := a.parseCase(fs, args, 0, ""); err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return fmt.Errorf("%w: case show takes one ID", errUsage)
-	}
-	st, err := openStore(ctx, e, *db, false)
+	st, err := openStore(ctx, e, *a.db, false)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	c, err := st.Case(ctx, id)
+	c, err := st.Case(ctx, a.id)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if *a.json {
 		return printJSON(e.stdout, c)
 	}
 	printCase(e.stdout, c)
@@ -315,35 +328,25 @@ func printCase(w io.Writer, c *kb.Case) {
 
 func caseAdd(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "case add", "[--db PATH] [--unreviewed] [--json] ID FILE")
-	db := fs.String("db", "", dbUsage)
-	asJSON := fs.Bool("json", false, "print the case summary as JSON")
+	a := caseFlags(fs, "print the case summary as JSON")
 	unreviewed := fs.Bool("unreviewed", false, "mark the evidence as extracted, not reviewed: kept, but not attributed until accepted")
-	by := fs.String("analyst", "", "who adds it (default $CULPRIT_ANALYST, else $USER)")
-	pos, err := parseFlags(fs, args)
+	if err := a.parseCase(fs, args, 1, " and one FILE"); err != nil {
+		return err
+	}
+	content, err := readEvidence(a.rest[0])
 	if err != nil {
 		return err
 	}
-	id, err := oneCaseID(pos, "add", " and a FILE")
-	if err != nil {
-		return err
-	}
-	if len(pos) != 2 {
-		return fmt.Errorf("%w: give the case ID and one FILE", errUsage)
-	}
-	content, err := readEvidence(pos[1])
-	if err != nil {
-		return err
-	}
-	s, done, err := caseService(ctx, e, *db, 0)
+	s, done, err := caseService(ctx, e, *a.db, 0)
 	if err != nil {
 		return err
 	}
 	defer done()
-	c, err := s.Add(ctx, id, investigation.Evidence{Name: pos[1], Content: content, By: analyst(e, *by), Unreviewed: *unreviewed})
+	c, err := s.Add(ctx, a.id, investigation.Evidence{Name: a.rest[0], Content: content, By: analyst(e, *a.by), Unreviewed: *unreviewed})
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if *a.json {
 		return printJSON(e.stdout, summary(c))
 	}
 	fmt.Fprintf(e.stdout, "%s: %d pieces of evidence\n", c.ID, len(c.Evidence))
@@ -352,56 +355,36 @@ func caseAdd(ctx context.Context, e *env, args []string) error {
 
 func caseAccept(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "case accept", "[--db PATH] [--json] ID NAME")
-	db := fs.String("db", "", dbUsage)
-	asJSON := fs.Bool("json", false, "print the case summary as JSON")
-	by := fs.String("analyst", "", "who accepts it (default $CULPRIT_ANALYST, else $USER)")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	a := caseFlags(fs, "print the case summary as JSON")
+	if err := a.parseCase(fs, args, 1, " and the evidence NAME (see culprit case show)"); err != nil {
 		return err
 	}
-	id, err := oneCaseID(pos, "accept", " and the evidence NAME")
-	if err != nil {
-		return err
-	}
-	if len(pos) != 2 {
-		return fmt.Errorf("%w: give the case ID and the evidence NAME (see culprit case show)", errUsage)
-	}
-	s, done, err := caseService(ctx, e, *db, 0)
+	s, done, err := caseService(ctx, e, *a.db, 0)
 	if err != nil {
 		return err
 	}
 	defer done()
-	c, err := s.Accept(ctx, id, pos[1], analyst(e, *by))
+	c, err := s.Accept(ctx, a.id, a.rest[0], analyst(e, *a.by))
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if *a.json {
 		return printJSON(e.stdout, summary(c))
 	}
-	fmt.Fprintf(e.stdout, "%s: %s accepted\n", c.ID, pos[1])
+	fmt.Fprintf(e.stdout, "%s: %s accepted\n", c.ID, a.rest[0])
 	return nil
 }
 
 func caseAttribute(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "case attribute", "[--db PATH] [--json | --format text|json|markdown|stix] [--top N] ID")
-	db := fs.String("db", "", dbUsage)
+	a := caseFlags(fs, "print JSON, as --format json")
 	format := fs.String("format", "text", "output format: "+strings.Join(assess.Formats, ", "))
-	asJSON := fs.Bool("json", false, "print JSON, as --format json")
 	top := fs.Int("top", 5, "number of hypotheses to show")
 	fold := foldFlag(fs)
-	by := fs.String("analyst", "", "who attributes (default $CULPRIT_ANALYST, else $USER)")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := a.parseCase(fs, args, 0, ""); err != nil {
 		return err
 	}
-	id, err := oneCaseID(pos, "attribute", "")
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return fmt.Errorf("%w: case attribute takes one ID", errUsage)
-	}
-	if *asJSON {
+	if *a.json {
 		*format = "json"
 	}
 	w := bufio.NewWriter(e.stdout)
@@ -410,7 +393,7 @@ func caseAttribute(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%w: --format: %v", errUsage, err)
 	}
-	s, done, err := caseService(ctx, e, *db, *fold)
+	s, done, err := caseService(ctx, e, *a.db, *fold)
 	if err != nil {
 		return err
 	}
@@ -419,7 +402,7 @@ func caseAttribute(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, _, err := s.Attribute(ctx, id, know, assess.Options{Top: *top}, analyst(e, *by))
+	res, _, err := s.Attribute(ctx, a.id, know, assess.Options{Top: *top}, analyst(e, *a.by))
 	if err != nil {
 		return err
 	}
@@ -434,28 +417,18 @@ func caseAttribute(ctx context.Context, e *env, args []string) error {
 
 func caseConfirm(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "case confirm", "[--db PATH] (--actor NAME|ID | --new-actor NAME) [--confidence N] [--analyst NAME] [--reason TEXT] [--json] ID")
-	db := fs.String("db", "", dbUsage)
+	a := caseFlags(fs, "print the case summary as JSON")
 	actor := fs.String("actor", "", "the actor the case is attributed to: a name, alias, external id or STIX id")
 	newActor := fs.String("new-actor", "", "confirm to a group not in the knowledge base, created with this name")
 	conf := confidenceFlag(fs, "confidence", investigation.DefaultConfidence, "the analyst's confidence in the attribution")
-	by := fs.String("analyst", "", "who confirms (default $CULPRIT_ANALYST, else $USER)")
 	reason := fs.String("reason", "", "why: what the conclusion rests on")
-	asJSON := fs.Bool("json", false, "print the case summary as JSON")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := a.parseCase(fs, args, 0, ""); err != nil {
 		return err
-	}
-	id, err := oneCaseID(pos, "confirm", "")
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return fmt.Errorf("%w: case confirm takes one ID", errUsage)
 	}
 	if (*actor == "") == (*newActor == "") {
 		return fmt.Errorf("%w: give --actor NAME or --new-actor NAME", errUsage)
 	}
-	s, done, err := caseService(ctx, e, *db, 0)
+	s, done, err := caseService(ctx, e, *a.db, 0)
 	if err != nil {
 		return err
 	}
@@ -464,12 +437,13 @@ func caseConfirm(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	c, err := s.Confirm(ctx, id, know, investigation.Confirmation{Actor: *actor, NewActor: *newActor, Confidence: *conf,
-		Analyst: analyst(e, *by), Reason: *reason})
+	c, err := s.Confirm(ctx, a.id, know, investigation.Confirmation{Actor: *actor, NewActor: *newActor, Confidence: *conf,
+		Analyst: analyst(e, *a.by), Reason: *reason})
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	compileKnowledge(ctx, e, s.Store)
+	if *a.json {
 		return printJSON(e.stdout, summary(c))
 	}
 	fmt.Fprintf(e.stdout, "%s confirmed to %s (%s): %d objects added to the knowledge base as source %s\n",
@@ -479,31 +453,22 @@ func caseConfirm(ctx context.Context, e *env, args []string) error {
 
 func caseReopen(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "case reopen", "[--db PATH] [--reason TEXT] [--analyst NAME] [--json] ID")
-	db := fs.String("db", "", dbUsage)
+	a := caseFlags(fs, "print the case summary as JSON")
 	reason := fs.String("reason", "", "why the confirmation is withdrawn")
-	by := fs.String("analyst", "", "who reopens (default $CULPRIT_ANALYST, else $USER)")
-	asJSON := fs.Bool("json", false, "print the case summary as JSON")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := a.parseCase(fs, args, 0, ""); err != nil {
 		return err
 	}
-	id, err := oneCaseID(pos, "reopen", "")
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return fmt.Errorf("%w: case reopen takes one ID", errUsage)
-	}
-	s, done, err := caseService(ctx, e, *db, 0)
+	s, done, err := caseService(ctx, e, *a.db, 0)
 	if err != nil {
 		return err
 	}
 	defer done()
-	c, err := s.Reopen(ctx, id, analyst(e, *by), *reason)
+	c, err := s.Reopen(ctx, a.id, analyst(e, *a.by), *reason)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	compileKnowledge(ctx, e, s.Store)
+	if *a.json {
 		return printJSON(e.stdout, summary(c))
 	}
 	fmt.Fprintf(e.stdout, "%s reopened: %s\n", c.ID, c.History[len(c.History)-1].Detail)
@@ -512,26 +477,18 @@ func caseReopen(ctx context.Context, e *env, args []string) error {
 
 func caseExport(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "case export", "[--db PATH] [--out FILE] ID")
-	db := fs.String("db", "", dbUsage)
+	a := caseFlags(fs, "accepted for symmetry: the bundle is JSON")
 	outPath := fs.String("out", "", "write the bundle to FILE instead of standard output")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := a.parseCase(fs, args, 0, ""); err != nil {
 		return err
 	}
-	id, err := oneCaseID(pos, "export", "")
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return fmt.Errorf("%w: case export takes one ID", errUsage)
-	}
-	dbFiles := storeFiles(e, *db)
+	dbFiles := storeFiles(e, *a.db)
 	if *outPath != "" {
 		if err := outfile.Check(*outPath, dbFiles...); err != nil {
 			return fmt.Errorf("--out: %w", err)
 		}
 	}
-	st, err := openStore(ctx, e, *db, false)
+	st, err := openStore(ctx, e, *a.db, false)
 	if err != nil {
 		return err
 	}
@@ -543,10 +500,10 @@ func caseExport(ctx context.Context, e *env, args []string) error {
 	}
 	if *outPath == "" {
 		w := bufio.NewWriter(e.stdout)
-		if err := s.Export(ctx, id, know, w); err != nil {
+		if err := s.Export(ctx, a.id, know, w); err != nil {
 			return err
 		}
 		return w.Flush()
 	}
-	return outfile.Write(*outPath, 0o644, dbFiles, func(w io.Writer) error { return s.Export(ctx, id, know, w) })
+	return outfile.Write(*outPath, 0o644, dbFiles, func(w io.Writer) error { return s.Export(ctx, a.id, know, w) })
 }

@@ -23,8 +23,9 @@ import (
 // kbCLI runs culprit commands in-process against one temporary knowledge
 // base.
 type kbCLI struct {
-	t  *testing.T
-	db string
+	t   *testing.T
+	db  string
+	env map[string]string // more of the environment, for the commands that read it
 }
 
 func newKBCLI(t *testing.T) *kbCLI {
@@ -44,7 +45,7 @@ func (c *kbCLI) run(stdin string, args ...string) (int, string, string) {
 			if k == "CULPRIT_DB" {
 				return c.db
 			}
-			return ""
+			return c.env[k]
 		},
 	}
 	code := run(context.Background(), args, e)
