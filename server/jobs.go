@@ -64,7 +64,12 @@ func (js *jobs) add(j *job, now time.Time) {
 	js.mu.Lock()
 	defer js.mu.Unlock()
 	for id, o := range js.byID {
-		if !o.Finished.IsZero() && now.Sub(o.Finished) > keep {
+		// A job's fields are its goroutine's until it finishes: read
+		// them under the job's own lock.
+		o.mu.Lock()
+		old := !o.Finished.IsZero() && now.Sub(o.Finished) > keep
+		o.mu.Unlock()
+		if old {
 			delete(js.byID, id)
 		}
 	}
