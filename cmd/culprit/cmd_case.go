@@ -327,13 +327,15 @@ func printCase(w io.Writer, c *kb.Case) {
 }
 
 func caseAdd(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "case add", "[--db PATH] [--unreviewed] [--json] ID FILE")
+	fs := newFlags(e, "case add", "[--db PATH] [--unreviewed] [--json] ID FILE (a case file, a STIX bundle, or a report to extract: text, Markdown, HTML, PDF)")
 	a := caseFlags(fs, "print the case summary as JSON")
 	unreviewed := fs.Bool("unreviewed", false, "mark the evidence as extracted, not reviewed: kept, but not attributed until accepted")
 	if err := a.parseCase(fs, args, 1, " and one FILE"); err != nil {
 		return err
 	}
-	content, err := readEvidence(a.rest[0])
+	// A report (not a case file or bundle) is extracted first; its evidence
+	// is always unreviewed (case_report.go).
+	ev, err := caseEvidence(ctx, e, *a.db, a.rest[0], analyst(e, *a.by), *unreviewed)
 	if err != nil {
 		return err
 	}
@@ -342,7 +344,7 @@ func caseAdd(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer done()
-	c, err := s.Add(ctx, a.id, investigation.Evidence{Name: a.rest[0], Content: content, By: analyst(e, *a.by), Unreviewed: *unreviewed})
+	c, err := s.Add(ctx, a.id, ev)
 	if err != nil {
 		return err
 	}
