@@ -1,0 +1,393 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/culprit-cti/culprit/errs"
+	"github.com/culprit-cti/culprit/kb"
+	"github.com/culprit-cti/culprit/stix"
+)
+
+// Import implements kb.Store. kb.Import drives the import; this method
+// supplies one transaction (writer). The transaction first takes the
+// import lock of the schema, so imports from any number of processes run
+// one after another; readers take no lock and see the store before or
+// after the commit. A process killed during an import leaves the
+// transaction uncommitted: the server rolls it back and releases the lock.
+func (s *Store) Import(ctx context.Context, src kb.Source, objs kb.Stream, opts kb.ImportOptions) (kb.ImportStats, error) {
+	if src.ImportedAt.IsZero() {
+		src.ImportedAt = s.now()
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return kb.ImportStats{}, errs.Wrap(errs.Unavailable, err, "import %s: begin a transaction on %s", src.Name, s.show)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext($1 || current_schema()))`, lockImport); err != nil {
+		return kb.ImportStats{}, fmt.Errorf("import %s: wait for other imports: %w", src.Name, err)
+	}
+	w := &writer{tx: tx, now: formatTime(src.ImportedAt)}
+	stats, _, err := kb.Import(ctx, w, src, objs, opts)
+	if err != nil {
+		return kb.ImportStats{}, err
+	}
+	if err := w.flush(ctx); err != nil {
+		return kb.ImportStats{}, fmt.Errorf("import %s: %w", src.Name, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return kb.ImportStats{}, fmt.Errorf("import %s: commit: %w", src.Name, err)
+	}
+	return stats, nil
+}
+
+// batchSize is how many changes Put queues before it sends them to the
+// server in one round trip.
+const batchSize = 256
+
+// writer is the kb.ImportTx of one import transaction. Put queues its
+// statements in a pgx.Batch, sent every batchSize changes and before any
+// other method reads or writes, so that the server sees every statement in
+// the order kb.Import made them.
+type writer struct {
+	tx    pgx.Tx
+	now   string
+	batch *pgx.Batch // nil when empty
+	what  []string // for each queued statement, what it does (for errors)
+	n     int      // changes queued
+}
+
+var _ kb.CurrentOfTx = (*writer)(nil)
+
+func (w *writer) queue(what, sql string, args ...any) {
+	if w.batch == nil {
+		w.batch = &pgx.Batch{}
+	}
+	w.batch.Queue(sql, args...)
+	w.what = append(w.what, what)
+}
+
+// flush sends the queued statements and reports the first that failed.
+func (w *writer) flush(ctx context.Context) error {
+	if len(w.what) == 0 {
+		return nil
+	}
+	// The batch is read as its results are, so it must outlive them.
+	what, batch := w.what, w.batch
+	w.batch, w.what, w.n = nil, nil, 0
+	br := w.tx.SendBatch(ctx, batch)
+	for _, d := range what {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return fmt.Errorf("%s: %w", d, err)
+		}
+	}
+	return br.Close()
+}
+
+// Current implements kb.ImportTx.
+func (w *writer) Current(ctx context.Context) (map[string]kb.Current, error) {
+	if err := w.flush(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := w.tx.Query(ctx, `SELECT id, modified, hash FROM objects`)
+	if err != nil {
+		return nil, fmt.Errorf("load versions: %w", err)
+	}
+	m := make(map[string]kb.Current)
+	return m, scanCurrent(rows, m)
+}
+
+// CurrentOf implements kb.CurrentOfTx.
+func (w *writer) CurrentOf(ctx context.Context, ids []string) (map[string]kb.Current, bool, error) {
+	if err := w.flush(ctx); err != nil {
+		return nil, false, err
+	}
+	var empty bool
+	if err := w.tx.QueryRow(ctx, `SELECT NOT EXISTS (SELECT 1 FROM objects)`).Scan(&empty); err != nil {
+		return nil, false, fmt.Errorf("load versions: %w", err)
+	}
+	rows, err := w.tx.Query(ctx, `SELECT id, modified, hash FROM objects WHERE id = ANY($1)`, nonNil(ids))
+	if err != nil {
+		return nil, false, fmt.Errorf("load versions: %w", err)
+	}
+	m := make(map[string]kb.Current, len(ids))
+	return m, empty, scanCurrent(rows, m)
+}
+
+// scanCurrent reads rows of (id, modified, hash) into m and closes rows.
+func scanCurrent(rows pgx.Rows, m map[string]kb.Current) error {
+	defer rows.Close()
+	var id, modified string
+	var hash []byte
+	for rows.Next() {
+		if err := rows.Scan(&id, &modified, &hash); err != nil {
+			return fmt.Errorf("load versions: %w", err)
+		}
+		var c kb.Current
+		var err error
+		if c.Modified, err = parseTime(modified); err != nil {
+			return err
+		}
+		copy(c.Hash[:], hash)
+		m[id] = c
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("load versions: %w", err)
+	}
+	return nil
+}
+
+// Put implements kb.ImportTx: the previous version to the history when it
+// is replaced, the object, its names, its observable values and its
+// relationship row.
+func (w *writer) Put(ctx context.Context, c *kb.Change) error {
+	o := c.Object
+	if c.Replaces {
+		w.queue("keep previous version of "+o.ID,
+			`INSERT INTO object_versions (id, modified, raw, replaced_at)
+			SELECT id, modified, raw, $1 FROM objects WHERE id = $2 ON CONFLICT DO NOTHING`, w.now, o.ID)
+	}
+	if c.Replaces || c.Rewrite {
+		w.queue("replace names of "+o.ID, `DELETE FROM names WHERE object_id = $1`, o.ID)
+		w.queue("replace observables of "+o.ID, `DELETE FROM observables WHERE object_id = $1`, o.ID)
+	}
+	specVersion := o.SpecVersion
+	if specVersion == "" {
+		specVersion = "2.1"
+	}
+	w.queue("store "+o.ID,
+		`INSERT INTO objects (id, type, spec_version, modified, name, revoked, deprecated, inactive, hash, raw)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+		ON CONFLICT (id) DO UPDATE SET type = excluded.type, spec_version = excluded.spec_version,
+			modified = excluded.modified, name = excluded.name, revoked = excluded.revoked,
+			deprecated = excluded.deprecated, inactive = excluded.inactive, hash = excluded.hash, raw = excluded.raw`,
+		o.ID, o.Type, specVersion, formatTime(o.Modified), o.Name, o.Revoked, o.Deprecated, c.Inactive, c.Hash[:], []byte(o.Raw))
+	if len(c.Names) > 0 {
+		norms, names, kinds := make([]string, len(c.Names)), make([]string, len(c.Names)), make([]string, len(c.Names))
+		for i, n := range c.Names {
+			norms[i], names[i], kinds[i] = n.Norm, n.Name, string(n.Kind)
+		}
+		w.queue("index names of "+o.ID,
+			`INSERT INTO names (norm, name, object_id, kind) SELECT n, m, $4, k FROM unnest($1::text[], $2::text[], $3::text[]) AS u(n, m, k)
+			ON CONFLICT DO NOTHING`, norms, names, kinds, o.ID)
+	}
+	if vals := Observables(o); len(vals) > 0 {
+		w.queue("index observables of "+o.ID,
+			`INSERT INTO observables (value, object_id) SELECT v, $2 FROM unnest($1::text[]) AS u(v) ON CONFLICT DO NOTHING`, vals, o.ID)
+	}
+	if o.Type == "relationship" {
+		var conf any
+		if o.Confidence != nil {
+			conf = *o.Confidence
+		}
+		w.queue("store relationship "+o.ID,
+			`INSERT INTO relationships (id, type, source_ref, target_ref, confidence, inactive) VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (id) DO UPDATE SET type = excluded.type, source_ref = excluded.source_ref, target_ref = excluded.target_ref,
+				confidence = excluded.confidence, inactive = excluded.inactive`,
+			o.ID, o.RelationshipType, o.SourceRef, o.TargetRef, conf, c.Inactive)
+	}
+	w.n++
+	if w.n >= batchSize {
+		return w.flush(ctx)
+	}
+	return nil
+}
+
+// Delete implements kb.ImportTx.
+func (w *writer) Delete(ctx context.Context, id string) error {
+	w.queue("delete "+id, `DELETE FROM objects WHERE id = $1`, id)
+	return w.flush(ctx)
+}
+
+// RecordProvenance implements kb.ImportTx: the source, and for each object
+// seen that the source supplied it, in one statement over arrays; rows
+// whose version did not change are left as they are, so that re-importing
+// a source rewrites nothing.
+func (w *writer) RecordProvenance(ctx context.Context, src kb.Source, seen []kb.Seen) error {
+	if err := w.flush(ctx); err != nil {
+		return err
+	}
+	var sourceID int64
+	err := w.tx.QueryRow(ctx, `
+		INSERT INTO sources (kind, name, path, url, sha256, first_imported, last_imported)
+		VALUES ($1, $2, $3, $4, $5, $6, $6)
+		ON CONFLICT (kind, name, sha256) DO UPDATE SET path = excluded.path, url = excluded.url, last_imported = excluded.last_imported
+		RETURNING id`,
+		string(src.Kind), src.Name, src.Path, src.URL, src.SHA256, w.now).Scan(&sourceID)
+	if err != nil {
+		return fmt.Errorf("record source: %w", err)
+	}
+	const chunk = 10000 // bounds one statement's arrays
+	for len(seen) > 0 {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n := min(chunk, len(seen))
+		ids, mods := make([]string, n), make([]string, n)
+		for i, x := range seen[:n] {
+			ids[i], mods[i] = x.ID, formatTime(x.Modified)
+		}
+		seen = seen[n:]
+		_, err := w.tx.Exec(ctx, `
+			INSERT INTO provenance (object_id, source_id, modified, first_seen, last_seen)
+			SELECT i, $3, m, $4, $4 FROM unnest($1::text[], $2::text[]) AS u(i, m)
+			ON CONFLICT (object_id, source_id) DO UPDATE SET modified = excluded.modified, last_seen = excluded.last_seen
+			WHERE provenance.modified <> excluded.modified`, ids, mods, sourceID, w.now)
+		if err != nil {
+			return fmt.Errorf("record provenance: %w", err)
+		}
+	}
+	return nil
+}
+
+// LinkInputs implements kb.ImportTx: the active actors and same-as
+// relationships, the input of kb.Link.
+func (w *writer) LinkInputs(ctx context.Context) ([]*stix.Object, error) {
+	if err := w.flush(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := w.tx.Query(ctx, `
+		SELECT raw FROM objects WHERE NOT inactive AND type IN ('intrusion-set', 'threat-actor')
+		UNION ALL
+		SELECT o.raw FROM relationships r JOIN objects o ON o.id = r.id
+		WHERE NOT r.inactive AND r.type IN ('same-as', 'duplicate-of', 'similar')`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var objs []*stix.Object
+	for rows.Next() {
+		var raw []byte
+		if err := rows.Scan(&raw); err != nil {
+			return nil, err
+		}
+		o, err := stix.ParseObject(raw)
+		if err != nil {
+			return nil, err
+		}
+		objs = append(objs, o)
+	}
+	return objs, rows.Err()
+}
+
+// ReplaceSameAs implements kb.ImportTx.
+func (w *writer) ReplaceSameAs(ctx context.Context, links []kb.SameAs) error {
+	if err := w.flush(ctx); err != nil {
+		return err
+	}
+	if _, err := w.tx.Exec(ctx, `DELETE FROM same_as`); err != nil {
+		return err
+	}
+	rows := make([][]any, len(links))
+	for i, l := range links {
+		rows[i] = []any{l.A, l.B, l.Confidence, l.Reason, l.Source}
+	}
+	_, err := w.tx.CopyFrom(ctx, pgx.Identifier{"same_as"}, []string{"a", "b", "confidence", "reason", "source"}, pgx.CopyFromRows(rows))
+	return err
+}
+
+// CountSameAs implements kb.ImportTx.
+func (w *writer) CountSameAs(ctx context.Context) (int, error) {
+	if err := w.flush(ctx); err != nil {
+		return 0, err
+	}
+	var n int
+	if err := w.tx.QueryRow(ctx, `SELECT COUNT(*) FROM same_as`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count same-as links: %w", err)
+	}
+	return n, nil
+}
+
+// Bounds of the observable index: values longer than maxObservable are
+// not indexed (no real hash, address or domain is), nor more than
+// maxObservables per object.
+const (
+	maxObservable  = 2048
+	maxObservables = 1000
+)
+
+// Observables returns the values an object is indexed by in the observables
+// table, lower-cased: an SCO's value and hashes, and the string literals of
+// an indicator's pattern (the 'x' in [file:hashes.'SHA-256' = 'x'], which
+// also yields property names such as SHA-256; they cost an entry and match
+// nothing a user looks up). Values are distinct and sorted.
+func Observables(o *stix.Object) []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(v string) {
+		v = strings.ToLower(strings.TrimSpace(v))
+		if v == "" || len(v) > maxObservable || seen[v] || len(out) >= maxObservables {
+			return
+		}
+		seen[v] = true
+		out = append(out, v)
+	}
+	add(o.Value)
+	for _, h := range o.Hashes {
+		add(h)
+	}
+	if o.Type == "indicator" {
+		var ind struct {
+			Pattern string `json:"pattern"`
+		}
+		if json.Unmarshal(o.Raw, &ind) == nil {
+			for _, lit := range patternLiterals(ind.Pattern) {
+				add(lit)
+			}
+		}
+	}
+	// Hashes is a map: sorted, the values do not depend on its order.
+	sort.Strings(out)
+	return out
+}
+
+// patternLiterals returns the single-quoted string literals of a STIX
+// pattern, with \' and \\ unescaped. An unterminated literal is dropped.
+func patternLiterals(p string) []string {
+	var out []string
+	for i := 0; i < len(p); i++ {
+		if p[i] != '\'' {
+			continue
+		}
+		var b strings.Builder
+		j := i + 1
+		for ; j < len(p); j++ {
+			if p[j] == '\\' && j+1 < len(p) {
+				j++
+				b.WriteByte(p[j])
+				continue
+			}
+			if p[j] == '\'' {
+				break
+			}
+			b.WriteByte(p[j])
+		}
+		if j >= len(p) {
+			break
+		}
+		out = append(out, b.String())
+		i = j
+	}
+	return out
+}
+
+// ObjectsWithValue returns the ids of the objects indexed by the
+// observable value v (compared lower-cased), ordered by id: the
+// indicators whose patterns name it and the SCOs that carry it.
+func (s *Store) ObjectsWithValue(ctx context.Context, v string) ([]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT object_id FROM observables WHERE value = $1 ORDER BY object_id`, strings.ToLower(strings.TrimSpace(v)))
+	if err != nil {
+		return nil, fmt.Errorf("objects with value %q: %w", v, err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("objects with value %q: %w", v, err)
+	}
+	return ids, nil
+}
