@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -153,7 +152,7 @@ func loadKnowledge(ctx context.Context, e *env, dbFlag string, bundles []string,
 	if err != nil {
 		return assess.Starter(fold)
 	}
-	if _, err := os.Stat(path); err != nil {
+	if err := storeExists(path); err != nil {
 		if dbFlag != "" {
 			return nil, fmt.Errorf("open knowledge base: %w", err)
 		}
@@ -164,7 +163,7 @@ func loadKnowledge(ctx context.Context, e *env, dbFlag string, bundles []string,
 		return nil, err
 	}
 	defer st.Close()
-	return assess.Load(ctx, st, path, fold)
+	return assess.Load(ctx, st, parseLocation(path).show, fold)
 }
 
 func readBundleFile(path string) ([]*stix.Object, error) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -68,7 +67,7 @@ func runEval(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if _, err := os.Stat(path); err != nil {
+		if err := storeExists(path); err != nil {
 			return fmt.Errorf("no knowledge base at %q (import ATT&CK first, or give --bundle FILE): %w", path, err)
 		}
 		// The knowledge base's same-as links (MISP galaxies folded into

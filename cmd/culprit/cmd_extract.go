@@ -29,6 +29,19 @@ func extractCommand() command {
 // extractOutput is what culprit extract found in one run, in input order.
 type extractOutput struct {
 	files []extractFile
+	// attack holds the knowledge's attack patterns by ATT&CK id, so that
+	// the STIX output refers to them rather than writing copies.
+	attack map[string]attackPattern
+}
+
+// attackPattern is a technique of the knowledge: its STIX id and name.
+type attackPattern struct{ id, name string }
+
+// extractKnowledgeOf is what culprit extract reads from the knowledge.
+type extractKnowledgeOf struct {
+	names  *extract.Matcher
+	model  *technique.Model
+	attack map[string]attackPattern
 }
 
 type extractFile struct {
@@ -88,14 +101,14 @@ func runExtract(ctx context.Context, e *env, args []string) error {
 		}
 		opt.Warninglists = lists
 	}
-	m, model, err := extractKnowledge(ctx, e, *db)
+	know, err := extractKnowledge(ctx, e, *db)
 	if err != nil {
 		return err
 	}
-	opt.Names = m
-	var out extractOutput
+	opt.Names = know.names
+	out := extractOutput{attack: know.attack}
 	for _, name := range fs.Args() {
-		f, err := extractFileItems(e, name, opt, model)
+		f, err := extractFileItems(e, name, opt, know.model)
 		if err != nil {
 			return err
 		}
@@ -121,12 +134,17 @@ func runExtract(ctx context.Context, e *env, args []string) error {
 // enough procedure texts (an ATT&CK import), the technique model, from the
 // knowledge base read-only, or the names of the starter knowledge when
 // there is none.
-func extractKnowledge(ctx context.Context, e *env, dbFlag string) (*extract.Matcher, *technique.Model, error) {
-	var pats []extract.Pattern
+func extractKnowledge(ctx context.Context, e *env, dbFlag string) (extractKnowledgeOf, error) {
+	var pats, techPats []extract.Pattern
 	var procObjs []*stix.Object
+	attack := map[string]attackPattern{}
 	add := func(o *stix.Object) error {
 		if o.Type == "attack-pattern" {
 			procObjs = append(procObjs, o)
+			techPats = append(techPats, extract.TechniquePatterns(o)...)
+			if ext := o.ExternalID("mitre-attack"); ext != "" && !o.Revoked && !o.Deprecated {
+				attack[ext] = attackPattern{o.ID, o.Name}
+			}
 			return nil
 		}
 		pats = append(pats, extract.PatternsOf(o)...)
@@ -134,10 +152,10 @@ func extractKnowledge(ctx context.Context, e *env, dbFlag string) (*extract.Matc
 	}
 	path, err := dbPath(e, dbFlag)
 	if err == nil {
-		if _, serr := os.Stat(path); serr == nil || dbFlag != "" {
+		if serr := storeExists(path); serr == nil || dbFlag != "" {
 			st, err := openStore(ctx, e, dbFlag, false)
 			if err != nil {
-				return nil, nil, err
+				return extractKnowledgeOf{}, err
 			}
 			defer st.Close()
 			types := []string{"attack-pattern"}
@@ -146,7 +164,7 @@ func extractKnowledge(ctx context.Context, e *env, dbFlag string) (*extract.Matc
 			}
 			sort.Strings(types)
 			if err := st.Objects(ctx, kb.ObjectQuery{Types: types}, add); err != nil {
-				return nil, nil, fmt.Errorf("read names from the knowledge base: %w", err)
+				return extractKnowledgeOf{}, fmt.Errorf("read names from the knowledge base: %w", err)
 			}
 			if err := st.Relationships(ctx, kb.RelationshipQuery{Types: []string{"uses"}}, func(o *stix.Object) error {
 				if o.Description != "" {
@@ -154,19 +172,18 @@ func extractKnowledge(ctx context.Context, e *env, dbFlag string) (*extract.Matc
 				}
 				return nil
 			}); err != nil {
-				return nil, nil, fmt.Errorf("read procedures from the knowledge base: %w", err)
+				return extractKnowledgeOf{}, fmt.Errorf("read procedures from the knowledge base: %w", err)
 			}
 		}
 	}
 	if len(pats) == 0 {
 		objs, err := stix.ReadAll(bytes.NewReader(examples.StarterKnowledge()), "starter knowledge")
 		if err != nil {
-			return nil, nil, err
+			return extractKnowledgeOf{}, err
 		}
+		techPats = techPats[:0]
 		for _, o := range objs {
-			if o.Type != "attack-pattern" {
-				add(o)
-			}
+			add(o)
 		}
 	}
 	var model *technique.Model
@@ -174,7 +191,7 @@ func extractKnowledge(ctx context.Context, e *env, dbFlag string) (*extract.Matc
 		model = technique.Train(procs)
 		model.Threshold = technique.ProseThreshold
 	}
-	return extract.NewMatcher(pats), model, nil
+	return extractKnowledgeOf{names: extract.NewMatcher(append(pats, techPats...)), model: model, attack: attack}, nil
 }
 
 func extractFileItems(e *env, name string, opt extract.Options, model *technique.Model) (extractFile, error) {
@@ -304,6 +321,16 @@ func writeExtractYAML(w io.Writer, out extractOutput) error {
 				if once("t" + it.Value) {
 					techniques = append(techniques, fmt.Sprintf("  - {id: %s, source: %s, note: %s}", it.Value, q(src), q(where+": "+it.Snippet)))
 				}
+			case it.Kind == extract.KindTechnique:
+				ids := techniqueIDsOf(it.Candidates)
+				if len(ids) == 0 || !once("t"+ids[0]) {
+					continue
+				}
+				note := fmt.Sprintf("%s: named %q", where, it.Text)
+				if len(ids) > 1 {
+					note += "; ambiguous name, also " + strings.Join(ids[1:], ", ")
+				}
+				techniques = append(techniques, fmt.Sprintf("  - {id: %s, source: %s, note: %s}", ids[0], q(src), q(note+": "+it.Sentence)))
 			case it.Kind == extract.Kind(ioc.AttackID) && strings.HasPrefix(it.Value, "S"):
 				if once("s" + it.Value) {
 					software = append(software, fmt.Sprintf("  - {id: %s, source: %s, note: %s}", it.Value, q(src), q(where)))
@@ -495,6 +522,22 @@ func writeExtractSTIX(w io.Writer, out extractOutput, now time.Time) error {
 			}
 			refs = append(refs, id)
 		}
+		// Techniques: those of the knowledge by reference (a copy would
+		// replace the curated object on import), others as attack
+		// patterns of their own; each with a note holding its sentence.
+		techs := fileTechniques(f)
+		for _, te := range techs {
+			ap, ok := out.attack[te.id]
+			if !ok {
+				ap.id = stix.DeterministicID("attack-pattern", "mitre-attack\x00"+te.id)
+				if _, err := emit(map[string]any{"type": "attack-pattern", "spec_version": "2.1", "id": ap.id, "created": ts, "modified": ts,
+					"name": te.id, "external_references": []map[string]string{{"source_name": "mitre-attack", "external_id": te.id}}}); err != nil {
+					return err
+				}
+			}
+			refs = append(refs, ap.id)
+			te.ref = ap.id
+		}
 		refs = uniqueStrings(refs)
 		if len(refs) == 0 {
 			// A report must refer to something: the statements are
@@ -507,6 +550,14 @@ func writeExtractSTIX(w io.Writer, out extractOutput, now time.Time) error {
 			"labels": []string{"extracted-not-reviewed"}, "confidence": 15, "object_refs": refs,
 			"description": "Indicators culprit extract found in " + src + "; not reviewed by an analyst."}); err != nil {
 			return err
+		}
+		for _, te := range techs {
+			n := map[string]any{"type": "note", "spec_version": "2.1", "id": stix.DeterministicID("note", reportID+"\x00"+te.id),
+				"created": ts, "modified": ts, "abstract": "technique " + te.id + " (" + te.how + ")", "content": te.sentence,
+				"object_refs": []string{te.ref, reportID}, "labels": []string{"extracted-not-reviewed", "technique"}}
+			if _, err := emit(n); err != nil {
+				return err
+			}
 		}
 		for _, it := range f.items {
 			if it.Kind != extract.KindStatement {
@@ -534,6 +585,55 @@ func writeExtractSTIX(w io.Writer, out extractOutput, now time.Time) error {
 		}
 	}
 	return bw.Close()
+}
+
+// techniqueEvidence is a technique found in a report and what supports it.
+type techniqueEvidence struct {
+	id       string // ATT&CK id
+	how      string // "id", "named as ...", "described, cosine ..."
+	sentence string
+	ref      string // the STIX id written
+}
+
+// fileTechniques returns the techniques of a report, once each, first
+// by id, then by name, then as described, in that order of strength.
+func fileTechniques(f extractFile) []*techniqueEvidence {
+	var out []*techniqueEvidence
+	seen := map[string]bool{}
+	add := func(id, how, sentence string) {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, &techniqueEvidence{id: id, how: how, sentence: sentence})
+		}
+	}
+	for _, it := range f.items {
+		if it.Kind == extract.Kind(ioc.AttackID) && strings.HasPrefix(it.Value, "T") && !strings.HasPrefix(it.Value, "TA") {
+			add(it.Value, "id", it.Snippet)
+		}
+	}
+	for _, it := range f.items {
+		if it.Kind == extract.KindTechnique {
+			for _, id := range techniqueIDsOf(it.Candidates) {
+				add(id, fmt.Sprintf("named %q", it.Text), it.Sentence)
+			}
+		}
+	}
+	for _, tf := range f.techniques {
+		add(tf.Technique, fmt.Sprintf("described, not named: technique model, cosine %.2f", tf.Score), tf.Sentence)
+	}
+	return out
+}
+
+// techniqueIDsOf returns the distinct ATT&CK ids of a technique name's
+// candidates (a name two sub-techniques share has two).
+func techniqueIDsOf(cs []extract.Candidate) []string {
+	var out []string
+	for _, c := range cs {
+		if c.ExternalID != "" {
+			out = append(out, c.ExternalID)
+		}
+	}
+	return uniqueStrings(out)
 }
 
 func uniqueStrings(ss []string) []string {

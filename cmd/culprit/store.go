@@ -13,11 +13,12 @@ import (
 
 	"github.com/culprit-cti/culprit/errs"
 	"github.com/culprit-cti/culprit/kb"
+	"github.com/culprit-cti/culprit/postgres"
 	"github.com/culprit-cti/culprit/sqlite"
 )
 
 // dbUsage is the help text of every --db flag.
-const dbUsage = "knowledge base: a file path or sqlite:PATH (default $CULPRIT_DB, else $XDG_DATA_HOME/culprit/culprit.db)"
+const dbUsage = "knowledge base: a file path, sqlite:PATH or a postgres:// URL (default $CULPRIT_DB, else $XDG_DATA_HOME/culprit/culprit.db)"
 
 // dbPath resolves the knowledge base location: the --db flag, else
 // $CULPRIT_DB, else $XDG_DATA_HOME/culprit/culprit.db, else
@@ -66,6 +67,18 @@ func parseLocation(loc string) backend {
 	return backend{kind: "sqlite", path: loc, show: loc}
 }
 
+// storeExists returns an error wrapping fs.ErrNotExist when the knowledge
+// base at loc is a SQLite file that does not exist. A database on a server
+// is taken to exist: opening it reports an unreachable server.
+func storeExists(loc string) error {
+	b := parseLocation(loc)
+	if b.kind != "sqlite" {
+		return nil
+	}
+	_, err := os.Stat(b.path)
+	return err
+}
+
 // openStore opens the knowledge base named by flagValue (see dbPath). With
 // create, it is opened for writing, and a missing file (and its directory)
 // is created; without, it is opened read-only (no migration, no lock: it
@@ -83,7 +96,9 @@ func openStore(ctx context.Context, e *env, flagValue string, create bool) (kb.S
 func openStoreAt(ctx context.Context, loc string, create bool) (kb.Store, error) {
 	b := parseLocation(loc)
 	if b.kind == "postgres" {
-		return nil, errs.E(errs.Unavailable, "knowledge base %s: the PostgreSQL backend is not built yet; use a file path or sqlite:PATH", b.show)
+		// A server needs no file created and no read-only mode: readers
+		// never block on an import (MVCC), and Open migrates under a lock.
+		return postgres.Open(ctx, loc)
 	}
 	if b.path == "" {
 		return nil, errs.E(errs.Invalid, "knowledge base %q: no file path", loc)

@@ -23,8 +23,10 @@ func TestOpenStoreBackends(t *testing.T) {
 		msg    string
 	}{
 		{"missing file read-only", path, false, errs.NotFound, "import data first"},
-		{"postgres not built", "postgres://culprit:secret@db.example.org/kb", true, errs.Unavailable, "PostgreSQL backend is not built yet"},
-		{"postgresql scheme", "postgresql://db.example.org/kb", false, errs.Unavailable, "not built yet"},
+		// Port 1 of the loopback: no server, and no DNS or network needed.
+		{"postgres unreachable", "postgres://culprit:secret@127.0.0.1:1/kb?connect_timeout=5", true, errs.Unavailable, "cannot reach the PostgreSQL server"},
+		{"postgresql scheme", "postgresql://127.0.0.1:1/kb?connect_timeout=5", false, errs.Unavailable, "cannot reach"},
+		{"postgres URL invalid", "postgres://culprit:secret@127.0.0.1:notaport/kb", false, errs.Invalid, "not a valid PostgreSQL URL"},
 		{"sqlite scheme without a path", "sqlite:", true, errs.Invalid, "no file path"},
 		{"path", path, true, errs.Internal, ""},
 		{"sqlite scheme", "sqlite:" + path, false, errs.Internal, ""},
