@@ -58,8 +58,8 @@ type writer struct {
 	tx    pgx.Tx
 	now   string
 	batch *pgx.Batch // nil when empty
-	what  []string // for each queued statement, what it does (for errors)
-	n     int      // changes queued
+	what  []string   // for each queued statement, what it does (for errors)
+	n     int        // changes queued
 }
 
 var _ kb.CurrentOfTx = (*writer)(nil)
