@@ -2,6 +2,7 @@ package extract
 
 import (
 	"sort"
+	"strings"
 	"unsafe"
 
 	"github.com/culprit-cti/culprit/ioc"
@@ -113,7 +114,10 @@ func (s *scanner) chunk(buf []byte, base int64, from, end int, fn func(Item) err
 			s.count("name inside an indicator (not a mention)")
 			return
 		}
-		names = append(names, m)
+		technique := isTechnique(m.Candidates)
+		if !technique {
+			names = append(names, m) // a technique is nobody an attack is attributed to
+		}
 		if m.Start < from || m.Start >= end {
 			return
 		}
@@ -122,8 +126,14 @@ func (s *scanner) chunk(buf []byte, base int64, from, end int, fn func(Item) err
 		if len(m.Candidates) == 1 {
 			v = m.Candidates[0].Name
 		}
-		nameItems = append(nameItems, Item{Kind: KindName, Value: v, Text: text,
-			Offset: base + int64(m.Start), Snippet: s.arena.snippet(buf, m.Start, m.End), Candidates: m.Candidates})
+		it := Item{Kind: KindName, Value: v, Text: text,
+			Offset: base + int64(m.Start), Snippet: s.arena.snippet(buf, m.Start, m.End), Candidates: m.Candidates}
+		if technique {
+			it.Kind = KindTechnique
+			a, b := sentenceAt(buf, m.Start)
+			it.Sentence = strings.Join(strings.Fields(string(buf[a:b])), " ")
+		}
+		nameItems = append(nameItems, it)
 	})
 	s.nameItems = nameItems
 	var stmts []Item

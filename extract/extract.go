@@ -43,6 +43,9 @@ type Item struct {
 	// Candidates are the knowledge objects a name may refer to: all of
 	// them when the name is ambiguous.
 	Candidates []Candidate `json:"candidates,omitempty"`
+	// Sentence is the sentence of a technique found by its name
+	// (KindTechnique), the evidence that supports it.
+	Sentence string `json:"sentence,omitempty"`
 	// Statement is set for attribution statements.
 	Statement *Statement `json:"statement,omitempty"`
 }

@@ -15,6 +15,9 @@ type Pattern struct {
 	Name string // as the knowledge spells it
 	ID   string // the object's id
 	Type string // its STIX type (intrusion-set, malware, tool, ...)
+	// ExternalID is an attack pattern's ATT&CK id (T1059.001), carried to
+	// its candidates (TechniquePatterns).
+	ExternalID string
 }
 
 // Candidate is a knowledge object a name found in the text may refer to.
@@ -22,6 +25,8 @@ type Candidate struct {
 	ID   string `json:"id"`
 	Type string `json:"type"`
 	Name string `json:"name"` // the name or alias that matched
+	// ExternalID is set for attack patterns: the technique's ATT&CK id.
+	ExternalID string `json:"external_id,omitempty"`
 }
 
 // Matcher finds every name of a list in one pass over a text. Names are
@@ -106,7 +111,7 @@ func NewMatcher(pats []Pattern) *Matcher {
 			m.tri[h/64] |= 1 << (h % 64)
 		}
 		n := m.insert(key)
-		m.nodes[n].cands = append(m.nodes[n].cands, matchCand{Candidate{p.ID, p.Type, p.Name}, strict, exact})
+		m.nodes[n].cands = append(m.nodes[n].cands, matchCand{Candidate{p.ID, p.Type, p.Name, p.ExternalID}, strict, exact})
 		m.pats++
 	}
 	m.breadthFirst()

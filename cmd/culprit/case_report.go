@@ -56,16 +56,16 @@ func fileHead(path string) ([]byte, error) {
 
 // reportEvidence extracts the case file of a report and hashes the report.
 func reportEvidence(ctx context.Context, e *env, dbFlag, path, by string) (investigation.Evidence, error) {
-	m, model, err := extractKnowledge(ctx, e, dbFlag)
+	know, err := extractKnowledge(ctx, e, dbFlag)
 	if err != nil {
 		return investigation.Evidence{}, err
 	}
-	f, err := extractFileItems(e, path, extract.Options{MaxBytes: extract.DefaultMaxBytes, Names: m}, model)
+	f, err := extractFileItems(e, path, extract.Options{MaxBytes: extract.DefaultMaxBytes, Names: know.names}, know.model)
 	if err != nil {
 		return investigation.Evidence{}, err
 	}
 	var caseFile bytes.Buffer
-	if err := writeExtractYAML(&caseFile, extractOutput{files: []extractFile{f}}); err != nil {
+	if err := writeExtractYAML(&caseFile, extractOutput{files: []extractFile{f}, attack: know.attack}); err != nil {
 		return investigation.Evidence{}, err
 	}
 	sum, err := fileSHA256(path) // cmd_import.go: streamed, never held whole

@@ -12,6 +12,7 @@ import (
 	"github.com/culprit-cti/culprit/casefile"
 	"github.com/culprit-cti/culprit/internal/refdata"
 	"github.com/culprit-cti/culprit/internal/stixschema"
+	"github.com/culprit-cti/culprit/stix"
 )
 
 // runExtractCLI runs culprit with args in a fresh home (an empty
@@ -156,6 +157,59 @@ func TestExtractTechniques(t *testing.T) {
 			t.Errorf("technique %s: sentence %q, want one about %q (found %v)", id, got[id], word, got)
 		}
 	}
+
+	// The STIX output: every technique in the report's object_refs, by the
+	// knowledge's own attack-pattern id (no copy that would replace the
+	// curated object on import), with a note holding its sentence.
+	bundleOut := c.mustRun("", "extract", "--format", "stix", "--time", "2026-01-02T03:04:05Z", filepath.Join("testdata", "extract", "technical.txt"))
+	objs, err := stix.ReadAll(strings.NewReader(bundleOut), "extract")
+	if err != nil {
+		t.Fatal(err)
+	}
+	attackIDs := map[string]string{} // STIX id -> ATT&CK id, from the import
+	all, err := stix.ReadFile(bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range all {
+		if o.Type == "attack-pattern" {
+			attackIDs[o.ID] = o.ExternalID("mitre-attack")
+		}
+	}
+	refs := map[string]bool{}
+	notes := map[string]string{}
+	for _, o := range objs {
+		switch o.Type {
+		case "report":
+			for _, r := range o.ObjectRefs {
+				if id := attackIDs[r]; id != "" {
+					refs[id] = true
+				}
+			}
+		case "attack-pattern":
+			t.Errorf("bundle holds a copy of attack pattern %s", o.ID)
+		case "note":
+			var n struct {
+				Abstract string `json:"abstract"`
+				Content  string `json:"content"`
+			}
+			if err := json.Unmarshal(o.Raw, &n); err != nil {
+				t.Fatal(err)
+			}
+			notes[n.Abstract] = n.Content
+		}
+	}
+	for _, id := range []string{"T1566.001", "T1053.005", "T1070.001", "T1059.001"} {
+		if !refs[id] {
+			t.Errorf("report does not refer to %s (refers to %v)", id, refs)
+		}
+	}
+	// PowerShell is named, not described: its note says so and holds the sentence.
+	if n := notes[`technique T1059.001 (named "PowerShell")`]; !strings.Contains(n, "launched PowerShell to download") {
+		t.Errorf("note of T1059.001: %q (notes %v)", n, notes)
+	}
+	refdata.Path(t, "stix") // the schemas: skips here, after the checks above, where they are absent
+	stixschema.Validate(t, []byte(bundleOut))
 }
 
 // TestExtractGoldenWarninglists covers the probably benign entries of the
