@@ -15,9 +15,13 @@ import (
 	"github.com/culprit-cti/culprit/stix"
 )
 
+func openErr(url string) (*postgres.Store, error) {
+	return postgres.Open(context.Background(), url)
+}
+
 func open(t testing.TB, url string) *postgres.Store {
 	t.Helper()
-	s, err := postgres.Open(context.Background(), url)
+	s, err := openErr(url)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
