@@ -29,8 +29,9 @@ func extractCommand() command {
 // extractOutput is what culprit extract found in one run, in input order.
 type extractOutput struct {
 	files []extractFile
-	// attack holds the knowledge's attack patterns by ATT&CK id, so that
-	// the STIX output refers to them rather than writing copies.
+	// attack holds the knowledge's attack patterns and software by ATT&CK
+	// id, so that the STIX output refers to them rather than writing
+	// copies.
 	attack map[string]attackPattern
 }
 
@@ -49,6 +50,7 @@ type extractFile struct {
 	format     extract.Format
 	items      []extract.Item
 	techniques []technique.Found // described techniques, when the knowledge has a model
+	sha256     string            // of the report file, for --about's provenance
 }
 
 // minProcedures is the fewest procedure texts a technique model is
@@ -68,6 +70,7 @@ func runExtract(ctx context.Context, e *env, args []string) error {
 	own := fs.String("own", "", "comma-separated domains of the report's author: items under them are marked as such")
 	maxBytes := fs.Int64("max-bytes", extract.DefaultMaxBytes, "refuse an input larger than this many bytes")
 	at := fs.String("time", "", "timestamp of the STIX objects (RFC 3339; default now)")
+	about := fs.String("about", "", "with --format stix: the reports are about this actor (a name, alias or id of the knowledge base); write their techniques, software and indicators as knowledge about it, at confidence 30, with each report as provenance")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -81,6 +84,21 @@ func runExtract(ctx context.Context, e *env, args []string) error {
 	}
 	if fs.NArg() == 0 {
 		return fmt.Errorf("%w: no report given (a file, or - for standard input)", errUsage)
+	}
+	var actor aboutActor
+	if *about != "" {
+		if *format != "stix" {
+			return fmt.Errorf("%w: --about writes knowledge as STIX: give --format stix", errUsage)
+		}
+		for _, name := range fs.Args() {
+			if name == "-" {
+				return fmt.Errorf("%w: --about needs the report as a file (its name and SHA-256 are the provenance), not standard input", errUsage)
+			}
+		}
+		var err error
+		if actor, err = resolveAbout(ctx, e, *db, *about); err != nil {
+			return err
+		}
 	}
 	now := time.Now().UTC()
 	if *at != "" {
@@ -112,6 +130,11 @@ func runExtract(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
+		if *about != "" {
+			if f.sha256, err = fileSHA256(name); err != nil {
+				return fmt.Errorf("hash report: %w", err)
+			}
+		}
 		out.files = append(out.files, f)
 	}
 	var buf bytes.Buffer
@@ -121,7 +144,11 @@ func runExtract(ctx context.Context, e *env, args []string) error {
 	case "yaml":
 		err = writeExtractYAML(&buf, out)
 	case "stix":
-		err = writeExtractSTIX(&buf, out, now)
+		if *about != "" {
+			err = writeExtractAbout(&buf, out, actor, now)
+		} else {
+			err = writeExtractSTIX(&buf, out, now)
+		}
 	}
 	if err != nil {
 		return err
@@ -148,6 +175,9 @@ func extractKnowledge(ctx context.Context, e *env, dbFlag string) (extractKnowle
 			return nil
 		}
 		pats = append(pats, extract.PatternsOf(o)...)
+		if ext := o.ExternalID("mitre-attack"); ext != "" && (o.Type == "malware" || o.Type == "tool") && !o.Revoked && !o.Deprecated {
+			attack[ext] = attackPattern{o.ID, o.Name}
+		}
 		return nil
 	}
 	path, err := dbPath(e, dbFlag)
