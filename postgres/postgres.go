@@ -480,3 +480,11 @@ func (s *Store) PutBlob(ctx context.Context, key, tag string, data []byte) error
 	}
 	return nil
 }
+
+func parseStored(raw []byte) (*stix.Object, error) {
+	o, err := stix.ParseObject(raw)
+	if err != nil {
+		return nil, fmt.Errorf("stored object: %w", err)
+	}
+	return o, nil
+}

@@ -64,6 +64,8 @@ func commands() map[string]command {
 
 		"serve": serveCommand(),
 		"token": tokenCommand(),
+
+		"migrate": migrateCommand(),
 	}
 }
 
