@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -136,3 +137,51 @@ func TestTwoStoresSeeEachOther(t *testing.T) {
 		t.Errorf("StateTag on the other store after the import = %q, %v; want a change from %q", tag, err, tagBefore)
 	}
 }
+
+// Watch on one store reports a committed import made through another
+// (as by another process), and not a failed one.
+func TestWatchSeesOtherImports(t *testing.T) {
+	url := pgtest.URL(t)
+	a, b := open(t, url), open(t, url)
+	defer a.Close()
+	defer b.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	changed := make(chan struct{}, 10)
+	done := make(chan error, 1)
+	go func() { done <- b.Watch(ctx, func() { changed <- struct{}{} }) }()
+	// Watch has started listening once a notification round-trips; an
+	// empty import still commits a source, and notifies.
+	deadline := time.After(20 * time.Second)
+	for listening := false; !listening; {
+		if _, err := a.Import(ctx, kb.Source{Name: "ping"}, kb.SliceStream(nil), kb.ImportOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-changed:
+			listening = true
+		case <-time.After(200 * time.Millisecond):
+		case <-deadline:
+			t.Fatal("Watch never reported an import")
+		}
+	}
+	for len(changed) > 0 {
+		<-changed
+	}
+	// A failed import notifies nobody.
+	if _, err := a.Import(ctx, kb.Source{Name: "bad"}, errStream{}, kb.ImportOptions{}); err == nil {
+		t.Fatal("import of a failing stream succeeded")
+	}
+	select {
+	case <-changed:
+		t.Error("Watch reported a failed import")
+	case <-time.After(300 * time.Millisecond):
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("Watch after cancel = %v, want context.Canceled", err)
+	}
+}
+
+type errStream struct{}
+
+func (errStream) Next() (*stix.Object, error) { return nil, errors.New("broken input") }

@@ -40,6 +40,10 @@ func (s *Store) Import(ctx context.Context, src kb.Source, objs kb.Stream, opts 
 	if err := w.flush(ctx); err != nil {
 		return kb.ImportStats{}, fmt.Errorf("import %s: %w", src.Name, err)
 	}
+	// Delivered to every Watch when, and only if, the import commits.
+	if _, err := tx.Exec(ctx, `SELECT pg_notify($1, current_schema())`, importChannel); err != nil {
+		return kb.ImportStats{}, fmt.Errorf("import %s: notify: %w", src.Name, err)
+	}
 	if err := tx.Commit(ctx); err != nil {
 		return kb.ImportStats{}, fmt.Errorf("import %s: commit: %w", src.Name, err)
 	}
