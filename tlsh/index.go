@@ -97,14 +97,21 @@ const (
 	segValues   = 1 << 16
 )
 
-// segment holds the postings of one segment: the positions of the entries
-// whose segment value is v are pos[start[v]:start[v+1]], and their headers
-// and partner segment values are at the same offsets of hdr and partner.
+// segment holds the postings of one segment: those of the entries whose
+// segment value is v are post[start[v]:start[v+1]].
 type segment struct {
-	start   []uint32 // segValues+1 offsets
-	pos     []uint32
-	hdr     []uint16 // lvalue<<8 | q ratios
-	partner []uint16 // value of segment s^1
+	start []uint32 // segValues+1 offsets
+	post  []posting
+}
+
+// posting is one entry in a segment's list. Its fields are together (not in
+// three arrays) so that a search reads one sequential stream: the position
+// is needed only for the postings that pass the header and partner tests,
+// and read from an array of its own it missed the cache each time.
+type posting struct {
+	hdr     uint16 // lvalue<<8 | q ratios
+	partner uint16 // value of segment s^1
+	pos     uint32
 }
 
 // Match is an entry found by Search.
@@ -240,10 +247,8 @@ func (g *segment) merge(digests []Digest, pending []uint32, s int, counts, order
 		order[counts[v]] = p
 		counts[v]++
 	}
-	old := len(g.pos)
-	g.pos = slices.Grow(g.pos, len(pending))[:old+len(pending)]
-	g.hdr = slices.Grow(g.hdr, len(pending))[:old+len(pending)]
-	g.partner = slices.Grow(g.partner, len(pending))[:old+len(pending)]
+	old := len(g.post)
+	g.post = slices.Grow(g.post, len(pending))[:old+len(pending)]
 	g.start[segValues] = uint32(old + len(pending))
 	g.mergeBackward(digests, s, counts, order, old)
 }
@@ -270,19 +275,17 @@ func (g *segment) mergeBackward(digests []Digest, s int, counts, order []uint32,
 		for ; j >= 0; w-- {
 			p := fresh[j]
 			h := headerKey(&digests[p])
-			if i >= int(oldStart) && (g.hdr[i] > h || g.hdr[i] == h && g.pos[i] > p) {
-				g.pos[w], g.hdr[w], g.partner[w] = g.pos[i], g.hdr[i], g.partner[i]
+			if i >= int(oldStart) && (g.post[i].hdr > h || g.post[i].hdr == h && g.post[i].pos > p) {
+				g.post[w] = g.post[i]
 				i--
 				continue
 			}
-			g.pos[w], g.hdr[w], g.partner[w] = p, h, segValue(&digests[p], s^1)
+			g.post[w] = posting{hdr: h, partner: segValue(&digests[p], s^1), pos: p}
 			j--
 		}
 		// What is left of the old list moves as a block.
 		if k := uint32(i+1) - oldStart; dst != oldStart && k > 0 {
-			copy(g.pos[dst:dst+k], g.pos[oldStart:oldStart+k])
-			copy(g.hdr[dst:dst+k], g.hdr[oldStart:oldStart+k])
-			copy(g.partner[dst:dst+k], g.partner[oldStart:oldStart+k])
+			copy(g.post[dst:dst+k], g.post[oldStart:oldStart+k])
 		}
 		g.start[v] = dst
 		oldEnd = oldStart
@@ -481,13 +484,15 @@ func (x *Index) searchPostings(out []match, q *Digest, maxDist int, lengthTerm b
 		qc[v] = int32(qCost(q.q-byte(v)) + qCost(q.q>>4-byte(v)>>4))
 	}
 	D := int32(maxDist)
-	// With the length term, only entries whose length class is within dl
-	// of the query's can be within maxDist; long posting lists (ordered by
-	// header) are entered at those classes only.
-	dl := 128
-	if lengthTerm {
-		for dl = 0; dl < 128 && lengthCost(byte(dl+1)) <= maxDist; dl++ {
-		}
+	// A posting at seg distance dv can be claimed only if its entry's
+	// budget B_c = D - header(q, c) is at least 16*dv (u_c = floor(B_c/16)
+	// >= dv), so at each dv only the headers costing at most D - 16*dv are
+	// within reach. Long posting lists (ordered by header) are entered at
+	// those headers only: most postings met at dv >= 1 would otherwise be
+	// read only to fail that test.
+	ranges := make([][]hdrRange, u+1)
+	for dv := range ranges {
+		ranges[dv] = reachableHeaders(&lc, q.q, D-16*int32(dv))
 	}
 	const longList = 32
 	vis := &visitor{x: x, q: q, lc: &lc, qc: &qc, D: D, out: out, seen: x.bitmap()}
@@ -505,25 +510,83 @@ func (x *Index) searchPostings(out []match, q *Digest, maxDist int, lengthTerm b
 				dv := int32(d0 + int(nbrDist[a1][j]))
 				v := b0 | uint16(neighbours[a1][j])<<8
 				lo, hi := g.start[v], g.start[int(v)+1] // int: v+1 would wrap at 0xffff
-				if dl >= 128 || hi-lo <= longList {
+				rs := ranges[dv]
+				if rs == nil || hi-lo <= longList {
 					vis.visit(g, lo, hi, dv, p0, p1, second)
 					continue
 				}
-				for l := -dl; l <= dl; l++ {
-					c := uint16(q.lvalue+byte(l)) << 8
-					list := g.hdr[lo:hi]
-					a, _ := slices.BinarySearch(list, c)
+				list := g.post[lo:hi]
+				from := 0
+				for _, r := range rs {
+					a := from + lowerBound(list[from:], r.a)
 					b := len(list)
-					if c != 0xff00 {
-						b, _ = slices.BinarySearch(list, c+0x100)
+					if r.b != 0xffff {
+						b = a + lowerBound(list[a:], r.b+1)
 					}
 					vis.visit(g, lo+uint32(a), lo+uint32(b), dv, p0, p1, second)
+					if from = b; from == len(list) {
+						break
+					}
 				}
 			}
 		}
 	}
 	vis.flush()
 	return vis.out
+}
+
+// lowerBound returns the first index of list whose header is at least h.
+func lowerBound(list []posting, h uint16) int {
+	i, j := 0, len(list)
+	for i < j {
+		m := int(uint(i+j) >> 1)
+		if list[m].hdr < h {
+			i = m + 1
+		} else {
+			j = m
+		}
+	}
+	return i
+}
+
+// hdrRange is an interval [a, b] of posting headers (lvalue<<8 | q).
+type hdrRange struct{ a, b uint16 }
+
+// maxHdrRanges bounds the binary searches per long posting list: beyond it
+// (without the length term every length class is in reach) the whole list
+// is visited.
+const maxHdrRanges = 12
+
+// reachableHeaders returns, in increasing order, the intervals of posting
+// headers whose length and q2 terms (a lower bound of the header cost: the
+// q1 term is left to the posting test, being the last key of the order)
+// are at most maxH, or nil if there are more than maxHdrRanges of them.
+// lc is the length term by lvalue (all 0 without the length term).
+func reachableHeaders(lc *[256]int32, q byte, maxH int32) []hdrRange {
+	var rs []hdrRange
+	for lv := range 256 {
+		if lc[lv] > maxH {
+			continue
+		}
+		for n := range 16 {
+			if lc[lv]+int32(qCost(q>>4-byte(n))) > maxH {
+				continue
+			}
+			a := uint16(lv)<<8 | uint16(n)<<4
+			if k := len(rs); k > 0 && rs[k-1].b+1 == a {
+				rs[k-1].b = a | 15
+				continue
+			}
+			if len(rs) == maxHdrRanges {
+				return nil
+			}
+			rs = append(rs, hdrRange{a, a | 15})
+		}
+	}
+	if rs == nil {
+		rs = []hdrRange{} // nothing in reach: not the "visit all" nil
+	}
+	return rs
 }
 
 // visitor holds what step 3 of the Index comment needs for one query.
@@ -561,23 +624,27 @@ func (x *Index) bitmap() []uint64 {
 // segment value at seg distance dv from the query's.
 func (v *visitor) visit(g *segment, lo, hi uint32, dv int32, p0, p1 *[256]uint8, second bool) {
 	lc, qc, D := v.lc, v.qc, v.D
+	// The tests of step 3 are combined without branches (they fail
+	// unpredictably, about one posting in two at each): with
+	// uc = floor(B_c/16) and tc = floor(B_c/8) by arithmetic shifts (both
+	// negative when B_c is), a posting passes when uc >= dv (so B_c >= 0),
+	// tc >= dv + pd and, at the second segment of a pair, pd > uc; that is
+	// when none of uc-dv, tc-dv-pd and (second) pd-uc-1 is negative.
+	var sm int32
+	if second {
+		sm = -1
+	}
 	for k := lo; k < hi; k++ {
-		h := g.hdr[k]
+		pk := &g.post[k]
+		h := pk.hdr
 		budget := D - lc[h>>8] - qc[h&0xff]
-		if budget < 0 {
-			continue
-		}
-		tc := budget / 8
-		uc := tc / 2
-		if dv > uc {
-			continue
-		}
-		pv := g.partner[k]
+		pv := pk.partner
 		pd := int32(p0[byte(pv)]) + int32(p1[byte(pv>>8)])
-		if dv+pd > tc || (second && pd <= uc) {
+		tc, uc := budget>>3, budget>>4
+		if (uc-dv)|(tc-dv-pd)|(sm&(pd-uc-1)) < 0 {
 			continue
 		}
-		p := g.pos[k]
+		p := pk.pos
 		if w, bit := &v.seen[p>>6], uint64(1)<<(p&63); *w&bit != 0 {
 			continue
 		} else {

@@ -145,7 +145,7 @@ func TestIndexPostingsInvariant(t *testing.T) {
 	}
 	for s := range numSegments {
 		g := &x.seg[s]
-		if got, want := len(g.pos), len(distinct); got != want {
+		if got, want := len(g.post), len(distinct); got != want {
 			t.Fatalf("segment %d: %d postings, want %d (distinct digests)", s, got, want)
 		}
 		seen := make([]bool, len(pop))
@@ -154,12 +154,12 @@ func TestIndexPostingsInvariant(t *testing.T) {
 				t.Fatalf("segment %d: start[%d] = %d > start[%d] = %d", s, v, g.start[v], v+1, g.start[v+1])
 			}
 			for k := g.start[v]; k < g.start[v+1]; k++ {
-				p := g.pos[k]
+				p := g.post[k].pos
 				if seen[p] {
 					t.Fatalf("segment %d: position %d listed twice", s, p)
 				}
 				seen[p] = true
-				if k > g.start[v] && (g.hdr[k-1] > g.hdr[k] || g.hdr[k-1] == g.hdr[k] && g.pos[k-1] > p) {
+				if k > g.start[v] && (g.post[k-1].hdr > g.post[k].hdr || g.post[k-1].hdr == g.post[k].hdr && g.post[k-1].pos > p) {
 					t.Fatalf("segment %d, value %#x: postings not ordered by header, then position", s, v)
 				}
 				if x.first[p] != p {
@@ -168,11 +168,11 @@ func TestIndexPostingsInvariant(t *testing.T) {
 				if got := segValue(&pop[p], s); got != uint16(v) {
 					t.Fatalf("segment %d: position %d listed under %#x, has value %#x", s, p, v, got)
 				}
-				if g.hdr[k] != headerKey(&pop[p]) {
-					t.Fatalf("segment %d: position %d has header %#x, want %#x", s, p, g.hdr[k], headerKey(&pop[p]))
+				if g.post[k].hdr != headerKey(&pop[p]) {
+					t.Fatalf("segment %d: position %d has header %#x, want %#x", s, p, g.post[k].hdr, headerKey(&pop[p]))
 				}
-				if want := segValue(&pop[p], s^1); g.partner[k] != want {
-					t.Fatalf("segment %d: position %d has partner value %#x, want %#x", s, p, g.partner[k], want)
+				if want := segValue(&pop[p], s^1); g.post[k].partner != want {
+					t.Fatalf("segment %d: position %d has partner value %#x, want %#x", s, p, g.post[k].partner, want)
 				}
 			}
 		}
@@ -308,5 +308,81 @@ func TestIndexTopSegmentValue(t *testing.T) {
 	x.mu.Unlock()
 	if got := x.Search(d, 0, true); len(got) != 1 || got[0].ID != 1 {
 		t.Errorf("Search(d) on an index of d = %v, want d", got)
+	}
+}
+
+// TestIndexHeaderRanges checks Search against brute force where posting
+// lists are long (entries share most segment values) and their headers
+// wrap: length classes and q2 ratios next to 0 and to their top, where the
+// header intervals Search enters a list at wrap around.
+func TestIndexHeaderRanges(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(31, 32))
+	var base Digest
+	for i := range base.code {
+		base.code[i] = byte(rnd.Uint32())
+	}
+	edges := []byte{0, 1, 2, 3, 125, 126, 127, 128, 129, 130, 252, 253, 254, 255}
+	header := func(d *Digest) {
+		d.lvalue = edges[rnd.IntN(len(edges))]
+		if rnd.IntN(4) == 0 {
+			d.lvalue = byte(rnd.Uint32())
+		}
+		d.q = byte(rnd.Uint32())
+		if rnd.IntN(2) == 0 {
+			d.q = d.q&0x0f | []byte{0x00, 0x10, 0xe0, 0xf0}[rnd.IntN(4)]
+		}
+		d.checksum = byte(rnd.IntN(2))
+	}
+	var pop []Digest
+	for range 4000 {
+		d := base
+		for range rnd.IntN(6) { // a few buckets moved by one
+			b := rnd.IntN(128)
+			c := byte(min(3, max(0, int(d.code[b/4]>>(2*(b%4))&3)+[]int{-1, 1}[rnd.IntN(2)])))
+			d.code[b/4] = d.code[b/4]&^(3<<(2*(b%4))) | byte(c)<<(2*(b%4))
+		}
+		header(&d)
+		pop = append(pop, d)
+	}
+	ids := make([]uint32, len(pop))
+	x := NewIndex()
+	for i, d := range pop {
+		ids[i] = uint32(i)
+		mustAdd(t, x, d, ids[i])
+	}
+	x.mu.Lock()
+	x.build()
+	x.mu.Unlock()
+	long := 0
+	for v := range segValues {
+		if x.seg[0].start[v+1]-x.seg[0].start[v] > 1000 {
+			long++
+		}
+	}
+	if long == 0 {
+		t.Fatal("no posting list longer than 1000: the test does not reach the header intervals")
+	}
+	found := 0
+	for qi := range 60 {
+		q := pop[rnd.IntN(len(pop))]
+		header(&q)
+		for _, lengthTerm := range []bool{true, false} {
+			wantAll := bruteForce(pop, ids, q, 63, lengthTerm)
+			for _, maxDist := range []int{0, 1, 15, 16, 24, 30, 31, 32, 47, 63} {
+				want := slices.DeleteFunc(slices.Clone(wantAll), func(m Match) bool { return m.Distance > maxDist })
+				if len(want) == 0 {
+					want = nil
+				}
+				got := x.Search(q, maxDist, lengthTerm)
+				if !slices.Equal(want, got) {
+					t.Fatalf("query %d (%v), maxDist %d, lengthTerm %v: Search gives %d matches, brute force %d",
+						qi, q, maxDist, lengthTerm, len(got), len(want))
+				}
+				found += len(want)
+			}
+		}
+	}
+	if found == 0 {
+		t.Fatal("no query found anything: the test checks nothing")
 	}
 }
