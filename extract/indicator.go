@@ -31,6 +31,30 @@ type scanner struct {
 	// items and nameItems are reused from chunk to chunk.
 	items, nameItems []Item
 	arena            arena
+	// scratch holds values lower-cased during one chunk (they are copied
+	// into the arena when kept): reset per chunk, no allocation per value.
+	scratch []byte
+}
+
+// lower returns p in lower case (ASCII), p itself when it has no capital:
+// valid until the next chunk.
+func (s *scanner) lower(p string) string {
+	k := 0
+	for k < len(p) && !(p[k] >= 'A' && p[k] <= 'Z') {
+		k++
+	}
+	if k == len(p) {
+		return p
+	}
+	start := len(s.scratch)
+	s.scratch = append(s.scratch, p...)
+	out := s.scratch[start:]
+	for i := k; i < len(out); i++ {
+		if c := out[i]; c >= 'A' && c <= 'Z' {
+			out[i] = c + 'a' - 'A'
+		}
+	}
+	return unsafeString(out)
 }
 
 func newScanner(opt Options) *scanner {
@@ -51,6 +75,7 @@ func newScanner(opt Options) *scanner {
 func (s *scanner) refangChunk(b []byte) {
 	str := unsafeString(b)
 	s.moves = s.moves[:0]
+	s.scratch = s.scratch[:0]
 	ref := s.buf[:0]
 	done := 0 // b[:done] is in ref
 	for i := 0; i < len(b); i++ {
@@ -271,7 +296,7 @@ func (s *scanner) part(i, j int, first bool) {
 			s.count("imphash or authentihash (not a file hash)")
 			return
 		}
-		s.add(hashType(n), i, j, strings.ToLower(p))
+		s.add(hashType(n), i, j, s.lower(p))
 		return
 	case digits:
 		s.asnAfter(i, j)
@@ -751,7 +776,7 @@ func (s *scanner) hashBeforeDot(i, j int) bool {
 			return false
 		}
 	}
-	s.add(t, i, i+k, strings.ToLower(p[:k]))
+	s.add(t, i, i+k, s.lower(p[:k]))
 	return true
 }
 
