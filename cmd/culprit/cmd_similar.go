@@ -33,6 +33,12 @@ type similarResult struct {
 	TLSH    string         `json:"tlsh,omitempty"`
 	SSDEEP  string         `json:"ssdeep,omitempty"`
 	Matches []similarMatch `json:"matches"`
+	// Totals counts every match of each algorithm, of which Matches lists
+	// the nearest --top.
+	Totals struct {
+		TLSH   int `json:"tlsh"`
+		SSDEEP int `json:"ssdeep"`
+	} `json:"totals"`
 }
 
 type similarMatch struct {
@@ -82,10 +88,11 @@ func runSimilar(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		for _, m := range ix.Search(q, *maxDist, *minScore) {
-			if len(res.Matches) == *top {
-				break
-			}
+		// The index returns the nearest --top with the counts, so a query
+		// near a file copied thousands of times returns at once.
+		found, totals := ix.SearchLimit(q, *maxDist, *minScore, *top)
+		res.Totals.TLSH, res.Totals.SSDEEP = totals.TLSH, totals.SSDEEP
+		for _, m := range found {
 			sm := similarMatch{ID: m.ID, Name: m.Name, SHA256: m.SHA256}
 			if m.TLSHDistance >= 0 {
 				sm.TLSHDistance = &m.TLSHDistance
@@ -224,6 +231,9 @@ func printSimilar(w io.Writer, r similarResult, known int) {
 	if len(r.Matches) == 0 {
 		fmt.Fprintf(w, "  no similar sample among %d known\n\n", known)
 		return
+	}
+	if n := max(r.Totals.TLSH, r.Totals.SSDEEP); n > len(r.Matches) {
+		fmt.Fprintf(w, "  %d matches by TLSH, %d by ssdeep; the nearest %d:\n", r.Totals.TLSH, r.Totals.SSDEEP, len(r.Matches))
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  TLSH\tssdeep\tsample\tfamily\tactors")
