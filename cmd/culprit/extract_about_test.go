@@ -96,6 +96,20 @@ func TestExtractAbout(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q, want an error saying %q", tc.args, code, stderr, tc.msg)
 		}
 	}
+	// An ambiguous actor: two intrusion sets of one alias (and nothing else
+	// in common).
+	twins := filepath.Join(dir, "twins.json")
+	if err := os.WriteFile(twins, []byte(`{"type":"bundle","id":"bundle--5b1c5a2e-0d1f-4a4e-9d47-0c2a1b3c4d5e","objects":[
+{"type":"intrusion-set","spec_version":"2.1","id":"intrusion-set--1b1c5a2e-0d1f-4a4e-9d47-0c2a1b3c4d5e","created":"2020-01-01T00:00:00.000Z","modified":"2020-01-01T00:00:00.000Z","name":"Red Heron","aliases":["Twin Panda"]},
+{"type":"intrusion-set","spec_version":"2.1","id":"intrusion-set--2b1c5a2e-0d1f-4a4e-9d47-0c2a1b3c4d5e","created":"2020-01-01T00:00:00.000Z","modified":"2020-01-01T00:00:00.000Z","name":"Blue Stork","aliases":["Twin Panda"]}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.mustRun("", "import", twins)
+	if code, _, stderr := c.run("", "extract", "--about", "Twin Panda", "--format", "stix", report); code == 0 ||
+		!strings.Contains(stderr, "ambiguous") || !strings.Contains(stderr, "Red Heron") || !strings.Contains(stderr, "Blue Stork") {
+		t.Errorf("ambiguous --about: exit %d, stderr %q, want an error naming both", code, stderr)
+	}
+
 	refdata.Path(t, "stix") // the OASIS schemas: skips here, after the checks above, where they are absent
 	stixschema.Validate(t, []byte(out))
 }
