@@ -200,9 +200,10 @@ func (x *Index) build() {
 	}
 	counts := make([]uint32, segValues)
 	// Each value's postings are kept ordered by header (then position), so
-	// that Search can go straight to the length classes within reach: sort
-	// the fresh positions by header once, and the counting sort by value
-	// in merge, being stable, keeps that order within each value.
+	// that Search can go straight to the headers within reach (length
+	// class, then q2 ratio): sort the fresh positions by header once, and
+	// the counting sort by value in merge, being stable, keeps that order
+	// within each value.
 	clear(counts)
 	for _, q := range fresh {
 		counts[headerKey(&x.digests[q])]++
