@@ -513,19 +513,16 @@ func (x *Index) searchPostings(out []match, q *Digest, maxDist int, lengthTerm b
 				lo, hi := g.start[v], g.start[int(v)+1] // int: v+1 would wrap at 0xffff
 				rs := ranges[dv]
 				if rs == nil || hi-lo <= longList {
-					vis.visit(g, lo, hi, dv, p0, p1, second)
+					vis.visit(g, lo, hi, 0xffff, dv, p0, p1, second)
 					continue
 				}
-				list := g.post[lo:hi]
-				from := 0
+				// Each interval's start is bisected; its end is where
+				// visit meets a header beyond it (a second bisection
+				// would read as many cache lines again).
+				k := lo
 				for _, r := range rs {
-					a := from + lowerBound(list[from:], r.a)
-					b := len(list)
-					if r.b != 0xffff {
-						b = a + lowerBound(list[a:], r.b+1)
-					}
-					vis.visit(g, lo+uint32(a), lo+uint32(b), dv, p0, p1, second)
-					if from = b; from == len(list) {
+					k += uint32(lowerBound(g.post[k:hi], r.a))
+					if k = vis.visit(g, k, hi, r.b, dv, p0, p1, second); k == hi {
 						break
 					}
 				}
@@ -623,7 +620,10 @@ func (x *Index) bitmap() []uint64 {
 
 // visit is step 3 of the Index comment over the postings [lo, hi) of one
 // segment value at seg distance dv from the query's.
-func (v *visitor) visit(g *segment, lo, hi uint32, dv int32, p0, p1 *[256]uint8, second bool) {
+//
+// It stops before the first posting whose header is above maxHdr and
+// returns where it stopped.
+func (v *visitor) visit(g *segment, lo, hi uint32, maxHdr uint16, dv int32, p0, p1 *[256]uint8, second bool) uint32 {
 	lc, qc, D := v.lc, v.qc, v.D
 	// The tests of step 3 are combined without branches (they fail
 	// unpredictably, about one posting in two at each): with
@@ -638,6 +638,9 @@ func (v *visitor) visit(g *segment, lo, hi uint32, dv int32, p0, p1 *[256]uint8,
 	for k := lo; k < hi; k++ {
 		pk := &g.post[k]
 		h := pk.hdr
+		if h > maxHdr {
+			return k
+		}
 		budget := D - lc[h>>8] - qc[h&0xff]
 		pv := pk.partner
 		pd := int32(p0[byte(pv)]) + int32(p1[byte(pv>>8)])
@@ -657,6 +660,7 @@ func (v *visitor) visit(g *segment, lo, hi uint32, dv int32, p0, p1 *[256]uint8,
 			v.flush()
 		}
 	}
+	return hi
 }
 
 // candidate is an entry to read, with its budget for checksum and body.
