@@ -33,6 +33,10 @@ type Case struct {
 	Results      []CaseResult   `json:"results"`
 	Confirmation *Confirmation  `json:"confirmation,omitempty"`
 	History      []CaseEvent    `json:"history"`
+	// TLP is the case's TLP label (e.g. "TLP:AMBER"): who may see it at
+	// all. Empty, for cases made by the command line, means TLP:RED (see
+	// access.CaseLevel).
+	TLP string `json:"tlp,omitempty"`
 }
 
 // Case statuses.
@@ -66,6 +70,9 @@ type CaseResult struct {
 	Evidence  []string        `json:"evidence"`         // SHA-256 of the evidence attributed
 	Params    json.RawMessage `json:"params,omitempty"` // the engine's parameters
 	Result    json.RawMessage `json:"result"`           // the attrib.Result
+	// TLP is the label of the knowledge the result was computed from;
+	// empty means TLP:RED, as for a case.
+	TLP string `json:"tlp,omitempty"`
 }
 
 // Confirmation is an analyst's conclusion on a case.

@@ -331,8 +331,3 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, c *call) e
 	_, err := kb.Export(r.Context(), c.view, w, kb.ExportOptions{All: all})
 	return err
 }
-
-// handleCases answers the case endpoints, which wait for the case store.
-func (s *Server) handleCases(w http.ResponseWriter, r *http.Request, c *call) error {
-	return statusErr(http.StatusNotImplemented, "cases are not stored by the knowledge base yet; attribute a case with POST /api/attribute")
-}

@@ -269,8 +269,8 @@ func TestReaderCannotWrite(t *testing.T) {
 	if code, _, _ := f.do("POST", "reader-red", "/api/cases", "application/json", []byte(`{}`)); code != 403 {
 		t.Errorf("reader case create: %d, want 403", code)
 	}
-	if code, _, _ := f.do("POST", "analyst-green", "/api/cases", "application/json", []byte(`{}`)); code != 501 {
-		t.Errorf("analyst case create: %d, want 501 (cases are not stored yet)", code)
+	if code, _, _ := f.do("POST", "analyst-green", "/api/cases", "application/json", []byte(`{}`)); code != 400 {
+		t.Errorf("analyst case create of an empty bundle: %d, want 400", code)
 	}
 }
 
