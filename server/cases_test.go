@@ -167,8 +167,6 @@ func TestCaseLifecycle(t *testing.T) {
 	}
 }
 
-
-
 // TestGreenSeesNoAmberCase checks each case path: a GREEN token never
 // sees an AMBER case, and answers of a hidden case are those of an absent
 // one; the RED token does see it (so that the test can fail).
