@@ -108,10 +108,18 @@ func (s *Set) now() time.Time {
 	return time.Now().UTC()
 }
 
-// LoadSecret returns the server secret kept in dir, creating it (32
-// random bytes, readable by the owner only) when it is absent.
+// LoadSecret returns the server secret kept in dir (SecretFile),
+// creating it when it is absent; see LoadSecretFile.
 func LoadSecret(dir string) ([]byte, error) {
-	p := filepath.Join(dir, SecretFile)
+	return LoadSecretFile(filepath.Join(dir, SecretFile))
+}
+
+// LoadSecretFile returns the server secret kept in the file p, creating
+// it (32 random bytes, readable by the owner only, in a directory made
+// readable by the owner only if it is absent) when it is absent. Every
+// process that checks or creates tokens of one store must read the same
+// file: another secret makes every token invalid.
+func LoadSecretFile(p string) ([]byte, error) {
 	b, err := os.ReadFile(p)
 	if err == nil {
 		if len(b) < 32 {
@@ -126,12 +134,12 @@ func LoadSecret(dir string) ([]byte, error) {
 	if _, err := rand.Read(b); err != nil {
 		return nil, fmt.Errorf("make server secret: %w", err)
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 		return nil, fmt.Errorf("make server secret: %w", err)
 	}
 	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, fs.ErrExist) {
-		return LoadSecret(dir) // another process made it first
+		return LoadSecretFile(p) // another process made it first
 	}
 	if err != nil {
 		return nil, fmt.Errorf("make server secret: %w", err)

@@ -89,3 +89,29 @@ func TestRoles(t *testing.T) {
 		t.Error("ParseRole(root) succeeded")
 	}
 }
+
+// LoadSecretFile keeps the secret where it is told (for a store without a
+// directory of its own), owner-only, and reads it back unchanged.
+func TestLoadSecretFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "etc", "culprit", "server.secret")
+	a, err := token.LoadSecretFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(p)
+	if err != nil || fi.Mode().Perm() != 0o600 || len(a) != 32 {
+		t.Fatalf("secret %s: %v %v (%d bytes), want 32 bytes of mode 0600", p, fi, err, len(a))
+	}
+	if d, _ := os.Stat(filepath.Dir(p)); d.Mode().Perm() != 0o700 {
+		t.Errorf("its directory has mode %v, want 0700", d.Mode().Perm())
+	}
+	b, err := token.LoadSecretFile(p)
+	if err != nil || string(a) != string(b) {
+		t.Errorf("second read: %v, same = %v", err, string(a) == string(b))
+	}
+	short := filepath.Join(t.TempDir(), "short")
+	os.WriteFile(short, []byte("too short"), 0o600)
+	if _, err := token.LoadSecretFile(short); err == nil || !strings.Contains(err.Error(), "at least 32") {
+		t.Errorf("a short secret: %v, want an error", err)
+	}
+}

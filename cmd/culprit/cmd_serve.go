@@ -19,9 +19,10 @@ func serveCommand() command {
 }
 
 func runServe(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "serve", "[--addr HOST:PORT] [--db PATH] [--log-format json|text] [--unmarked LEVEL]")
+	fs := newFlags(e, "serve", "[--addr HOST:PORT] [--db PATH] [--secret FILE] [--log-format json|text] [--unmarked LEVEL]")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (put TLS in a reverse proxy in front, see docs/server.md)")
 	db := fs.String("db", "", dbUsage)
+	secret := fs.String("secret", "", secretUsage)
 	logFormat := fs.String("log-format", "json", "log format on stderr: json or text")
 	unmarkedFlag := fs.String("unmarked", "clear", "TLP level of objects without a TLP marking: clear suits public catalogues (ATT&CK, MISP galaxies); raise it for private reports")
 	rateFlag := fs.Float64("rate", 50, "requests per second allowed per token (negative: no limit)")
@@ -51,7 +52,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%w: --poll and --grace must be positive", errUsage)
 	}
 	log := slog.New(handler)
-	store, set, err := tokenSet(ctx, e, *db)
+	store, set, err := tokenSet(ctx, e, *db, *secret)
 	if err != nil {
 		return err
 	}

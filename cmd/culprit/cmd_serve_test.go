@@ -50,15 +50,15 @@ var (
 )
 
 // startServe runs culprit serve on a free port until the returned cancel
-// is called; done receives its error.
-func startServe(t *testing.T, db string) (base, admin string, stderr *lockedBuffer, cancel func(), done chan error) {
+// is called; done receives its error. more are further flags.
+func startServe(t *testing.T, db string, more ...string) (base, admin string, stderr *lockedBuffer, cancel func(), done chan error) {
 	t.Helper()
 	stderr = &lockedBuffer{}
 	e := &env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: stderr, getenv: func(string) string { return "" }}
 	ctx, cancel := context.WithCancel(context.Background())
 	done = make(chan error, 1)
 	go func() {
-		done <- runServe(ctx, e, []string{"--addr", "127.0.0.1:0", "--db", db, "--log-format", "text", "--grace", "10s"})
+		done <- runServe(ctx, e, append([]string{"--addr", "127.0.0.1:0", "--db", db, "--log-format", "text", "--grace", "10s"}, more...))
 	}()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
@@ -241,7 +241,7 @@ func TestTAXIIPullEqualsExport(t *testing.T) {
 
 	ctx := context.Background()
 	e := &env{getenv: func(string) string { return "" }, stderr: io.Discard, stdout: io.Discard}
-	store, set, err := tokenSet(ctx, e, c.db)
+	store, set, err := tokenSet(ctx, e, c.db, "")
 	if err != nil {
 		t.Fatal(err)
 	}

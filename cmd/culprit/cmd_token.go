@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/culprit-cti/culprit/access"
-	"github.com/culprit-cti/culprit/errs"
 	"github.com/culprit-cti/culprit/kb"
 	"github.com/culprit-cti/culprit/token"
 )
@@ -21,28 +20,35 @@ func tokenCommand() command {
 	}
 }
 
+// secretUsage is the usage of --secret.
+const secretUsage = "the server secret that hashes the tokens (made on first use, owner-only): default server.secret beside a SQLite file; required for PostgreSQL, and the same for every culprit serve and culprit token of one database"
+
 // tokenSet opens the token set of the knowledge base named by db: the
-// tokens are kept in the store, the secret that hashes them in the
-// database's directory.
-func tokenSet(ctx context.Context, e *env, db string) (kb.Store, *token.Set, error) {
+// tokens are kept in the store, the secret that hashes them in the file
+// secret, by default beside a SQLite database. A PostgreSQL database has
+// no directory of its own to keep it in, so there the file must be named.
+func tokenSet(ctx context.Context, e *env, db, secret string) (kb.Store, *token.Set, error) {
 	loc, err := dbPath(e, db)
 	if err != nil {
 		return nil, nil, err
 	}
 	b := parseLocation(loc)
-	if b.kind != "sqlite" {
-		return nil, nil, errs.E(errs.Unavailable, "tokens need a local knowledge base file (the server secret lives beside it)")
+	if secret == "" {
+		if b.kind != "sqlite" {
+			return nil, nil, fmt.Errorf("%w: a %s knowledge base keeps no file beside it: name the file of the server secret with --secret FILE (made on first use)", errUsage, b.kind)
+		}
+		secret = filepath.Join(filepath.Dir(b.path), token.SecretFile)
 	}
 	store, err := openStoreAt(ctx, loc, true)
 	if err != nil {
 		return nil, nil, err
 	}
-	secret, err := token.LoadSecret(filepath.Dir(b.path))
+	key, err := token.LoadSecretFile(secret)
 	if err != nil {
 		store.Close()
 		return nil, nil, err
 	}
-	return store, token.New(store, secret), nil
+	return store, token.New(store, key), nil
 }
 
 func runToken(ctx context.Context, e *env, args []string) error {
@@ -61,8 +67,9 @@ func runToken(ctx context.Context, e *env, args []string) error {
 }
 
 func runTokenCreate(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "token create", "--role reader|analyst|admin --tlp LEVEL [--name NAME] [--db PATH] [--json]")
+	fs := newFlags(e, "token create", "--role reader|analyst|admin --tlp LEVEL [--name NAME] [--db PATH] [--secret FILE] [--json]")
 	db := fs.String("db", "", dbUsage)
+	secret := fs.String("secret", "", secretUsage)
 	roleFlag := fs.String("role", "", "reader (read and attribute), analyst (also import and push) or admin")
 	tlpFlag := fs.String("tlp", "", "the highest TLP level the token sees: clear, green, amber, amber+strict or red")
 	name := fs.String("name", "", "a name to recognise the token by in token list")
@@ -85,7 +92,7 @@ func runTokenCreate(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	store, set, err := tokenSet(ctx, e, *db)
+	store, set, err := tokenSet(ctx, e, *db, *secret)
 	if err != nil {
 		return err
 	}
@@ -103,8 +110,9 @@ func runTokenCreate(ctx context.Context, e *env, args []string) error {
 }
 
 func runTokenList(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "token list", "[--db PATH] [--json]")
+	fs := newFlags(e, "token list", "[--db PATH] [--secret FILE] [--json]")
 	db := fs.String("db", "", dbUsage)
+	secret := fs.String("secret", "", secretUsage)
 	asJSON := fs.Bool("json", false, "print the tokens as JSON")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -113,7 +121,7 @@ func runTokenList(ctx context.Context, e *env, args []string) error {
 	if len(pos) > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, pos[0])
 	}
-	store, set, err := tokenSet(ctx, e, *db)
+	store, set, err := tokenSet(ctx, e, *db, *secret)
 	if err != nil {
 		return err
 	}
@@ -156,8 +164,9 @@ func runTokenList(ctx context.Context, e *env, args []string) error {
 }
 
 func runTokenRevoke(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "token revoke", "[--db PATH] ID")
+	fs := newFlags(e, "token revoke", "[--db PATH] [--secret FILE] ID")
 	db := fs.String("db", "", dbUsage)
+	secret := fs.String("secret", "", secretUsage)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -165,7 +174,7 @@ func runTokenRevoke(ctx context.Context, e *env, args []string) error {
 	if len(pos) != 1 {
 		return fmt.Errorf("%w: want one token ID (culprit token list shows them)", errUsage)
 	}
-	store, set, err := tokenSet(ctx, e, *db)
+	store, set, err := tokenSet(ctx, e, *db, *secret)
 	if err != nil {
 		return err
 	}
