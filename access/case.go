@@ -2,6 +2,7 @@ package access
 
 import (
 	"github.com/culprit-cti/culprit/kb"
+	"github.com/culprit-cti/culprit/stix"
 )
 
 // Cases follow the same rule as objects. A case has a level, chosen when
@@ -58,4 +59,21 @@ func (v *View) Case(c *kb.Case) (*kb.Case, error) {
 		out.History = append(out.History, e)
 	}
 	return &out, nil
+}
+
+// Marking returns the TLP 2.0 marking-definition id of level l: what
+// marks the knowledge a case of level l contributes, so that confirming a
+// case never publishes it below its level.
+func Marking(l Level) string {
+	switch l {
+	case Clear:
+		return stix.TLP2Clear
+	case Green:
+		return stix.TLP2Green
+	case Amber:
+		return stix.TLP2Amber
+	case AmberStrict:
+		return stix.TLP2AmberStrict
+	}
+	return stix.TLP2Red
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/culprit-cti/culprit/errs"
 	"github.com/culprit-cti/culprit/investigation"
 	"github.com/culprit-cti/culprit/kb"
+	"github.com/culprit-cti/culprit/stix"
 )
 
 // The case endpoints drive investigation.Service on the store. Every one
@@ -27,6 +28,58 @@ import (
 
 func (s *Server) service() *investigation.Service {
 	return &investigation.Service{Store: s.cfg.Store, Now: s.cfg.Now, Fold: s.cfg.Fold}
+}
+
+// markedService is the service of a case of level l: what its
+// confirmation imports is marked with l, so that the incident, its
+// relationships and a new actor are no more visible than the case.
+func (s *Server) markedService(l access.Level) *investigation.Service {
+	svc := s.service()
+	svc.Store = markingStore{Store: s.cfg.Store, marking: access.Marking(l), level: l}
+	return svc
+}
+
+// markingStore is a store whose imports mark every object with marking,
+// except culprit's own identity (shared by every case) and objects
+// marked at level or above already (a reopen imports stored versions).
+type markingStore struct {
+	kb.Store
+	marking string
+	level   access.Level
+}
+
+var culpritIdentity = stix.DeterministicID("identity", "culprit")
+
+func (m markingStore) Import(ctx context.Context, src kb.Source, in kb.Stream, opts kb.ImportOptions) (kb.ImportStats, error) {
+	return m.Store.Import(ctx, src, markingStream{in: in, m: m}, opts)
+}
+
+type markingStream struct {
+	in kb.Stream
+	m  markingStore
+}
+
+func (ms markingStream) Next() (*stix.Object, error) {
+	o, err := ms.in.Next()
+	if err != nil || o.ID == culpritIdentity {
+		return o, err
+	}
+	for _, ref := range o.ObjectMarkingRefs {
+		if l, ok := access.MarkingLevel(ref); ok && l >= ms.m.level {
+			return o, nil
+		}
+	}
+	var obj map[string]any
+	if err := json.Unmarshal(o.Raw, &obj); err != nil {
+		return nil, fmt.Errorf("mark %s: %w", o.ID, err)
+	}
+	refs, _ := obj["object_marking_refs"].([]any)
+	obj["object_marking_refs"] = append(refs, ms.m.marking)
+	raw, err := json.Marshal(obj)
+	if err != nil {
+		return nil, fmt.Errorf("mark %s: %w", o.ID, err)
+	}
+	return stix.ParseObject(raw)
 }
 
 // caseOf returns the case id as the caller may see it.
@@ -325,7 +378,7 @@ func (s *Server) handleCaseConfirm(w http.ResponseWriter, r *http.Request, c *ca
 	}
 	// A confirmation imports knowledge: one writer at a time, as imports.
 	s.writeMu.Lock()
-	stored, err := s.service().Confirm(ctx, cs.ID, know, investigation.Confirmation{Actor: actor, NewActor: body.NewActor,
+	stored, err := s.markedService(access.CaseLevel(cs.TLP)).Confirm(ctx, cs.ID, know, investigation.Confirmation{Actor: actor, NewActor: body.NewActor,
 		Confidence: body.Confidence, Analyst: c.tok.Name, Reason: body.Reason})
 	s.writeMu.Unlock()
 	if err != nil {
@@ -409,7 +462,7 @@ func (s *Server) handleCaseReopen(w http.ResponseWriter, r *http.Request, c *cal
 		}
 	}
 	s.writeMu.Lock()
-	stored, err := s.service().Reopen(ctx, cs.ID, c.tok.Name, body.Reason)
+	stored, err := s.markedService(access.CaseLevel(cs.TLP)).Reopen(ctx, cs.ID, c.tok.Name, body.Reason)
 	s.writeMu.Unlock()
 	if err != nil {
 		return err

@@ -203,6 +203,20 @@ func TestGreenSeesNoAmberCase(t *testing.T) {
 			if code != 200 {
 				t.Errorf("RED token: %s: %d %s, want 200", p.path, code, b)
 			}
+			if p.name != "confirm" {
+				return
+			}
+			// The confirmation is knowledge at the case's level: the
+			// incident named after the case is AMBER, not unmarked.
+			for _, path := range []string{"/api/objects?type=incident", "/api/export", "/api/stats"} {
+				_, green := f.get("reader-green", path)
+				if strings.Contains(string(green), "Amber op") || strings.Contains(string(green), `"incident"`) {
+					t.Errorf("GREEN %s shows the AMBER case's knowledge:\n%s", path, green)
+				}
+			}
+			if _, red := f.get("reader-red", "/api/objects?type=incident"); !strings.Contains(string(red), "Amber op") {
+				t.Errorf("RED does not see the confirmed AMBER case's incident:\n%s", red)
+			}
 		})
 	}
 }
