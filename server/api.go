@@ -272,20 +272,8 @@ func (s *Server) handleVersions(w http.ResponseWriter, r *http.Request, c *call)
 // handleAttribute attributes a posted case (YAML or a STIX bundle) with
 // the knowledge the caller may see.
 func (s *Server) handleAttribute(w http.ResponseWriter, r *http.Request, c *call) error {
-	format := r.URL.Query().Get("format")
-	if format == "" {
-		format = "json"
-	}
-	top := 5
-	if v := r.URL.Query().Get("top"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 50 {
-			return errs.E(errs.Invalid, "top %q: want an integer from 1 to 50", truncate(v))
-		}
-		top = n
-	}
 	var buf bytes.Buffer
-	rd, err := assess.NewRenderer(format, &buf, top, s.cfg.Now())
+	rd, format, top, err := s.attributeParams(r, &buf)
 	if err != nil {
 		return err
 	}
@@ -303,24 +291,7 @@ func (s *Server) handleAttribute(w http.ResponseWriter, r *http.Request, c *call
 	if err != nil {
 		return err
 	}
-	if err := rd.Result(res); err != nil {
-		return err
-	}
-	if err := rd.Close(); err != nil {
-		return err
-	}
-	switch format {
-	case "json":
-		w.Header().Set("Content-Type", "application/json")
-	case "stix":
-		w.Header().Set("Content-Type", "application/stix+json;version=2.1")
-	case "markdown":
-		w.Header().Set("Content-Type", "text/markdown; charset=utf-8")
-	default:
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	}
-	_, err = w.Write(buf.Bytes())
-	return err
+	return writeResult(w, rd, format, &buf, res)
 }
 
 // handleExport streams the objects the caller may see as one STIX bundle.

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/culprit-cti/culprit/access"
 	"github.com/culprit-cti/culprit/assess"
@@ -310,7 +311,9 @@ func (s *Server) handleCaseAttribute(w http.ResponseWriter, r *http.Request, c *
 	if err != nil {
 		return err
 	}
+	start := time.Now()
 	res, stored, err := s.service().Attribute(ctx, cs.ID, know, assess.Options{Top: top}, c.tok.Name)
+	s.metrics.attribution.Observe(time.Since(start).Seconds())
 	if err != nil {
 		return err
 	}
