@@ -54,7 +54,7 @@ func commands() map[string]command {
 		"show":      showCommand(),
 		"export":    exportCommand(),
 		"attribute": {"rank the actors that may be behind a case, with probabilities and evidence", runAttribute},
-		"eval":      {"measure the attribution engine on an ATT&CK bundle (leave one report out)", runEval},
+		"eval":      {"measure the attribution engine on public data (leave one report out, or reports from the future)", runEval},
 		"sample":    sampleCommand(),
 		"extract":   extractCommand(),
 		"similar":   similarCommand(),
