@@ -380,15 +380,24 @@ func (s *Server) handleCaseConfirm(w http.ResponseWriter, r *http.Request, c *ca
 		return err
 	}
 	// A confirmation imports knowledge: one writer at a time, as imports.
-	s.writeMu.Lock()
-	stored, err := s.markedService(access.CaseLevel(cs.TLP)).Confirm(ctx, cs.ID, know, investigation.Confirmation{Actor: actor, NewActor: body.NewActor,
-		Confidence: body.Confidence, Analyst: c.tok.Name, Reason: body.Reason})
-	s.writeMu.Unlock()
+	stored, err := s.oneWriter(func() (*kb.Case, error) {
+		return s.markedService(access.CaseLevel(cs.TLP)).Confirm(ctx, cs.ID, know, investigation.Confirmation{Actor: actor, NewActor: body.NewActor,
+			Confidence: body.Confidence, Analyst: c.tok.Name, Reason: body.Reason})
+	})
 	if err != nil {
 		return err
 	}
 	s.reloadAfterImport(ctx)
 	return s.writeCase(w, c, http.StatusOK, stored)
+}
+
+// oneWriter runs fn under the server's writer lock, released even when
+// fn panics (the middleware recovers the panic; a lock left held would
+// stop every later import).
+func (s *Server) oneWriter(fn func() (*kb.Case, error)) (*kb.Case, error) {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	return fn()
 }
 
 // visibleActor resolves the actor of a confirmation as the knowledge of
@@ -464,9 +473,9 @@ func (s *Server) handleCaseReopen(w http.ResponseWriter, r *http.Request, c *cal
 			return errs.Wrap(errs.Invalid, err, "reopen body: want JSON {reason}")
 		}
 	}
-	s.writeMu.Lock()
-	stored, err := s.markedService(access.CaseLevel(cs.TLP)).Reopen(ctx, cs.ID, c.tok.Name, body.Reason)
-	s.writeMu.Unlock()
+	stored, err := s.oneWriter(func() (*kb.Case, error) {
+		return s.markedService(access.CaseLevel(cs.TLP)).Reopen(ctx, cs.ID, c.tok.Name, body.Reason)
+	})
 	if err != nil {
 		return err
 	}

@@ -3,9 +3,11 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/culprit-cti/culprit/access"
 	"github.com/culprit-cti/culprit/assess"
@@ -19,7 +21,7 @@ import (
 var leakCase = []byte("name: leak test\nsoftware:\n  - name: SecretLoader\ntechniques:\n  - id: T1566\n")
 
 // caseFixture is the server fixture with a RED analyst too.
-func caseFixture(t *testing.T) *fixture {
+func caseFixture(t testing.TB) *fixture {
 	t.Helper()
 	f := newFixture(t, Config{})
 	tok, rec, err := f.tokens.Create(context.Background(), "analyst-red", token.Analyst, access.Red)
@@ -289,4 +291,41 @@ func TestCaseResultLevels(t *testing.T) {
 	if code != 200 || !strings.Contains(string(b), redPanda) {
 		t.Errorf("confirm the RED case to Red Panda: %d %s", code, b)
 	}
+}
+
+// FuzzCaseRequests posts arbitrary bodies and parameters to the case
+// routes that decode them: every answer is a 2xx or a 4xx, never a 5xx
+// (fixture.do fails the test on one) or a crash.
+func FuzzCaseRequests(f *testing.F) {
+	fx := caseFixture(f)
+	// A request that hangs fails as a timeout instead of stalling the
+	// fuzzer.
+	http.DefaultClient.Timeout = 10 * time.Second
+	f.Cleanup(func() { http.DefaultClient.Timeout = 0 })
+	f.Add(0, "", []byte(`{"actor":"Open Bear","confidence":70}`))
+	f.Add(0, "", []byte(`{"new_actor":"Fresh Fox","confidence":101}`))
+	f.Add(1, "name=x.yaml&unreviewed=true", []byte("techniques:\n  - id: T1059\n"))
+	f.Add(2, "tlp=amber+strict&name=a", []byte(`{"type":"bundle","id":"bundle--1","objects":[]}`))
+	f.Add(3, "format=stix&top=2", []byte(nil))
+	f.Add(4, "", []byte(`{"reason":7}`))
+	routes := []string{"/confirm", "/evidence", "", "/attribute", "/reopen"}
+	f.Fuzz(func(t *testing.T, route int, query string, body []byte) {
+		if route < 0 {
+			route = -route
+		}
+		if len(query) > 200 || len(body) > 64<<10 {
+			return
+		}
+		fx.t = t
+		// A case of its own for each input, so that one that grows (each
+		// attribution adds a result) does not slow every later one.
+		path := "/api/cases"
+		if r := routes[route%len(routes)]; r != "" {
+			path += "/" + fx.newCase("analyst-red", "?tlp=red", leakCase) + r
+		}
+		code, _, b := fx.do("POST", "analyst-red", path+"?"+url.PathEscape(query), "application/yaml", body)
+		if code >= 500 {
+			t.Errorf("%s?%s: %d %s", path, query, code, b)
+		}
+	})
 }

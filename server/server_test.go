@@ -40,7 +40,7 @@ var hiddenFromGreen = []string{"Red Panda", "Crimson Panda", "Amber Kitten", "Co
 	redPanda, amberKitten, heron, secretRel, pandaRel, amberRel, amberRel2, pandaReport}
 
 type fixture struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *Server
 	ts     *httptest.Server
 	store  *sqlite.Store
@@ -50,7 +50,7 @@ type fixture struct {
 	ids    map[string]string // same keys -> token id
 }
 
-func importFile(t *testing.T, st kb.Store, path string) {
+func importFile(t testing.TB, st kb.Store, path string) {
 	t.Helper()
 	objs, err := stix.ReadFile(path)
 	if err != nil {
@@ -61,7 +61,7 @@ func importFile(t *testing.T, st kb.Store, path string) {
 	}
 }
 
-func newFixture(t *testing.T, cfg Config) *fixture {
+func newFixture(t testing.TB, cfg Config) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -147,7 +147,7 @@ func (f *fixture) get(key, path string) (int, []byte) {
 	return code, b
 }
 
-func decodeJSON(t *testing.T, b []byte, v any) {
+func decodeJSON(t testing.TB, b []byte, v any) {
 	t.Helper()
 	if err := json.Unmarshal(b, v); err != nil {
 		t.Fatalf("response is not JSON: %v\n%s", err, b)
