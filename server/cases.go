@@ -62,11 +62,20 @@ type markingStream struct {
 
 func (ms markingStream) Next() (*stix.Object, error) {
 	o, err := ms.in.Next()
-	if err != nil || o.ID == culpritIdentity {
+	if err != nil {
 		return o, err
 	}
+	return markObject(o, ms.m.marking, ms.m.level)
+}
+
+// markObject returns o marked with marking (of level), unless it is
+// culprit's identity or marked at level or above already.
+func markObject(o *stix.Object, marking string, level access.Level) (*stix.Object, error) {
+	if o.ID == culpritIdentity {
+		return o, nil
+	}
 	for _, ref := range o.ObjectMarkingRefs {
-		if l, ok := access.MarkingLevel(ref); ok && l >= ms.m.level {
+		if l, ok := access.MarkingLevel(ref); ok && l >= level {
 			return o, nil
 		}
 	}
@@ -75,7 +84,7 @@ func (ms markingStream) Next() (*stix.Object, error) {
 		return nil, fmt.Errorf("mark %s: %w", o.ID, err)
 	}
 	refs, _ := obj["object_marking_refs"].([]any)
-	obj["object_marking_refs"] = append(refs, ms.m.marking)
+	obj["object_marking_refs"] = append(refs, marking)
 	raw, err := json.Marshal(obj)
 	if err != nil {
 		return nil, fmt.Errorf("mark %s: %w", o.ID, err)
@@ -499,8 +508,32 @@ func (s *Server) handleCaseExport(w http.ResponseWriter, r *http.Request, c *cal
 	if err := s.service().Export(ctx, cs.ID, know, &buf); err != nil {
 		return err
 	}
+	// The bundle is shared as the case is: each object carries the
+	// case's TLP marking, so that whoever receives it knows its level.
+	l := access.CaseLevel(cs.TLP)
+	var out bytes.Buffer
+	bw := stix.NewBundleWriter(&out)
+	dec := stix.NewDecoder(&buf, cs.ID)
+	for {
+		o, err := dec.Next()
+		if err == io.EOF {
+			break
+		}
+		if err == nil {
+			o, err = markObject(o, access.Marking(l), l)
+		}
+		if err == nil {
+			err = bw.Write(o)
+		}
+		if err != nil {
+			return fmt.Errorf("export case %s: %w", cs.ID, err)
+		}
+	}
+	if err := bw.Close(); err != nil {
+		return fmt.Errorf("export case %s: %w", cs.ID, err)
+	}
 	w.Header().Set("Content-Type", "application/stix+json;version=2.1")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+cs.ID+`.json"`)
-	_, err = w.Write(buf.Bytes())
+	_, err = w.Write(out.Bytes())
 	return err
 }

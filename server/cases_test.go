@@ -13,6 +13,7 @@ import (
 	"github.com/culprit-cti/culprit/assess"
 	"github.com/culprit-cti/culprit/investigation"
 	"github.com/culprit-cti/culprit/kb"
+	"github.com/culprit-cti/culprit/stix"
 	"github.com/culprit-cti/culprit/token"
 )
 
@@ -204,6 +205,9 @@ func TestGreenSeesNoAmberCase(t *testing.T) {
 			code, _, b := f.do(p.method, p.redKey, strings.Replace(p.path, "ID", amber, 1), p.ctype, []byte(p.body))
 			if code != 200 {
 				t.Errorf("RED token: %s: %d %s, want 200", p.path, code, b)
+			}
+			if p.name == "export" && !strings.Contains(string(b), stix.TLP2Amber) {
+				t.Errorf("the AMBER case's bundle is not marked TLP:AMBER:\n%s", b)
 			}
 			if p.name != "confirm" {
 				return
