@@ -99,22 +99,41 @@ func FindActors(ctx context.Context, r Reader, query string, fold int) ([]*Card,
 	if err != nil {
 		return nil, err
 	}
-	var actors []NameMatch
+	hasActor := false
 	for _, m := range matches {
-		if IsActor(m.Type) {
-			actors = append(actors, m)
-		}
+		hasActor = hasActor || IsActor(m.Type)
 	}
-	if len(actors) == 0 {
-		return nil, nil
+	if !hasActor {
+		return nil, nil // no clusters to build
 	}
 	cs, err := LoadClusters(ctx, r, fold)
 	if err != nil {
 		return nil, err
 	}
-	var cards []*Card
+	return cards(ctx, r, cs, matches)
+}
+
+// FindActorsWith is FindActors over clusters already built from r (by
+// LoadClusters or NewClusters over r's actors and links), for a server
+// that answers many lookups from one state of the knowledge base: the
+// clusters are the costly part of a lookup.
+func FindActorsWith(ctx context.Context, r Reader, cs *Clusters, query string) ([]*Card, error) {
+	matches, err := r.LookupName(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return cards(ctx, r, cs, matches)
+}
+
+// cards builds one card per cluster of the actors among matches, each
+// with the matches it holds, in the order of their first match.
+func cards(ctx context.Context, r Reader, cs *Clusters, matches []NameMatch) ([]*Card, error) {
+	var out []*Card
 	done := make(map[string]*Card)
-	for _, m := range actors {
+	for _, m := range matches {
+		if !IsActor(m.Type) {
+			continue
+		}
 		cl := cs.Of(m.ID)
 		key := m.ID
 		if cl != nil {
@@ -130,9 +149,9 @@ func FindActors(ctx context.Context, r Reader, query string, fold int) ([]*Card,
 		}
 		done[key] = c
 		c.Matches = append(c.Matches, m)
-		cards = append(cards, c)
+		out = append(out, c)
 	}
-	return cards, nil
+	return out, nil
 }
 
 // ActorCard returns the card of the cluster that holds the actor object
@@ -142,6 +161,11 @@ func ActorCard(ctx context.Context, r Reader, id string, fold int) (*Card, error
 	if err != nil {
 		return nil, err
 	}
+	return buildCard(ctx, r, cs, cs.Of(id), id)
+}
+
+// ActorCardWith is ActorCard over clusters already built from r.
+func ActorCardWith(ctx context.Context, r Reader, cs *Clusters, id string) (*Card, error) {
 	return buildCard(ctx, r, cs, cs.Of(id), id)
 }
 
