@@ -2,13 +2,10 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"sort"
 
 	"github.com/culprit-cti/culprit/errs"
-	"github.com/culprit-cti/culprit/postgres"
-	"github.com/culprit-cti/culprit/sqlite"
 )
 
 func migrateCommand() command {
@@ -38,24 +35,7 @@ func runMigrate(ctx context.Context, e *env, args []string) error {
 	if dst.kind != "postgres" {
 		return errs.E(errs.Invalid, "--to %s: want a postgres:// URL", dst.show)
 	}
-	// OpenReadOnly checks the file and that its schema is this binary's,
-	// whose tables CopySQLite reads.
-	ro, err := sqlite.OpenReadOnly(ctx, src.path)
-	if err != nil {
-		return err
-	}
-	ro.Close()
-	db, err := sql.Open("sqlite", "file:"+src.path+"?mode=ro&_pragma=query_only(1)")
-	if err != nil {
-		return fmt.Errorf("open %s: %w", src.path, err)
-	}
-	defer db.Close()
-	st, err := postgres.Open(ctx, *to)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	rep, err := st.CopySQLite(ctx, db)
+	rep, err := copySQLiteToPostgres(ctx, src.path, *to)
 	if err != nil {
 		return fmt.Errorf("%s to %s: %w", src.show, dst.show, err)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -218,4 +219,28 @@ func openStoreForImport(ctx context.Context, e *env, flagValue string) (kb.Store
 		return nil
 	}
 	return s, finish, nil
+}
+
+// copySQLiteToPostgres copies the SQLite knowledge base at path into the
+// empty PostgreSQL one at url (postgres.Store.CopySQLite), for culprit
+// migrate: the one other place that needs both backends by name.
+func copySQLiteToPostgres(ctx context.Context, path, url string) (postgres.CopyReport, error) {
+	// OpenReadOnly checks the file and that its schema is this binary's,
+	// whose tables CopySQLite reads.
+	ro, err := sqlite.OpenReadOnly(ctx, path)
+	if err != nil {
+		return postgres.CopyReport{}, err
+	}
+	ro.Close()
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=query_only(1)")
+	if err != nil {
+		return postgres.CopyReport{}, fmt.Errorf("open %s: %w", path, err)
+	}
+	defer db.Close()
+	st, err := postgres.Open(ctx, url)
+	if err != nil {
+		return postgres.CopyReport{}, err
+	}
+	defer st.Close()
+	return st.CopySQLite(ctx, db)
 }

@@ -62,7 +62,7 @@ func TestLayering(t *testing.T) {
 			switch {
 			case (under(pkg, "stix") || under(pkg, "tlsh") || under(pkg, "ssdeep")) && !leafInternal(imp) && !under(imp, pkg):
 				t.Errorf("%s imports %s: stix, tlsh and ssdeep import nothing of culprit", pkg, imp)
-			case under(imp, "sqlite") && !under(pkg, "cmd") && !under(pkg, "sqlite"):
+			case (under(imp, "sqlite") || under(imp, "postgres")) && !under(pkg, "cmd") && !under(pkg, "sqlite") && !under(pkg, "postgres"):
 				t.Errorf("%s imports %s: only the store opener in cmd/ names a backend", pkg, imp)
 			case under(imp, "cmd"):
 				t.Errorf("%s imports %s: nothing imports cmd/", pkg, imp)
@@ -94,7 +94,7 @@ func TestOneStoreOpener(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, imp := range af.Imports {
-			if p := strings.Trim(imp.Path.Value, `"`); p == module+"/sqlite" {
+			if p := strings.Trim(imp.Path.Value, `"`); p == module+"/sqlite" || p == module+"/postgres" {
 				t.Errorf("%s imports %s: open stores through openStore (store.go)", filepath.Base(f), p)
 			}
 		}
