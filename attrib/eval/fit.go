@@ -64,11 +64,21 @@ func Fit(ctx context.Context, objs []*stix.Object, cfg Config, rounds int, progr
 	if err != nil {
 		return attrib.Params{}, nil, err
 	}
-	cur := cfg.Params
+	return descend(cfg.Params, Axes(), rounds, progress, func(ps []attrib.Params) ([][]outcome, error) {
+		return evalMany(ctx, ds, reps, cfg.Links, ps)
+	})
+}
+
+// descend is the coordinate descent of Fit and FitTemporal: from start,
+// each round visits every axis in turn, evaluates all its values at once
+// with eval (one outcome list per parameter set, in order) and keeps the
+// value of least NLL, until a round changes nothing or rounds are done.
+func descend(start attrib.Params, axes []Axis, rounds int, progress func(Step), eval func([]attrib.Params) ([][]outcome, error)) (attrib.Params, []Step, error) {
+	cur := start
 	var steps []Step
 	for round := 1; round <= rounds; round++ {
 		changed := false
-		for _, ax := range Axes() {
+		for _, ax := range axes {
 			// The current value is always a candidate, so a step never worsens
 			// the objective.
 			if v := ax.Get(cur); !slices.Contains(ax.Values, v) {
@@ -79,7 +89,7 @@ func Fit(ctx context.Context, objs []*stix.Object, cfg Config, rounds int, progr
 				ps[i] = cur
 				ax.Set(&ps[i], v)
 			}
-			outs, err := evalMany(ctx, ds, reps, cfg.Links, ps)
+			outs, err := eval(ps)
 			if err != nil {
 				return cur, steps, err
 			}

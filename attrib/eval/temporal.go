@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -370,46 +368,10 @@ func FitTemporal(ctx context.Context, old, later []*stix.Object, cfg TemporalCon
 
 func fitTemporal(ctx context.Context, old, later []*stix.Object, cfg TemporalConfig, axes []Axis, rounds int, progress func(Step)) (attrib.Params, []Step, error) {
 	cfg = temporalDefaults(cfg)
-	cur := cfg.Params
-	var steps []Step
-	for round := 1; round <= rounds; round++ {
-		changed := false
-		for _, ax := range axes {
-			if v := ax.Get(cur); !slices.Contains(ax.Values, v) {
-				ax.Values = append(slices.Clone(ax.Values), v)
-			}
-			ps := make([]attrib.Params, len(ax.Values))
-			for i, v := range ax.Values {
-				ps[i] = cur
-				ax.Set(&ps[i], v)
-			}
-			_, outs, err := runTemporal(ctx, old, later, cfg, ps)
-			if err != nil {
-				return cur, steps, err
-			}
-			best, bestNLL, bestTop1 := -1, math.Inf(1), 0.0
-			for i := range ax.Values {
-				m := metrics(outs[i])
-				if m.NLL < bestNLL-1e-9 {
-					best, bestNLL, bestTop1 = i, m.NLL, m.Top1
-				}
-			}
-			before := cur
-			ax.Set(&cur, ax.Values[best])
-			if before != cur {
-				changed = true
-			}
-			s := Step{Round: round, Axis: ax.Name, Value: ax.Values[best], NLL: bestNLL, Top1: bestTop1}
-			steps = append(steps, s)
-			if progress != nil {
-				progress(s)
-			}
-		}
-		if !changed {
-			break
-		}
-	}
-	return cur, steps, nil
+	return descend(cfg.Params, axes, rounds, progress, func(ps []attrib.Params) ([][]outcome, error) {
+		_, outs, err := runTemporal(ctx, old, later, cfg, ps)
+		return outs, err
+	})
 }
 
 // coverageBin is the bin of the share of r's items in the true group's
