@@ -496,7 +496,10 @@ func validate(w *wire, kind Kind, upgrade bool) error {
 		if err := needString("pattern", w.Pattern); err != nil {
 			return err
 		}
-		if !upgrade {
+		// A 2.0 object has no pattern_type and gets "stix" on upgrade; one
+		// that carries the property anyway must carry a valid one, since it
+		// is kept as it is.
+		if !upgrade || w.PatternType != nil {
 			if err := needString("pattern_type", w.PatternType); err != nil {
 				return err
 			}
