@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -65,6 +66,10 @@ type trieNode struct {
 	edges []trieEdge
 	dense *[256]int32 // for nodes with many edges: next by byte, -1 for none
 	cands []matchCand // names whose key ends here
+	// all is cands' Candidates, one per object, shared read-only by every
+	// match of a node without a strict candidate (no allocation per match).
+	all    []Candidate
+	strict bool // some candidate has a case rule
 }
 
 type trieEdge struct {
@@ -128,13 +133,22 @@ func NewMatcher(pats []Pattern) *Matcher {
 			}
 			m.nodes[i].dense = d
 		}
-		sort.Slice(m.nodes[i].cands, func(a, b int) bool {
-			ca, cb := m.nodes[i].cands[a], m.nodes[i].cands[b]
+		nd := &m.nodes[i]
+		sort.Slice(nd.cands, func(a, b int) bool {
+			ca, cb := nd.cands[a], nd.cands[b]
 			if ca.ID != cb.ID {
 				return ca.ID < cb.ID
 			}
 			return ca.Name < cb.Name
 		})
+		var all []Candidate
+		for _, c := range nd.cands {
+			nd.strict = nd.strict || c.strict
+			all = append(all, c.Candidate)
+		}
+		if len(all) > 0 {
+			nd.all = slices.Clip(dedupe(all))
+		}
 	}
 	return m
 }
@@ -294,6 +308,8 @@ func runeLen(text []byte, k int) int {
 // NameMatch is a name found in a text.
 type NameMatch struct {
 	Start, End int
+	// Candidates may be shared by every match of the same name: read
+	// only (append to a copy).
 	Candidates []Candidate
 }
 
@@ -303,7 +319,28 @@ func (m *Matcher) Find(text []byte, fn func(NameMatch)) {
 		return
 	}
 	n := len(text)
+	// skipWord returns the end of the word at i. ASCII bytes are looked
+	// up inline: inWord's call was a third of Find.
+	skipWord := func(i int) int {
+		for i < n {
+			if c := text[i]; c < utf8.RuneSelf {
+				if !wordByte[c] {
+					return i
+				}
+				i++
+			} else if inWord(text, i) {
+				i++
+			} else {
+				return i
+			}
+		}
+		return i
+	}
 	for i := 0; i < n; {
+		if c := text[i]; c < utf8.RuneSelf && !wordByte[c] {
+			i++
+			continue
+		}
 		if !inWord(text, i) {
 			i += runeLen(text, i)
 			continue
@@ -313,9 +350,7 @@ func (m *Matcher) Find(text []byte, fn func(NameMatch)) {
 			if c1, c2, ok := m.next2(text, i+1); ok {
 				h := triHash(c0, c1, c2)
 				if m.tri[h/64]&(1<<(h%64)) == 0 {
-					for i < n && inWord(text, i) {
-						i++
-					}
+					i = skipWord(i)
 					continue
 				}
 			}
@@ -369,9 +404,12 @@ func (m *Matcher) Find(text []byte, fn func(NameMatch)) {
 			j = g
 		}
 		if bestEnd < 0 {
-			for i < n && inWord(text, i) {
-				i++
-			}
+			i = skipWord(i)
+			continue
+		}
+		if nd := &m.nodes[bestNode]; !nd.strict {
+			fn(NameMatch{Start: i, End: bestEnd, Candidates: nd.all})
+			i = bestEnd
 			continue
 		}
 		var cands []Candidate
@@ -394,9 +432,7 @@ func (m *Matcher) Find(text []byte, fn func(NameMatch)) {
 			i = bestEnd
 			continue
 		}
-		for i < n && inWord(text, i) {
-			i++
-		}
+		i = skipWord(i)
 	}
 }
 
@@ -429,12 +465,18 @@ func (m *Matcher) next2(text []byte, j int) (byte, byte, bool) {
 }
 
 // dedupe keeps one candidate per object id (the first name that matched).
+// Candidates are few (one to a handful): a quadratic scan, no map.
 func dedupe(cs []Candidate) []Candidate {
 	out := cs[:0]
-	seen := map[string]bool{}
 	for _, c := range cs {
-		if !seen[c.ID] {
-			seen[c.ID] = true
+		dup := false
+		for _, o := range out {
+			if o.ID == c.ID {
+				dup = true
+				break
+			}
+		}
+		if !dup {
 			out = append(out, c)
 		}
 	}
