@@ -31,6 +31,39 @@ type actorCache struct {
 	statsOnce sync.Once
 	stats     kb.Stats
 	statsErr  error
+
+	// Encoded answers of actor lookups by route and query: they depend on
+	// nothing but the snapshot and the level, and a card costs a millisecond
+	// of store reads to build. Bounded: past maxCachedAnswers, answers are
+	// built each time.
+	answerMu sync.Mutex
+	answers  map[string][]byte
+}
+
+const maxCachedAnswers = 8192
+
+// answer returns the cached answer under key, or builds it with build,
+// caches it and returns it. Errors are not cached.
+func (ac *actorCache) answer(key string, build func() ([]byte, error)) ([]byte, error) {
+	ac.answerMu.Lock()
+	b, ok := ac.answers[key]
+	ac.answerMu.Unlock()
+	if ok {
+		return b, nil
+	}
+	b, err := build()
+	if err != nil {
+		return nil, err
+	}
+	ac.answerMu.Lock()
+	if ac.answers == nil {
+		ac.answers = make(map[string][]byte)
+	}
+	if len(ac.answers) < maxCachedAnswers {
+		ac.answers[key] = b
+	}
+	ac.answerMu.Unlock()
+	return b, nil
 }
 
 var actorTypes = []string{"intrusion-set", "threat-actor"}

@@ -21,14 +21,27 @@ import (
 var openapiDoc []byte
 
 func writeJSON(w http.ResponseWriter, status int, v any) error {
-	// Objects are written as stored: no HTML escaping of their text.
+	b, err := encodeJSON(v)
+	if err != nil {
+		return err
+	}
+	return writeJSONBytes(w, status, b)
+}
+
+// encodeJSON encodes a response body. Objects are written as stored: no
+// HTML escaping of their text.
+func encodeJSON(v any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
-		return fmt.Errorf("encode response: %w", err)
+		return nil, fmt.Errorf("encode response: %w", err)
 	}
-	b := buf.Bytes()
+	return buf.Bytes(), nil
+}
+
+// writeJSONBytes writes an encoded JSON body.
+func writeJSONBytes(w http.ResponseWriter, status int, b []byte) error {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
@@ -92,19 +105,26 @@ func (s *Server) handleActors(w http.ResponseWriter, r *http.Request, c *call) e
 	if err != nil {
 		return err
 	}
-	var list []kb.ActorSummary
-	if q == "" {
-		list, err = s.listAll(r.Context(), rd)
-	} else {
-		list, err = kb.ListActors(r.Context(), rd, q)
-	}
+	b, err := rd.ac.answer("actors\x00"+q, func() ([]byte, error) {
+		var list []kb.ActorSummary
+		var err error
+		if q == "" {
+			list, err = s.listAll(r.Context(), rd)
+		} else {
+			list, err = kb.ListActors(r.Context(), rd, q)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if list == nil {
+			list = []kb.ActorSummary{}
+		}
+		return encodeJSON(map[string]any{"actors": list})
+	})
 	if err != nil {
 		return err
 	}
-	if list == nil {
-		list = []kb.ActorSummary{}
-	}
-	return writeJSON(w, http.StatusOK, map[string]any{"actors": list})
+	return writeJSONBytes(w, http.StatusOK, b)
 }
 
 func (s *Server) handleActorSearch(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -116,14 +136,20 @@ func (s *Server) handleActorSearch(w http.ResponseWriter, r *http.Request, c *ca
 	if err != nil {
 		return err
 	}
-	cards, err := kb.FindActorsWith(r.Context(), rd, cs, q)
+	b, err := rd.ac.answer("search\x00"+q, func() ([]byte, error) {
+		cards, err := kb.FindActorsWith(r.Context(), rd, cs, q)
+		if err != nil {
+			return nil, err
+		}
+		if cards == nil {
+			cards = []*kb.Card{}
+		}
+		return encodeJSON(map[string]any{"query": q, "cards": cards})
+	})
 	if err != nil {
 		return err
 	}
-	if cards == nil {
-		cards = []*kb.Card{}
-	}
-	return writeJSON(w, http.StatusOK, map[string]any{"query": q, "cards": cards})
+	return writeJSONBytes(w, http.StatusOK, b)
 }
 
 func (s *Server) handleActor(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -139,11 +165,17 @@ func (s *Server) handleActor(w http.ResponseWriter, r *http.Request, c *call) er
 	if err != nil {
 		return err
 	}
-	card, err := kb.ActorCardWith(r.Context(), rd, cs, id)
+	b, err := rd.ac.answer("actor\x00"+id, func() ([]byte, error) {
+		card, err := kb.ActorCardWith(r.Context(), rd, cs, id)
+		if err != nil {
+			return nil, err
+		}
+		return encodeJSON(card)
+	})
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, card)
+	return writeJSONBytes(w, http.StatusOK, b)
 }
 
 // pageLimit reads the limit parameter: 1 to maxLimit, default 100.

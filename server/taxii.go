@@ -49,13 +49,18 @@ func collectionOf(r *http.Request) (taxii.Collection, error) {
 
 func writeTAXII(w http.ResponseWriter, status int, v any) error {
 	// Objects are written as stored: no HTML escaping of their text.
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return fmt.Errorf("encode response: %w", err)
+	var b []byte
+	if e, ok := v.(taxii.Envelope); ok {
+		b = e.AppendJSON(nil)
+	} else {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(v); err != nil {
+			return fmt.Errorf("encode response: %w", err)
+		}
+		b = buf.Bytes()
 	}
-	b := buf.Bytes()
 	w.Header().Set("Content-Type", taxii.MediaTAXII)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)

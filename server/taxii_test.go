@@ -234,6 +234,11 @@ func TestTAXIIFilters(t *testing.T) {
 
 func TestTAXIIPushThenPull(t *testing.T) {
 	f := newFixture(t, Config{})
+	// Asked before the push, the answer is cached for the snapshot; the
+	// import's new snapshot must not serve it.
+	if _, b := f.get("reader-green", "/api/actors/search?q=Pushed+Pelican"); strings.Contains(string(b), "PublicRAT") {
+		t.Fatalf("found before the push: %s", b)
+	}
 	env := []byte(`{"objects":[
 	 {"type":"intrusion-set","spec_version":"2.1","id":"intrusion-set--000000aa-0000-4000-8000-0000000000aa","created":"2024-01-01T00:00:00Z","modified":"2024-01-01T00:00:00Z","name":"Pushed Pelican"},
 	 {"type":"relationship","spec_version":"2.1","id":"relationship--000000ab-0000-4000-8000-0000000000ab","created":"2024-01-01T00:00:00Z","modified":"2024-01-01T00:00:00Z","relationship_type":"uses","source_ref":"intrusion-set--000000aa-0000-4000-8000-0000000000aa","target_ref":"malware--00000014-0000-4000-8000-000000000014"}]}`)
