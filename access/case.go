@@ -1,6 +1,9 @@
 package access
 
 import (
+	"encoding/json"
+	"fmt"
+
 	"github.com/culprit-cti/culprit/kb"
 	"github.com/culprit-cti/culprit/stix"
 )
@@ -76,4 +79,28 @@ func Marking(l Level) string {
 		return stix.TLP2AmberStrict
 	}
 	return stix.TLP2Red
+}
+
+// Mark returns o with the TLP marking of level l added to its
+// object_marking_refs, or o itself when a TLP marking of l or above is
+// there already (a reopen imports stored versions; marking twice would
+// make a new version of nothing). The level of the result is at least l:
+// what a case of level l makes known is never visible below l.
+func Mark(o *stix.Object, l Level) (*stix.Object, error) {
+	for _, ref := range o.ObjectMarkingRefs {
+		if ml, ok := MarkingLevel(ref); ok && ml >= l {
+			return o, nil
+		}
+	}
+	var obj map[string]any
+	if err := json.Unmarshal(o.Raw, &obj); err != nil {
+		return nil, fmt.Errorf("mark %s: %w", o.ID, err)
+	}
+	refs, _ := obj["object_marking_refs"].([]any)
+	obj["object_marking_refs"] = append(refs, Marking(l))
+	raw, err := json.Marshal(obj)
+	if err != nil {
+		return nil, fmt.Errorf("mark %s: %w", o.ID, err)
+	}
+	return stix.ParseObject(raw)
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/culprit-cti/culprit/access"
 	"github.com/culprit-cti/culprit/assess"
 	"github.com/culprit-cti/culprit/casefile"
 	"github.com/culprit-cti/culprit/errs"
@@ -40,7 +41,9 @@ const creatorTime = "2026-01-01T00:00:00.000Z"
 func stixTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 
 // Confirm confirms an open case to an actor, or to a new actor it creates,
-// and imports the case as knowledge. It returns an error, and changes
+// and imports the case as knowledge, marked with the case's TLP level
+// (see caseObject): the incident, its relationships, its indicators and
+// a new actor are no more visible than the case. It returns an error, and changes
 // nothing, when the case is not open, the actor is unknown or ambiguous,
 // the new actor's name is taken, or the evidence does not parse.
 func (s *Service) Confirm(ctx context.Context, id string, know *assess.Knowledge, cf Confirmation) (*kb.Case, error) {
@@ -99,17 +102,15 @@ func (s *Service) Confirm(ctx context.Context, id string, know *assess.Knowledge
 	if newActor != nil {
 		objs = append([]map[string]any{newActor}, objs...)
 	}
-	parsed := make([]*stix.Object, 0, len(objs)+1)
+	parsed := make([]*stix.Object, 0, len(objs))
 	var ids []string
-	for _, m := range append([]map[string]any{creatorObject()}, objs...) {
-		o, err := object(m)
+	for _, m := range objs {
+		o, err := caseObject(c, m)
 		if err != nil {
 			return nil, fmt.Errorf("confirm case %s: %w", id, err)
 		}
 		parsed = append(parsed, o)
-		if o.ID != creator {
-			ids = append(ids, o.ID)
-		}
+		ids = append(ids, o.ID)
 	}
 
 	// Claim the confirmation first: PutCase is the one place two analysts
@@ -130,6 +131,9 @@ func (s *Service) Confirm(ctx context.Context, id string, know *assess.Knowledge
 	c.History = append(c.History, kb.CaseEvent{At: at, Action: "confirmed", By: cf.Analyst, Detail: detail})
 	if err := s.Store.PutCase(ctx, c); err != nil {
 		return nil, err
+	}
+	if err := s.importCreator(ctx, at); err != nil {
+		return nil, fmt.Errorf("confirm case %s: %w", id, err)
 	}
 	if _, err := s.Store.Import(ctx, caseSource(id, at), kb.SliceStream(parsed), kb.ImportOptions{}); err != nil {
 		before.Version = c.Version
@@ -168,7 +172,7 @@ func (s *Service) Reopen(ctx context.Context, id, by, reason string) (*kb.Case, 
 		}
 		m["revoked"] = true
 		m["modified"] = stixTime(laterThan(o.Modified, at))
-		r, err := object(m)
+		r, err := caseObject(c, m)
 		if err != nil {
 			return nil, fmt.Errorf("reopen case %s: %w", id, err)
 		}
@@ -204,7 +208,8 @@ func laterThan(t, at time.Time) time.Time {
 
 // Export writes case id as a STIX 2.1 bundle: culprit's identity, the
 // incident with what the case shows, and, when it is confirmed, the
-// attribution.
+// attribution, each marked with the case's TLP level (the bundle is
+// shared as the case is).
 func (s *Service) Export(ctx context.Context, id string, know *assess.Knowledge, w io.Writer) error {
 	c, err := s.Store.Case(ctx, id)
 	if err != nil {
@@ -226,7 +231,7 @@ func (s *Service) Export(ctx context.Context, id string, know *assess.Knowledge,
 	}
 	bw := stix.NewBundleWriter(w)
 	for _, m := range append([]map[string]any{creatorObject()}, objs...) {
-		o, err := object(m)
+		o, err := caseObject(c, m)
 		if err == nil {
 			err = bw.Write(o)
 		}
@@ -276,9 +281,37 @@ func provenance(id, analyst string, at time.Time) map[string]string {
 		"description": fmt.Sprintf("case %s, confirmed by %s on %s", id, analyst, at.Format("2006-01-02"))}
 }
 
+// importCreator imports culprit's identity, the creator of what every
+// case contributes, under a source of its own: it is shared by cases of
+// every level, so it is unmarked, and its provenance must name no case
+// (a GREEN reader of the identity would otherwise read the id of a RED
+// case). Importing it again changes nothing.
+func (s *Service) importCreator(ctx context.Context, at time.Time) error {
+	o, err := object(creatorObject())
+	if err != nil {
+		return err
+	}
+	src := kb.Source{Kind: kb.SourceBuiltin, Name: "culprit", ImportedAt: at}
+	_, err = s.Store.Import(ctx, src, kb.SliceStream([]*stix.Object{o}), kb.ImportOptions{})
+	return err
+}
+
 func creatorObject() map[string]any {
 	return map[string]any{"type": "identity", "spec_version": "2.1", "id": creator, "created": creatorTime, "modified": creatorTime,
 		"name": "culprit", "identity_class": "system", "description": "culprit attribution engine"}
+}
+
+// caseObject is the STIX object m as case c makes it known: marked with
+// the case's TLP level (access.CaseLevel: a case of the command line,
+// with no level, is RED), so that a confirmation, a reopen or an export
+// of the case is never visible, or shared, below the case itself.
+// culprit's own identity, the creator every case shares, stays unmarked.
+func caseObject(c *kb.Case, m map[string]any) (*stix.Object, error) {
+	o, err := object(m)
+	if err != nil || o.ID == creator {
+		return o, err
+	}
+	return access.Mark(o, access.CaseLevel(c.TLP))
 }
 
 func object(m map[string]any) (*stix.Object, error) {

@@ -19,7 +19,6 @@ import (
 	"github.com/culprit-cti/culprit/errs"
 	"github.com/culprit-cti/culprit/investigation"
 	"github.com/culprit-cti/culprit/kb"
-	"github.com/culprit-cti/culprit/stix"
 )
 
 // The case endpoints drive investigation.Service on the store. Every one
@@ -29,67 +28,6 @@ import (
 
 func (s *Server) service() *investigation.Service {
 	return &investigation.Service{Store: s.cfg.Store, Now: s.cfg.Now, Fold: s.cfg.Fold}
-}
-
-// markedService is the service of a case of level l: what its
-// confirmation imports is marked with l, so that the incident, its
-// relationships and a new actor are no more visible than the case.
-func (s *Server) markedService(l access.Level) *investigation.Service {
-	svc := s.service()
-	svc.Store = markingStore{Store: s.cfg.Store, marking: access.Marking(l), level: l}
-	return svc
-}
-
-// markingStore is a store whose imports mark every object with marking,
-// except culprit's own identity (shared by every case) and objects
-// marked at level or above already (a reopen imports stored versions).
-type markingStore struct {
-	kb.Store
-	marking string
-	level   access.Level
-}
-
-var culpritIdentity = stix.DeterministicID("identity", "culprit")
-
-func (m markingStore) Import(ctx context.Context, src kb.Source, in kb.Stream, opts kb.ImportOptions) (kb.ImportStats, error) {
-	return m.Store.Import(ctx, src, markingStream{in: in, m: m}, opts)
-}
-
-type markingStream struct {
-	in kb.Stream
-	m  markingStore
-}
-
-func (ms markingStream) Next() (*stix.Object, error) {
-	o, err := ms.in.Next()
-	if err != nil {
-		return o, err
-	}
-	return markObject(o, ms.m.marking, ms.m.level)
-}
-
-// markObject returns o marked with marking (of level), unless it is
-// culprit's identity or marked at level or above already.
-func markObject(o *stix.Object, marking string, level access.Level) (*stix.Object, error) {
-	if o.ID == culpritIdentity {
-		return o, nil
-	}
-	for _, ref := range o.ObjectMarkingRefs {
-		if l, ok := access.MarkingLevel(ref); ok && l >= level {
-			return o, nil
-		}
-	}
-	var obj map[string]any
-	if err := json.Unmarshal(o.Raw, &obj); err != nil {
-		return nil, fmt.Errorf("mark %s: %w", o.ID, err)
-	}
-	refs, _ := obj["object_marking_refs"].([]any)
-	obj["object_marking_refs"] = append(refs, marking)
-	raw, err := json.Marshal(obj)
-	if err != nil {
-		return nil, fmt.Errorf("mark %s: %w", o.ID, err)
-	}
-	return stix.ParseObject(raw)
 }
 
 // caseOf returns the case id as the caller may see it.
@@ -390,7 +328,7 @@ func (s *Server) handleCaseConfirm(w http.ResponseWriter, r *http.Request, c *ca
 	}
 	// A confirmation imports knowledge: one writer at a time, as imports.
 	stored, err := s.oneWriter(func() (*kb.Case, error) {
-		return s.markedService(access.CaseLevel(cs.TLP)).Confirm(ctx, cs.ID, know, investigation.Confirmation{Actor: actor, NewActor: body.NewActor,
+		return s.service().Confirm(ctx, cs.ID, know, investigation.Confirmation{Actor: actor, NewActor: body.NewActor,
 			Confidence: body.Confidence, Analyst: c.tok.Name, Reason: body.Reason})
 	})
 	if err != nil {
@@ -483,7 +421,7 @@ func (s *Server) handleCaseReopen(w http.ResponseWriter, r *http.Request, c *cal
 		}
 	}
 	stored, err := s.oneWriter(func() (*kb.Case, error) {
-		return s.markedService(access.CaseLevel(cs.TLP)).Reopen(ctx, cs.ID, c.tok.Name, body.Reason)
+		return s.service().Reopen(ctx, cs.ID, c.tok.Name, body.Reason)
 	})
 	if err != nil {
 		return err
@@ -504,36 +442,41 @@ func (s *Server) handleCaseExport(w http.ResponseWriter, r *http.Request, c *cal
 	if err != nil {
 		return err
 	}
+	// investigation marks each object with the case's TLP level: the
+	// bundle is shared as the case is.
 	var buf bytes.Buffer
 	if err := s.service().Export(ctx, cs.ID, know, &buf); err != nil {
 		return err
 	}
-	// The bundle is shared as the case is: each object carries the
-	// case's TLP marking, so that whoever receives it knows its level.
-	l := access.CaseLevel(cs.TLP)
-	var out bytes.Buffer
-	bw := stix.NewBundleWriter(&out)
-	dec := stix.NewDecoder(&buf, cs.ID)
-	for {
-		o, err := dec.Next()
-		if err == io.EOF {
-			break
-		}
-		if err == nil {
-			o, err = markObject(o, access.Marking(l), l)
-		}
-		if err == nil {
-			err = bw.Write(o)
-		}
-		if err != nil {
-			return fmt.Errorf("export case %s: %w", cs.ID, err)
-		}
-	}
-	if err := bw.Close(); err != nil {
-		return fmt.Errorf("export case %s: %w", cs.ID, err)
-	}
 	w.Header().Set("Content-Type", "application/stix+json;version=2.1")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+cs.ID+`.json"`)
-	_, err = w.Write(out.Bytes())
+	_, err = w.Write(buf.Bytes())
 	return err
+}
+
+// handleCaseRemove takes evidence out of an open case. ?version=N, when
+// given, is the version of the case the caller read: a case changed
+// since is a 409, as is a confirmed case. The history keeps who removed
+// what, and when.
+func (s *Server) handleCaseRemove(w http.ResponseWriter, r *http.Request, c *call) error {
+	cs, err := s.caseOf(r.Context(), c, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	rm := investigation.Removal{Name: r.PathValue("name"), By: c.tok.Name}
+	if v := r.URL.Query().Get("version"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return errs.E(errs.Invalid, "version %q: want the case's version, a positive integer", truncate(v))
+		}
+		rm.Version = n
+	}
+	if rm.Reason, err = queryParam(r, "reason", false); err != nil {
+		return err
+	}
+	cs, err = s.service().Remove(r.Context(), cs.ID, rm)
+	if err != nil {
+		return err
+	}
+	return s.writeCase(w, c, http.StatusOK, cs)
 }

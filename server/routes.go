@@ -31,6 +31,7 @@ func (s *Server) routeTable() []route {
 		{method: "GET", path: "/api/cases/{id}", name: "case", role: token.Reader, h: s.handleCase},
 		{method: "POST", path: "/api/cases/{id}/evidence", name: "case_evidence", role: token.Analyst, maxBody: s.cfg.MaxCase, h: s.handleCaseEvidence},
 		{method: "POST", path: "/api/cases/{id}/evidence/{name}/accept", name: "case_accept", role: token.Analyst, h: s.handleCaseAccept},
+		{method: "DELETE", path: "/api/cases/{id}/evidence/{name}", name: "case_remove", role: token.Analyst, h: s.handleCaseRemove},
 		{method: "POST", path: "/api/cases/{id}/attribute", name: "case_attribute", role: token.Analyst, h: s.handleCaseAttribute},
 		{method: "POST", path: "/api/cases/{id}/confirm", name: "case_confirm", role: token.Analyst, maxBody: 16 * kib, h: s.handleCaseConfirm},
 		{method: "POST", path: "/api/cases/{id}/reopen", name: "case_reopen", role: token.Analyst, maxBody: 16 * kib, h: s.handleCaseReopen},
