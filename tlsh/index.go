@@ -81,10 +81,18 @@ type Index struct {
 	// first and last positions. Real collections hold thousands of copies
 	// of some files; without groups each copy would be visited and
 	// compared for every query near it.
-	first   []uint32
-	dupNext []uint32
-	size    []uint32 // by position: the size of its group, if it is a first position
-	groups  map[Digest]group
+	//
+	// After build, each chain is in order of (ID, position), so that a
+	// search with a limit reads only the first limit copies of a group (all
+	// of a group have the same distance to a query, and the order after
+	// distance is by ID, then position). An Add that breaks the order (an ID
+	// below the chain's last) marks the group in unsorted until the next
+	// build, and its chain is then read whole.
+	first    []uint32
+	dupNext  []uint32
+	size     []uint32 // by position: the size of its group, if it is a first position
+	groups   map[Digest]group
+	unsorted map[uint32]bool // first positions of groups whose chain is out of order
 
 	bitmaps sync.Pool // of *[]uint64, zeroed: positions read by a Search
 }
@@ -102,7 +110,15 @@ const (
 type segment struct {
 	start []uint32 // segValues+1 offsets
 	post  []posting
+	// skip[i] is post[skipStep*i].hdr. A search enters a long list at a
+	// header by bisecting skip (a few cache lines: 2 bytes per skipStep
+	// postings) and then the skipStep postings of one block, instead of
+	// bisecting the postings, each probe of which missed the cache.
+	skip []uint16
 }
+
+// skipStep is the number of postings per entry of a segment's skip.
+const skipStep = 16
 
 // posting is one entry in a segment's list. Its fields are together (not in
 // three arrays) so that a search reads one sequential stream: the position
@@ -123,7 +139,7 @@ type Match struct {
 
 // NewIndex returns an empty Index.
 func NewIndex() *Index {
-	x := &Index{groups: map[Digest]group{}}
+	x := &Index{groups: map[Digest]group{}, unsorted: map[uint32]bool{}}
 	for s := range x.seg {
 		x.seg[s].start = make([]uint32, segValues+1)
 	}
@@ -161,6 +177,9 @@ func (x *Index) add(d Digest, id uint32) {
 	x.dupNext = append(x.dupNext, 0)
 	x.size = append(x.size, 1)
 	if g, ok := x.groups[d]; ok {
+		if g.last != g.first && x.ids[g.last] > id {
+			x.unsorted[g.first] = true
+		}
 		x.dupNext[g.last] = p + 1
 		x.groups[d] = group{g.first, p}
 		x.first = append(x.first, g.first)
@@ -224,7 +243,30 @@ func (x *Index) build() {
 	for s := range x.seg {
 		x.seg[s].merge(x.digests, fresh, s, counts, order)
 	}
+	x.sortChains()
 	x.built = n
+}
+
+// sortChains puts the chains of the groups in x.unsorted in order of (ID,
+// position). The caller holds x.mu for writing.
+func (x *Index) sortChains() {
+	var chain []uint32
+	for f := range x.unsorted {
+		chain = chain[:0]
+		for p := x.dupNext[f]; p != 0; p = x.dupNext[p-1] {
+			chain = append(chain, p-1)
+		}
+		slices.SortFunc(chain, func(a, b uint32) int { return cmp.Or(cmp.Compare(x.ids[a], x.ids[b]), cmp.Compare(a, b)) })
+		prev := f
+		for _, p := range chain {
+			x.dupNext[prev] = p + 1
+			prev = p
+		}
+		x.dupNext[prev] = 0
+		d := x.digests[f]
+		x.groups[d] = group{f, prev}
+	}
+	clear(x.unsorted)
 }
 
 // merge inserts the postings of digests[first:] into the segment in place:
@@ -252,6 +294,39 @@ func (g *segment) merge(digests []Digest, pending []uint32, s int, counts, order
 	g.post = slices.Grow(g.post, len(pending))[:old+len(pending)]
 	g.start[segValues] = uint32(old + len(pending))
 	g.mergeBackward(digests, s, counts, order, old)
+	g.skip = slices.Grow(g.skip[:0], (len(g.post)+skipStep-1)/skipStep)
+	for k := 0; k < len(g.post); k += skipStep {
+		g.skip = append(g.skip, g.post[k].hdr)
+	}
+}
+
+// lowerBound returns the first k in [lo, hi) whose posting's header is at
+// least h, or hi. The postings [lo, hi) are one list, ordered by header.
+func (g *segment) lowerBound(lo, hi uint32, h uint16) uint32 {
+	// The skip entries of the postings in [lo, hi): [i0, i1).
+	i0, i1 := (lo+skipStep-1)/skipStep, (hi+skipStep-1)/skipStep
+	i, j := i0, i1
+	for i < j {
+		m := (i + j) >> 1
+		if g.skip[m] < h {
+			i = m + 1
+		} else {
+			j = m
+		}
+	}
+	// Postings before skipStep*(i-1) are below h, and the one at
+	// skipStep*i (if i < i1) is not: the bound is in the block between.
+	k, end := lo, hi
+	if i > i0 {
+		k = skipStep*(i-1) + 1
+	}
+	if i < i1 {
+		end = skipStep * i
+	}
+	for k < end && g.post[k].hdr < h {
+		k++
+	}
+	return k
 }
 
 // mergeBackward moves the old lists right and places the new postings. On
@@ -390,7 +465,14 @@ func (x *Index) SearchLimit(q Digest, maxDist int, lengthTerm bool, limit int) (
 		}
 		for _, m := range out[i:j] {
 			collected += int(x.size[m.pos])
-			for p := x.dupNext[m.pos]; p != 0; p = x.dupNext[p-1] {
+			// Under a limit, a sorted chain is read only as far as its
+			// first limit copies: any further one comes after them in
+			// the order, so after limit matches of this level.
+			k := len(out) + limit
+			if limit <= 0 || x.unsorted[m.pos] {
+				k = len(out) + int(x.size[m.pos])
+			}
+			for p := x.dupNext[m.pos]; p != 0 && len(out) < k; p = x.dupNext[p-1] {
 				out = append(out, match{p - 1, m.dist})
 			}
 		}
@@ -521,7 +603,7 @@ func (x *Index) searchPostings(out []match, q *Digest, maxDist int, lengthTerm b
 				// would read as many cache lines again).
 				k := lo
 				for _, r := range rs {
-					k += uint32(lowerBound(g.post[k:hi], r.a))
+					k = g.lowerBound(k, hi, r.a)
 					if k = vis.visit(g, k, hi, r.b, dv, p0, p1, second); k == hi {
 						break
 					}
@@ -531,20 +613,6 @@ func (x *Index) searchPostings(out []match, q *Digest, maxDist int, lengthTerm b
 	}
 	vis.flush()
 	return vis.out
-}
-
-// lowerBound returns the first index of list whose header is at least h.
-func lowerBound(list []posting, h uint16) int {
-	i, j := 0, len(list)
-	for i < j {
-		m := int(uint(i+j) >> 1)
-		if list[m].hdr < h {
-			i = m + 1
-		} else {
-			j = m
-		}
-	}
-	return i
 }
 
 // hdrRange is an interval [a, b] of posting headers (lvalue<<8 | q).

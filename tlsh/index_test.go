@@ -386,3 +386,93 @@ func TestIndexHeaderRanges(t *testing.T) {
 		t.Fatal("no query found anything: the test checks nothing")
 	}
 }
+
+// TestIndexGroupLimit checks SearchLimit on groups of copies whose IDs come
+// in any order: a search under a limit reads only the first copies of a
+// sorted chain, so a chain out of (ID, position) order would give the wrong
+// prefix. Copies are added before the build (their chains are sorted by it)
+// and after it (pending, out of order until the next build).
+func TestIndexGroupLimit(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(31, 32))
+	base := population(31, 40)
+	var pop []Digest
+	var ids []uint32
+	x := NewIndex()
+	add := func(k int) {
+		for range k {
+			d := base[rnd.IntN(len(base))]
+			if rnd.IntN(3) == 0 {
+				d = perturb(rnd, d)
+			}
+			pop, ids = append(pop, d), append(ids, uint32(rnd.IntN(500)))
+			mustAdd(t, x, d, ids[len(ids)-1])
+		}
+	}
+	check := func(t *testing.T) {
+		t.Helper()
+		for qi, q := range base[:10] {
+			want := bruteForce(pop, ids, q, DefaultMaxDist, true)
+			for _, limit := range []int{1, 3, 20, 0} {
+				got, total := x.SearchLimit(q, DefaultMaxDist, true, limit)
+				w := want
+				if limit > 0 {
+					w = want[:min(limit, len(want))]
+				}
+				if total != len(want) || !slices.Equal(w, got) {
+					t.Fatalf("query %d: SearchLimit(%d) = %d matches of %d, want %d of %d; first difference at %d",
+						qi, limit, len(got), total, len(w), len(want), firstDiff(w, got))
+				}
+			}
+		}
+	}
+	add(3000)
+	x.mu.Lock()
+	x.build()
+	x.mu.Unlock()
+	if len(x.unsorted) != 0 {
+		t.Fatalf("%d groups out of order after build", len(x.unsorted))
+	}
+	t.Run("built", check)
+	add(200)
+	if len(x.unsorted) == 0 {
+		t.Fatal("no group out of order after adding copies with random IDs: the test does not test")
+	}
+	t.Run("pending", check)
+	x.mu.Lock()
+	x.build()
+	x.mu.Unlock()
+	t.Run("rebuilt", check)
+}
+
+// TestSegmentLowerBound checks the skip-list bisection against a linear
+// search, on lists starting and ending at every offset within a block.
+func TestSegmentLowerBound(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(41, 42))
+	var g segment
+	for range 600 {
+		g.post = append(g.post, posting{hdr: uint16(rnd.IntN(40))})
+	}
+	for lo := 0; lo < len(g.post); {
+		hi := min(len(g.post), lo+1+rnd.IntN(100))
+		slices.SortFunc(g.post[lo:hi], func(a, b posting) int { return cmp.Compare(a.hdr, b.hdr) })
+		lo = hi
+	}
+	for k := 0; k < len(g.post); k += skipStep {
+		g.skip = append(g.skip, g.post[k].hdr)
+	}
+	for lo := 0; lo < len(g.post); lo++ {
+		hi := lo
+		for hi < len(g.post) && (hi == lo || g.post[hi-1].hdr <= g.post[hi].hdr) {
+			hi++
+		}
+		for h := range uint16(42) {
+			want := uint32(lo)
+			for want < uint32(hi) && g.post[want].hdr < h {
+				want++
+			}
+			if got := g.lowerBound(uint32(lo), uint32(hi), h); got != want {
+				t.Fatalf("lowerBound(%d, %d, %d) = %d, want %d", lo, hi, h, got, want)
+			}
+		}
+	}
+}
