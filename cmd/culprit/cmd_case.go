@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/culprit-cti/culprit/access"
 	"github.com/culprit-cti/culprit/assess"
 	"github.com/culprit-cti/culprit/attrib"
 	"github.com/culprit-cti/culprit/casefile"
@@ -136,15 +137,22 @@ func printJSON(w io.Writer, v any) error {
 }
 
 func caseNew(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "case new", "[--db PATH] [--name NAME] [--json] FILE")
+	fs := newFlags(e, "case new", "[--db PATH] [--name NAME] [--tlp LEVEL] [--json] FILE")
 	a := caseFlags(fs, "print the case as JSON")
 	name := fs.String("name", "", "the case's name (default: the case file's name:)")
+	tlp := fs.String("tlp", "", "the case's TLP level: clear, green, amber, amber+strict or red (default red): who may see it and what its confirmation makes known through culprit serve")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
 		return fmt.Errorf("%w: give one case FILE", errUsage)
+	}
+	level := access.Red
+	if *tlp != "" {
+		if level, err = access.ParseLevel(*tlp); err != nil {
+			return fmt.Errorf("%w: --tlp: %v", errUsage, err)
+		}
 	}
 	content, err := readEvidence(pos[0])
 	if err != nil {
@@ -159,6 +167,14 @@ func caseNew(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if level != access.Red {
+		// New stores the case without a level, which reads as RED:
+		// until this second write it is hidden below RED, never shown.
+		c.TLP = level.String()
+		if err := s.Store.PutCase(ctx, c); err != nil {
+			return fmt.Errorf("set the level of case %s: %w", c.ID, err)
+		}
+	}
 	if *a.json {
 		return printJSON(e.stdout, summary(c))
 	}
@@ -171,6 +187,7 @@ type caseSummary struct {
 	ID       string    `json:"id"`
 	Name     string    `json:"name"`
 	Status   string    `json:"status"`
+	TLP      string    `json:"tlp"`
 	Created  time.Time `json:"created"`
 	Modified time.Time `json:"modified"`
 	Evidence int       `json:"evidence"`
@@ -179,7 +196,7 @@ type caseSummary struct {
 }
 
 func summary(c *kb.Case) caseSummary {
-	s := caseSummary{ID: c.ID, Name: c.Name, Status: c.Status, Created: c.Created, Modified: c.Modified,
+	s := caseSummary{ID: c.ID, Name: c.Name, Status: c.Status, TLP: access.CaseLevel(c.TLP).String(), Created: c.Created, Modified: c.Modified,
 		Evidence: len(c.Evidence), Results: len(c.Results)}
 	if c.Confirmation != nil {
 		s.Actor = c.Confirmation.ActorName
@@ -210,13 +227,13 @@ func caseList(ctx context.Context, e *env, args []string) error {
 		return printJSON(e.stdout, out)
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSTATUS\tEVIDENCE\tRESULTS\tACTOR\tNAME")
+	fmt.Fprintln(tw, "ID\tSTATUS\tTLP\tEVIDENCE\tRESULTS\tACTOR\tNAME")
 	for _, c := range out {
 		actor := c.Actor
 		if actor == "" {
 			actor = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\n", c.ID, c.Status, c.Evidence, c.Results, actor, c.Name)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%s\n", c.ID, c.Status, c.TLP, c.Evidence, c.Results, actor, c.Name)
 	}
 	return tw.Flush()
 }
@@ -281,6 +298,7 @@ func printCase(w io.Writer, c *kb.Case) {
 	title := c.Name + " (" + c.ID + ")"
 	fmt.Fprintf(w, "%s\n%s\n", title, strings.Repeat("=", len(title)))
 	fmt.Fprintf(w, "status: %s\n", c.Status)
+	fmt.Fprintf(w, "tlp: %s\n", access.CaseLevel(c.TLP))
 	if cf := c.Confirmation; cf != nil {
 		what := "confirmed to"
 		if cf.NewActor {

@@ -101,3 +101,34 @@ func golden(t *testing.T, name, got string) {
 		t.Errorf("output differs from %s (run with -update if the change is intended):\n%s", path, lineDiff(string(want), got))
 	}
 }
+
+// culprit case new --tlp gives the case a level (without it, RED): case
+// show and case list say it (access.CaseLevel, the rule the server applies).
+func TestCaseTLP(t *testing.T) {
+	c := newKBCLI(t)
+	c.env = map[string]string{"CULPRIT_ANALYST": "alice"}
+	green := strings.TrimSpace(c.mustRun("", "case", "new", "--tlp", "green", "--name", "shared phish", sonyCase))
+	red := strings.TrimSpace(c.mustRun("", "case", "new", "--name", "default level", sonyCase))
+	for _, tc := range []struct {
+		name string
+		args []string
+		msg  string
+	}{
+		{"unknown level", []string{"case", "new", "--tlp", "purple", sonyCase}, `unknown TLP level "purple"`},
+		{"empty level", []string{"case", "new", "--tlp", " ", sonyCase}, `unknown TLP level " "`},
+	} {
+		code, _, stderr := c.run("", tc.args...)
+		if code != 2 || !strings.Contains(stderr, tc.msg) {
+			t.Errorf("%s: exit %d, stderr %q; want 2 and %q", tc.name, code, stderr, tc.msg)
+		}
+	}
+	out := c.mustRun("", "case", "show", green) + "---\n" + c.mustRun("", "case", "show", red) + "---\n" + c.mustRun("", "case", "list")
+	var list []caseSummary
+	if err := json.Unmarshal([]byte(c.mustRun("", "case", "list", "--json")), &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2 || list[0].TLP != "TLP:GREEN" || list[1].TLP != "TLP:RED" {
+		t.Errorf("case list --json: %+v, want a GREEN case then a RED one", list)
+	}
+	golden(t, "case-tlp", scrub(out))
+}
