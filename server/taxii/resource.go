@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"slices"
 	"strconv"
 
 	"github.com/culprit-cti/culprit/errs"
@@ -71,6 +72,11 @@ type Envelope struct {
 // them saves the re-validation and compaction encoding/json gives every
 // json.RawMessage, which was most of the cost of a TAXII page.
 func (e Envelope) AppendJSON(b []byte) []byte {
+	n := len(e.Next) + 40
+	for _, o := range e.Objects {
+		n += len(o) + 1
+	}
+	b = slices.Grow(b, n)
 	b = append(b, `{"more":`...)
 	b = strconv.AppendBool(b, e.More)
 	if e.Next != "" {
