@@ -157,6 +157,11 @@ type Options struct {
 	Top    int            // hypotheses whose evidence is explained; 0 means 3
 	Shared *attrib.Shared // shared infrastructure; nil means the built-in list
 	Params *attrib.Params // nil means attrib.DefaultParams()
+	// Table tabulates every item for this many leading hypotheses in
+	// Result.Table (an ACH matrix, package ach); 0 none.
+	Table int
+	// Overrides are analysts' ratios for some cells of that table.
+	Overrides []attrib.Override
 }
 
 // Attribute attributes a parsed case. The parser's warnings come first
@@ -170,7 +175,8 @@ func (k *Knowledge) Attribute(c *casefile.Case, warns []casefile.Warning, opt Op
 	if opt.Top > 0 {
 		explain = min(opt.Top, 3)
 	}
-	res, err := k.Knowledge.Attribute(c, attrib.Options{Params: p, Explain: explain, Shared: opt.Shared})
+	res, err := k.Knowledge.Attribute(c, attrib.Options{Params: p, Explain: explain, Shared: opt.Shared,
+		Table: opt.Table, Overrides: opt.Overrides})
 	if err != nil {
 		return nil, errs.Wrap(errs.Invalid, err, "")
 	}

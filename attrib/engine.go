@@ -84,6 +84,11 @@ type Options struct {
 	Explain int     // hypotheses that get their evidence listed; 0 means 3
 	Next    int     // suggestions; 0 means 5, negative none
 	Shared  *Shared // shared infrastructure; nil means the built-in list
+	// Table fills Result.Table for this many leading hypotheses; 0 none.
+	Table int
+	// Overrides replace the engine's ratios of some items (analysts'
+	// ratings); those naming no item of the case are warnings.
+	Overrides []Override
 }
 
 // indicatorAlpha is the damping exponent of indicators and samples.
@@ -122,7 +127,9 @@ type item struct {
 	detail  string
 	dense   []float64
 	sparse  map[int]float64
-	details map[int]string // per-actor detail (paths)
+	details map[int]string  // per-actor detail (paths)
+	key     string          // see Row.Key
+	engine  map[int]float64 // the engine's ratios of overridden actors (-1: unknown)
 	rest    float64
 	unknown float64 // LLR for the unknown actor (claims naming an actor not known)
 	tech    int     // technique index, -1
@@ -222,6 +229,8 @@ func (k *Knowledge) Attribute(c *casefile.Case, opt Options) (*Result, error) {
 		strings.TrimSpace(c.Victim.Sector+c.Victim.Country) == "" {
 		return nil, fmt.Errorf("attribute %s: %w", c.Name, ErrEmptyCase)
 	}
+	keyItems(items)
+	res.Warnings = append(res.Warnings, k.applyOverrides(items, opt.Overrides)...)
 	k.score(res, items, p, opt)
 	return res, nil
 }
@@ -730,6 +739,9 @@ func (k *Knowledge) score(res *Result, items []*item, p Params, opt Options) {
 	}
 	if opt.Next > 0 && len(order) >= 2 {
 		res.Next = k.next(order[0], order[1], items, p, opt.Next)
+	}
+	if opt.Table > 0 {
+		res.Table = k.table(items, order, scale, opt.Table)
 	}
 }
 

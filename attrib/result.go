@@ -24,6 +24,9 @@ type Result struct {
 	Basis    Basis        `json:"basis"` // what the confidence level rests on
 	Next     []Suggestion `json:"next,omitempty"`
 	Warnings []string     `json:"warnings,omitempty"`
+	// Table is every item's ratio for the leading hypotheses (the data
+	// of an ACH matrix), when Options.Table asked for it.
+	Table *Table `json:"table,omitempty"`
 }
 
 // Hypothesis is one known actor with its posterior probability.

@@ -25,6 +25,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/culprit-cti/culprit/ach"
 	"github.com/culprit-cti/culprit/assess"
 	"github.com/culprit-cti/culprit/attrib"
 	"github.com/culprit-cti/culprit/casefile"
@@ -198,7 +199,10 @@ func Merge(c *kb.Case) (*casefile.Case, []casefile.Warning, error) {
 }
 
 // Attribute attributes the accepted evidence of case id with know and
-// keeps the result in the case's history.
+// keeps the result in the case's history. The analysts' overrides of the
+// case (Override) replace the engine's ratios of their cells, and the
+// result keeps the table of its evidence for ach.DefaultHypotheses
+// hypotheses unless opt.Table says otherwise.
 func (s *Service) Attribute(ctx context.Context, id string, know *assess.Knowledge, opt assess.Options, by string) (*attrib.Result, *kb.Case, error) {
 	c, err := s.Store.Case(ctx, id)
 	if err != nil {
@@ -207,6 +211,13 @@ func (s *Service) Attribute(ctx context.Context, id string, know *assess.Knowled
 	merged, warns, err := Merge(c)
 	if err != nil {
 		return nil, nil, err
+	}
+	// The analysts' overrides apply, and the result keeps the table of
+	// its evidence, so that its matrix of competing hypotheses can be
+	// shown later (LatestMatrix).
+	opt.Overrides = append(ach.Effective(c.Overrides), opt.Overrides...)
+	if opt.Table == 0 {
+		opt.Table = ach.DefaultHypotheses
 	}
 	res, err := know.Attribute(merged, warns, opt)
 	if err != nil {

@@ -37,6 +37,21 @@ type Case struct {
 	// all. Empty, for cases made by the command line, means TLP:RED (see
 	// access.CaseLevel).
 	TLP string `json:"tlp,omitempty"`
+	// Overrides are analysts' ratings of cells of the case's matrix of
+	// competing hypotheses (package ach), oldest first; the latest of a
+	// cell applies when the case is attributed.
+	Overrides []CaseOverride `json:"overrides,omitempty"`
+}
+
+// CaseOverride is one analyst's rating of how consistent an evidence item
+// is with a hypothesis, replacing the engine's (see package ach).
+type CaseOverride struct {
+	Item       string    `json:"item"`       // the item's key (attrib.Row.Key)
+	Hypothesis string    `json:"hypothesis"` // STIX id of the actor, or "unknown"
+	Rating     string    `json:"rating"`     // an ach.Rating
+	Analyst    string    `json:"analyst"`
+	At         time.Time `json:"at"`
+	Reason     string    `json:"reason"`
 }
 
 // Case statuses.
