@@ -215,7 +215,7 @@ func (b *bundleParser) indicator(o *stix.Object) {
 	used := 0
 	for _, m := range comparisonRE.FindAllStringSubmatch(ind.Pattern, -1) {
 		objType, path, op, lit := m[1], unquotePath(m[2]), m[3], m[4]
-		if op != "=" || !strings.HasPrefix(lit, "'") {
+		if op != "=" || len(lit) < 2 || lit[0] != '\'' || lit[len(lit)-1] != '\'' {
 			b.warn(o.ID, "comparison %s:%s %s is not an equality with a string; not used", objType, path, op)
 			continue
 		}
