@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/culprit-cti/culprit/assess"
 	"github.com/culprit-cti/culprit/errs"
 	"github.com/culprit-cti/culprit/extract"
 	"github.com/culprit-cti/culprit/investigation"
@@ -60,12 +61,12 @@ func reportEvidence(ctx context.Context, e *env, dbFlag, path, by string) (inves
 	if err != nil {
 		return investigation.Evidence{}, err
 	}
-	f, err := extractFileItems(e, path, extract.Options{MaxBytes: extract.DefaultMaxBytes, Names: know.names}, know.model)
+	f, err := extractFileItems(e, path, extract.Options{MaxBytes: extract.DefaultMaxBytes}, know)
 	if err != nil {
 		return investigation.Evidence{}, err
 	}
 	var caseFile bytes.Buffer
-	if err := writeExtractYAML(&caseFile, extractOutput{files: []extractFile{f}, attack: know.attack}); err != nil {
+	if err := assess.WriteCaseFile(&caseFile, []assess.ExtractedReport{f.ExtractedReport}); err != nil {
 		return investigation.Evidence{}, err
 	}
 	sum, err := fileSHA256(path) // cmd_import.go: streamed, never held whole

@@ -7,18 +7,14 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/culprit-cti/culprit/assess"
 	"github.com/culprit-cti/culprit/errs"
-	"github.com/culprit-cti/culprit/examples"
 	"github.com/culprit-cti/culprit/extract"
-	"github.com/culprit-cti/culprit/extract/technique"
 	"github.com/culprit-cti/culprit/ioc"
-	"github.com/culprit-cti/culprit/kb"
 	"github.com/culprit-cti/culprit/stix"
 )
 
@@ -32,34 +28,15 @@ type extractOutput struct {
 	// attack holds the knowledge's attack patterns and software by ATT&CK
 	// id, so that the STIX output refers to them rather than writing
 	// copies.
-	attack map[string]attackPattern
+	attack map[string]assess.AttackRef
 }
 
-// attackPattern is a technique of the knowledge: its STIX id and name.
-type attackPattern struct{ id, name string }
-
-// extractKnowledgeOf is what culprit extract reads from the knowledge.
-type extractKnowledgeOf struct {
-	names  *extract.Matcher
-	model  *technique.Model
-	attack map[string]attackPattern
-}
-
+// extractFile is one report: what assess.Extract found, and its SHA-256
+// for --about's provenance.
 type extractFile struct {
-	name       string
-	format     extract.Format
-	items      []extract.Item
-	techniques []technique.Found // described techniques, when the knowledge has a model
-	sha256     string            // of the report file, for --about's provenance
+	assess.ExtractedReport
+	sha256 string
 }
-
-// minProcedures is the fewest procedure texts a technique model is
-// trained on: the starter knowledge's dozen would make a model that
-// guesses.
-const minProcedures = 500
-
-// maxTechniqueText bounds the text kept for the technique pass.
-const maxTechniqueText = 64 << 20
 
 func runExtract(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "extract", "[flags] FILE...|-")
@@ -123,10 +100,10 @@ func runExtract(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	opt.Names = know.names
-	out := extractOutput{attack: know.attack}
+	opt.Names = know.Names
+	out := extractOutput{attack: know.Attack}
 	for _, name := range fs.Args() {
-		f, err := extractFileItems(e, name, opt, know.model)
+		f, err := extractFileItems(e, name, opt, know)
 		if err != nil {
 			return err
 		}
@@ -140,9 +117,9 @@ func runExtract(ctx context.Context, e *env, args []string) error {
 	var buf bytes.Buffer
 	switch *format {
 	case "json":
-		err = writeExtractJSON(&buf, out)
+		err = assess.WriteExtractJSON(&buf, out.reports())
 	case "yaml":
-		err = writeExtractYAML(&buf, out)
+		err = assess.WriteCaseFile(&buf, out.reports())
 	case "stix":
 		if *about != "" {
 			err = writeExtractAbout(&buf, out, actor, now)
@@ -157,74 +134,25 @@ func runExtract(ctx context.Context, e *env, args []string) error {
 	return err
 }
 
-// extractKnowledge builds the name matcher and, when the knowledge holds
-// enough procedure texts (an ATT&CK import), the technique model, from the
-// knowledge base read-only, or the names of the starter knowledge when
+// extractKnowledge reads what extraction needs (assess.LoadExtractKnowledge)
+// from the knowledge base read-only, or from the starter knowledge when
 // there is none.
-func extractKnowledge(ctx context.Context, e *env, dbFlag string) (extractKnowledgeOf, error) {
-	var pats, techPats []extract.Pattern
-	var procObjs []*stix.Object
-	attack := map[string]attackPattern{}
-	add := func(o *stix.Object) error {
-		if o.Type == "attack-pattern" {
-			procObjs = append(procObjs, o)
-			techPats = append(techPats, extract.TechniquePatterns(o)...)
-			if ext := o.ExternalID("mitre-attack"); ext != "" && !o.Revoked && !o.Deprecated {
-				attack[ext] = attackPattern{o.ID, o.Name}
-			}
-			return nil
-		}
-		pats = append(pats, extract.PatternsOf(o)...)
-		if ext := o.ExternalID("mitre-attack"); ext != "" && (o.Type == "malware" || o.Type == "tool") && !o.Revoked && !o.Deprecated {
-			attack[ext] = attackPattern{o.ID, o.Name}
-		}
-		return nil
-	}
+func extractKnowledge(ctx context.Context, e *env, dbFlag string) (*assess.ExtractKnowledge, error) {
 	path, err := dbPath(e, dbFlag)
 	if err == nil {
 		if serr := storeExists(path); serr == nil || dbFlag != "" {
 			st, err := openStore(ctx, e, dbFlag, false)
 			if err != nil {
-				return extractKnowledgeOf{}, err
+				return nil, err
 			}
 			defer st.Close()
-			types := []string{"attack-pattern"}
-			for t := range extract.NameTypes {
-				types = append(types, t)
-			}
-			sort.Strings(types)
-			if err := st.Objects(ctx, kb.ObjectQuery{Types: types}, add); err != nil {
-				return extractKnowledgeOf{}, fmt.Errorf("read names from the knowledge base: %w", err)
-			}
-			if err := st.Relationships(ctx, kb.RelationshipQuery{Types: []string{"uses"}}, func(o *stix.Object) error {
-				if o.Description != "" {
-					procObjs = append(procObjs, o)
-				}
-				return nil
-			}); err != nil {
-				return extractKnowledgeOf{}, fmt.Errorf("read procedures from the knowledge base: %w", err)
-			}
+			return assess.LoadExtractKnowledge(ctx, st)
 		}
 	}
-	if len(pats) == 0 {
-		objs, err := stix.ReadAll(bytes.NewReader(examples.StarterKnowledge()), "starter knowledge")
-		if err != nil {
-			return extractKnowledgeOf{}, err
-		}
-		techPats = techPats[:0]
-		for _, o := range objs {
-			add(o)
-		}
-	}
-	var model *technique.Model
-	if procs := technique.Procedures(procObjs); len(procs) >= minProcedures {
-		model = technique.Train(procs)
-		model.Threshold = technique.ProseThreshold
-	}
-	return extractKnowledgeOf{names: extract.NewMatcher(append(pats, techPats...)), model: model, attack: attack}, nil
+	return assess.LoadExtractKnowledge(ctx, nil)
 }
 
-func extractFileItems(e *env, name string, opt extract.Options, model *technique.Model) (extractFile, error) {
+func extractFileItems(e *env, name string, opt extract.Options, know *assess.ExtractKnowledge) (extractFile, error) {
 	var r io.Reader
 	if name == "-" {
 		r = e.stdin
@@ -239,249 +167,20 @@ func extractFileItems(e *env, name string, opt extract.Options, model *technique
 		}
 		r = f
 	}
-	text, format, err := extract.OpenText(name, r)
+	rep, err := know.Extract(name, r, opt)
 	if err != nil {
-		return extractFile{}, fmt.Errorf("%s: %w", name, err)
+		return extractFile{}, err
 	}
-	defer text.Close()
-	// The technique pass reads the text again: keep it, up to a bound.
-	var kept bytes.Buffer
-	var r2 io.Reader = text
-	if model != nil {
-		r2 = io.TeeReader(text, &limitedBuffer{buf: &kept, max: maxTechniqueText})
-	}
-	items, err := extract.All(r2, opt)
-	if err != nil {
-		return extractFile{}, fmt.Errorf("%s: %w", name, err)
-	}
-	f := extractFile{name: name, format: format, items: items}
-	if model != nil && kept.Len() < maxTechniqueText {
-		f.techniques = model.Find(kept.String())
-	}
-	return f, nil
+	return extractFile{ExtractedReport: rep}, nil
 }
 
-// limitedBuffer keeps the first max bytes written to it and drops the
-// rest (a report larger than that gets no technique pass).
-type limitedBuffer struct {
-	buf *bytes.Buffer
-	max int
-}
-
-func (l *limitedBuffer) Write(p []byte) (int, error) {
-	if room := l.max - l.buf.Len(); room > 0 {
-		l.buf.Write(p[:min(len(p), room)])
+// reports returns the reports of out.
+func (out extractOutput) reports() []assess.ExtractedReport {
+	rs := make([]assess.ExtractedReport, len(out.files))
+	for i, f := range out.files {
+		rs[i] = f.ExtractedReport
 	}
-	return len(p), nil
-}
-
-func writeExtractJSON(w io.Writer, out extractOutput) error {
-	type file struct {
-		File       string            `json:"file"`
-		Format     extract.Format    `json:"format"`
-		Items      []extract.Item    `json:"items"`
-		Techniques []technique.Found `json:"techniques,omitempty"`
-	}
-	var v []file
-	for _, f := range out.files {
-		items := f.items
-		if items == nil {
-			items = []extract.Item{}
-		}
-		v = append(v, file{f.name, f.format, items, f.techniques})
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
-
-// caseIndicatorTypes are the indicator types a case file holds as
-// indicators; the others go to the notes.
-var caseIndicatorTypes = map[extract.Kind]bool{
-	extract.Kind(ioc.IPv4): true, extract.Kind(ioc.IPv6): true, extract.Kind(ioc.Domain): true,
-	extract.Kind(ioc.URL): true, extract.Kind(ioc.Email): true, extract.Kind(ioc.MD5): true,
-	extract.Kind(ioc.SHA1): true, extract.Kind(ioc.SHA256): true, extract.Kind(ioc.SHA512): true,
-}
-
-func displayName(name string) string {
-	if name == "-" {
-		return "standard input"
-	}
-	return filepath.Base(name)
-}
-
-// writeExtractYAML writes a case file in the format casefile parses. Every
-// entry is marked "extracted, not reviewed"; claims are unrated, for the
-// analyst to rate on the Admiralty scale. Probably benign indicators are
-// written as comments, so that nothing is lost and nothing counts as
-// evidence before an analyst uncomments it.
-func writeExtractYAML(w io.Writer, out extractOutput) error {
-	var names []string
-	for _, f := range out.files {
-		names = append(names, displayName(f.name))
-	}
-	// q quotes a scalar as JSON, which YAML reads as a double-quoted
-	// string: safe inside flow mappings, where a plain comma would end it.
-	q := func(s string) string {
-		var b bytes.Buffer
-		enc := json.NewEncoder(&b)
-		enc.SetEscapeHTML(false)
-		enc.Encode(s)
-		return strings.TrimSuffix(b.String(), "\n")
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "# Extracted by culprit extract from %s: nothing here is reviewed.\n", strings.Join(names, ", "))
-	fmt.Fprintf(&b, "# Check each entry against its report, rate the claims (reliability A-F,\n# credibility 1-6), uncomment probably benign indicators you keep, and\n# delete what is wrong.\n")
-	fmt.Fprintf(&b, "name: %s\n", q("extracted from "+strings.Join(names, ", ")))
-	var techniques, software, indicators, benign, claims, notes []string
-	seen := map[string]bool{}
-	once := func(k string) bool {
-		if seen[k] {
-			return false
-		}
-		seen[k] = true
-		return true
-	}
-	for _, f := range out.files {
-		src := displayName(f.name)
-		for _, it := range f.items {
-			where := fmt.Sprintf("extracted, not reviewed; %s offset %d", src, it.Offset)
-			switch {
-			case it.Kind == extract.Kind(ioc.AttackID) && strings.HasPrefix(it.Value, "T") && !strings.HasPrefix(it.Value, "TA"):
-				if once("t" + it.Value) {
-					techniques = append(techniques, fmt.Sprintf("  - {id: %s, source: %s, note: %s}", it.Value, q(src), q(where+": "+it.Snippet)))
-				}
-			case it.Kind == extract.KindTechnique:
-				ids := techniqueIDsOf(it.Candidates)
-				if len(ids) == 0 || !once("t"+ids[0]) {
-					continue
-				}
-				note := fmt.Sprintf("%s: named %q", where, it.Text)
-				if len(ids) > 1 {
-					note += "; ambiguous name, also " + strings.Join(ids[1:], ", ")
-				}
-				techniques = append(techniques, fmt.Sprintf("  - {id: %s, source: %s, note: %s}", ids[0], q(src), q(note+": "+it.Sentence)))
-			case it.Kind == extract.Kind(ioc.AttackID) && strings.HasPrefix(it.Value, "S"):
-				if once("s" + it.Value) {
-					software = append(software, fmt.Sprintf("  - {id: %s, source: %s, note: %s}", it.Value, q(src), q(where)))
-				}
-			case caseIndicatorTypes[it.Kind]:
-				if !once("i" + string(it.Kind) + it.Value) {
-					continue
-				}
-				line := fmt.Sprintf("  - {type: %s, value: %s, source: %s, note: %s}", string(it.Kind), q(it.Value), q(src), q(where))
-				if len(it.Benign) > 0 {
-					benign = append(benign, "  # probably benign ("+strings.Join(it.Benign, "; ")+"):", "  #"+line[1:])
-				} else {
-					indicators = append(indicators, line)
-				}
-			case it.Kind == extract.KindName:
-				isSoftware := false
-				for _, c := range it.Candidates {
-					isSoftware = isSoftware || c.Type == "malware" || c.Type == "tool"
-				}
-				if isSoftware && once("n"+it.Value) {
-					software = append(software, fmt.Sprintf("  - {name: %s, source: %s, note: %s}", q(it.Value), q(src), q(where+candidatesNote(it.Candidates))))
-				} else if !isSoftware && once("a"+it.Value) {
-					notes = append(notes, fmt.Sprintf("named: %s (%s offset %d)%s", it.Value, src, it.Offset, candidatesNote(it.Candidates)))
-				}
-			case it.Kind == extract.KindStatement:
-				st := it.Statement
-				actor := st.Subject
-				for _, a := range st.Actors {
-					if strings.EqualFold(strings.Join(strings.Fields(a.Text), " "), st.Subject) && len(a.Candidates) == 1 {
-						actor = a.Candidates[0].Name
-					}
-				}
-				desc := "[" + st.Type
-				if len(st.Hedges) > 0 {
-					desc += "; hedged: " + strings.Join(st.Hedges, ", ")
-				}
-				desc += "; extracted, not reviewed] " + st.Sentence
-				// Each unnamed source is its own: two sentences of one
-				// report that name no source are not one source
-				// contradicting itself.
-				source := st.Source
-				switch {
-				case st.Type == extract.StatementSelfClaim:
-					source = st.Subject + ", speaking of itself, as reported in " + src
-				case source == "":
-					source = fmt.Sprintf("unnamed (%s offset %d)", src, it.Offset)
-				default:
-					source += ", as reported in " + src
-				}
-				var c strings.Builder
-				fmt.Fprintf(&c, "  - actor: %s\n    statement: %s\n    source: %s\n", q(actor), q(desc), q(source))
-				if st.Type == extract.StatementSelfClaim {
-					c.WriteString("    self_claim: true\n")
-				}
-				claims = append(claims, strings.TrimSuffix(c.String(), "\n"))
-			case it.Kind == extract.KindContext:
-				if once("c" + it.Value) {
-					notes = append(notes, fmt.Sprintf("context (place or infrastructure, not evidence of an actor): %s (%s offset %d)", it.Value, src, it.Offset))
-				}
-			default:
-				if once("o" + string(it.Kind) + it.Value) {
-					notes = append(notes, fmt.Sprintf("%s: %s (%s offset %d)", it.Kind, it.Value, src, it.Offset))
-				}
-			}
-		}
-	}
-	for _, f := range out.files {
-		src := displayName(f.name)
-		for _, tf := range f.techniques {
-			if once("t" + tf.Technique) {
-				techniques = append(techniques, fmt.Sprintf("  - {id: %s, source: %s, note: %s}", tf.Technique, q(src),
-					q(fmt.Sprintf("extracted, not reviewed; described, not named (technique model, cosine %.2f); %s offset %d: %s", tf.Score, src, tf.Offset, tf.Sentence))))
-			}
-		}
-	}
-	section := func(name string, lines ...[]string) {
-		n := 0
-		for _, l := range lines {
-			n += len(l)
-		}
-		if n == 0 {
-			return
-		}
-		fmt.Fprintf(&b, "\n%s:\n", name)
-		for _, l := range lines {
-			for _, s := range l {
-				b.WriteString(s + "\n")
-			}
-		}
-	}
-	section("techniques", techniques)
-	section("software", software)
-	if len(indicators) == 0 && len(benign) > 0 {
-		b.WriteString("\nindicators:\n")
-		for _, s := range benign {
-			b.WriteString(s + "\n")
-		}
-		b.WriteString("  []\n")
-	} else {
-		section("indicators", indicators, benign)
-	}
-	section("claims", claims)
-	if len(notes) > 0 {
-		b.WriteString("\nnotes: |\n")
-		for _, n := range notes {
-			b.WriteString("  " + n + "\n")
-		}
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-func candidatesNote(cs []extract.Candidate) string {
-	if len(cs) < 2 {
-		return ""
-	}
-	var ids []string
-	for _, c := range cs {
-		ids = append(ids, c.Name+" "+c.ID)
-	}
-	return "; ambiguous name, candidates: " + strings.Join(ids, ", ")
+	return rs
 }
 
 // writeExtractSTIX writes a STIX 2.1 bundle: a report per input (labelled
@@ -494,7 +193,7 @@ func writeExtractSTIX(w io.Writer, out extractOutput, now time.Time) error {
 	bw := stix.NewBundleWriter(w)
 	var keys []string
 	for _, f := range out.files {
-		keys = append(keys, f.name)
+		keys = append(keys, f.Name)
 	}
 	bw.ID = stix.DeterministicID("bundle", "culprit extract\x00"+strings.Join(keys, "\x00")+"\x00"+ts)
 	written := map[string]bool{}
@@ -523,10 +222,10 @@ func writeExtractSTIX(w io.Writer, out extractOutput, now time.Time) error {
 		return v
 	}
 	for _, f := range out.files {
-		src := displayName(f.name)
-		reportID := stix.DeterministicID("report", "culprit extract\x00"+f.name+"\x00"+ts)
+		src := assess.ReportName(f.Name)
+		reportID := stix.DeterministicID("report", "culprit extract\x00"+f.Name+"\x00"+ts)
 		var refs []string
-		for _, it := range f.items {
+		for _, it := range f.Items {
 			var v map[string]any
 			switch ioc.Type(it.Kind) {
 			case ioc.IPv4, ioc.IPv6, ioc.Domain, ioc.URL, ioc.Email:
@@ -559,14 +258,14 @@ func writeExtractSTIX(w io.Writer, out extractOutput, now time.Time) error {
 		for _, te := range techs {
 			ap, ok := out.attack[te.id]
 			if !ok {
-				ap.id = stix.DeterministicID("attack-pattern", "mitre-attack\x00"+te.id)
-				if _, err := emit(map[string]any{"type": "attack-pattern", "spec_version": "2.1", "id": ap.id, "created": ts, "modified": ts,
+				ap.ID = stix.DeterministicID("attack-pattern", "mitre-attack\x00"+te.id)
+				if _, err := emit(map[string]any{"type": "attack-pattern", "spec_version": "2.1", "id": ap.ID, "created": ts, "modified": ts,
 					"name": te.id, "external_references": []map[string]string{{"source_name": "mitre-attack", "external_id": te.id}}}); err != nil {
 					return err
 				}
 			}
-			refs = append(refs, ap.id)
-			te.ref = ap.id
+			refs = append(refs, ap.ID)
+			te.ref = ap.ID
 		}
 		refs = uniqueStrings(refs)
 		if len(refs) == 0 {
@@ -589,7 +288,7 @@ func writeExtractSTIX(w io.Writer, out extractOutput, now time.Time) error {
 				return err
 			}
 		}
-		for _, it := range f.items {
+		for _, it := range f.Items {
 			if it.Kind != extract.KindStatement {
 				continue
 			}
@@ -636,34 +335,22 @@ func fileTechniques(f extractFile) []*techniqueEvidence {
 			out = append(out, &techniqueEvidence{id: id, how: how, sentence: sentence})
 		}
 	}
-	for _, it := range f.items {
+	for _, it := range f.Items {
 		if it.Kind == extract.Kind(ioc.AttackID) && strings.HasPrefix(it.Value, "T") && !strings.HasPrefix(it.Value, "TA") {
 			add(it.Value, "id", it.Snippet)
 		}
 	}
-	for _, it := range f.items {
+	for _, it := range f.Items {
 		if it.Kind == extract.KindTechnique {
-			for _, id := range techniqueIDsOf(it.Candidates) {
+			for _, id := range assess.TechniqueIDs(it.Candidates) {
 				add(id, fmt.Sprintf("named %q", it.Text), it.Sentence)
 			}
 		}
 	}
-	for _, tf := range f.techniques {
+	for _, tf := range f.Techniques {
 		add(tf.Technique, fmt.Sprintf("described, not named: technique model, cosine %.2f", tf.Score), tf.Sentence)
 	}
 	return out
-}
-
-// techniqueIDsOf returns the distinct ATT&CK ids of a technique name's
-// candidates (a name two sub-techniques share has two).
-func techniqueIDsOf(cs []extract.Candidate) []string {
-	var out []string
-	for _, c := range cs {
-		if c.ExternalID != "" {
-			out = append(out, c.ExternalID)
-		}
-	}
-	return uniqueStrings(out)
 }
 
 func uniqueStrings(ss []string) []string {

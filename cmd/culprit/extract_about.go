@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/culprit-cti/culprit/assess"
 	"github.com/culprit-cti/culprit/errs"
 	"github.com/culprit-cti/culprit/extract"
 	"github.com/culprit-cti/culprit/ioc"
@@ -64,7 +65,7 @@ func writeExtractAbout(w io.Writer, out extractOutput, actor aboutActor, now tim
 	bw := stix.NewBundleWriter(w)
 	var keys []string
 	for _, f := range out.files {
-		keys = append(keys, f.name+"\x00"+f.sha256)
+		keys = append(keys, f.Name+"\x00"+f.sha256)
 	}
 	bw.ID = stix.DeterministicID("bundle", "culprit extract --about\x00"+actor.id+"\x00"+strings.Join(keys, "\x00"))
 	written := map[string]bool{}
@@ -85,7 +86,7 @@ func writeExtractAbout(w io.Writer, out extractOutput, actor aboutActor, now tim
 		return bw.Write(o)
 	}
 	for _, f := range out.files {
-		src := displayName(f.name)
+		src := assess.ReportName(f.Name)
 		key := "culprit extract --about\x00" + actor.id + "\x00" + f.sha256
 		prov := []map[string]any{{"source_name": "culprit extract", "description": fmt.Sprintf("extracted from the report %s, not reviewed", src),
 			"external_id": src, "hashes": map[string]string{"SHA-256": f.sha256}}}
@@ -119,7 +120,7 @@ func writeExtractAbout(w io.Writer, out extractOutput, actor aboutActor, now tim
 			if !ok {
 				continue // a technique the knowledge does not know gives the engine nothing to weigh
 			}
-			if err := rel("uses", cid, ap.id); err != nil {
+			if err := rel("uses", cid, ap.ID); err != nil {
 				return err
 			}
 		}
@@ -128,7 +129,7 @@ func writeExtractAbout(w io.Writer, out extractOutput, actor aboutActor, now tim
 				return err
 			}
 		}
-		for _, it := range f.items {
+		for _, it := range f.Items {
 			pattern, ok := stixPattern(it)
 			if !ok || len(it.Benign) > 0 {
 				continue // probably benign: kept in the case file, not said to indicate an actor
@@ -155,15 +156,15 @@ func writeExtractAbout(w io.Writer, out extractOutput, actor aboutActor, now tim
 
 // fileSoftware returns the STIX ids of the software a report names: by a
 // name with one candidate, or by its ATT&CK id when the knowledge has it.
-func fileSoftware(f extractFile, attack map[string]attackPattern) []string {
+func fileSoftware(f extractFile, attack map[string]assess.AttackRef) []string {
 	var out []string
-	for _, it := range f.items {
+	for _, it := range f.Items {
 		switch {
 		case it.Kind == extract.KindName && len(it.Candidates) == 1 && (it.Candidates[0].Type == "malware" || it.Candidates[0].Type == "tool"):
 			out = append(out, it.Candidates[0].ID)
 		case it.Kind == extract.Kind(ioc.AttackID) && strings.HasPrefix(it.Value, "S"):
 			if s, ok := attack[it.Value]; ok {
-				out = append(out, s.id)
+				out = append(out, s.ID)
 			}
 		}
 	}
