@@ -145,7 +145,7 @@ type writer struct {
 	now   string
 	stmts []*sql.Stmt
 
-	keep, dropNames, upsert, name, rel *sql.Stmt
+	keep, dropNames, dropObservables, upsert, name, observable, rel *sql.Stmt
 }
 
 func newWriter(ctx context.Context, tx *sql.Tx, now string) (*writer, error) {
@@ -157,12 +157,14 @@ func newWriter(ctx context.Context, tx *sql.Tx, now string) (*writer, error) {
 		{&w.keep, `INSERT OR IGNORE INTO object_versions (id, modified, raw, replaced_at)
 			SELECT id, modified, raw, ? FROM objects WHERE id = ?`},
 		{&w.dropNames, `DELETE FROM names WHERE object_id = ?`},
+		{&w.dropObservables, `DELETE FROM observables WHERE object_id = ?`},
 		{&w.upsert, `INSERT INTO objects (id, type, spec_version, modified, name, revoked, deprecated, inactive, hash, raw)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET type = excluded.type, spec_version = excluded.spec_version,
 				modified = excluded.modified, name = excluded.name, revoked = excluded.revoked,
 				deprecated = excluded.deprecated, inactive = excluded.inactive, hash = excluded.hash, raw = excluded.raw`},
 		{&w.name, `INSERT OR IGNORE INTO names (norm, name, object_id, kind) VALUES (?, ?, ?, ?)`},
+		{&w.observable, `INSERT OR IGNORE INTO observables (value, object_id) VALUES (?, ?)`},
 		{&w.rel, `INSERT OR REPLACE INTO relationships (id, type, source_ref, target_ref, confidence, inactive) VALUES (?, ?, ?, ?, ?, ?)`},
 	} {
 		st, err := tx.PrepareContext(ctx, p.q)
@@ -184,7 +186,7 @@ func (w *writer) close() {
 }
 
 // Put implements kb.ImportTx: it writes one change: the previous version to the history when it is
-// replaced, the object, its names and its relationship row.
+// replaced, the object, its names, its observable values (kb.Observables) and its relationship row.
 func (w *writer) Put(ctx context.Context, c *kb.Change) error {
 	o := c.Object
 	if c.Replaces {
@@ -195,6 +197,9 @@ func (w *writer) Put(ctx context.Context, c *kb.Change) error {
 	if c.Replaces || c.Rewrite {
 		if _, err := w.dropNames.ExecContext(ctx, o.ID); err != nil {
 			return fmt.Errorf("replace names of %s: %w", o.ID, err)
+		}
+		if _, err := w.dropObservables.ExecContext(ctx, o.ID); err != nil {
+			return fmt.Errorf("replace observables of %s: %w", o.ID, err)
 		}
 	}
 	specVersion := o.SpecVersion
@@ -209,6 +214,11 @@ func (w *writer) Put(ctx context.Context, c *kb.Change) error {
 	for _, n := range c.Names {
 		if _, err := w.name.ExecContext(ctx, n.Norm, n.Name, o.ID, string(n.Kind)); err != nil {
 			return fmt.Errorf("index names of %s: %w", o.ID, err)
+		}
+	}
+	for _, v := range kb.Observables(o) {
+		if _, err := w.observable.ExecContext(ctx, v, o.ID); err != nil {
+			return fmt.Errorf("index observables of %s: %w", o.ID, err)
 		}
 	}
 	if o.Type == "relationship" {

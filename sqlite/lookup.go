@@ -86,3 +86,27 @@ func (s *Store) ResetNameIndex() {
 	s.gen.Add(1)
 	s.names.Store(nil)
 }
+
+// ObjectsWithValue returns the ids of the objects indexed by the
+// observable value v (in kb.ObservableValue form), ordered by id: the
+// indicators whose patterns name it and the SCOs that carry it. One
+// indexed read of the observables table, whatever the number of objects.
+func (s *Store) ObjectsWithValue(ctx context.Context, v string) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT object_id FROM observables WHERE value = ? ORDER BY object_id`, kb.ObservableValue(v))
+	if err != nil {
+		return nil, fmt.Errorf("objects with value %q: %w", v, err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("objects with value %q: %w", v, err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("objects with value %q: %w", v, err)
+	}
+	return ids, nil
+}

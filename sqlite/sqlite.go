@@ -342,10 +342,61 @@ func (s *Store) migrateOne(ctx context.Context, version int, name string) error 
 	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 		return err
 	}
+	if fill := backfill[version]; fill != nil {
+		if err := fill(ctx, tx); err != nil {
+			return err
+		}
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version, applied_at) VALUES (?, ?)`, version, formatTime(time.Now())); err != nil {
 		return err
 	}
 	return tx.Commit()
+}
+
+// backfill holds the Go step of a migration that SQL cannot express, run
+// after its SQL in its transaction.
+var backfill = map[int]func(context.Context, *sql.Tx) error{
+	5: indexObservables,
+}
+
+// indexObservables fills the observables table (migration 5) from the
+// objects stored before it.
+func indexObservables(ctx context.Context, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, `SELECT raw FROM objects WHERE type = 'indicator' OR raw LIKE '%"value"%' OR raw LIKE '%"hashes"%'`)
+	if err != nil {
+		return fmt.Errorf("index observables: %w", err)
+	}
+	var ids, vals []string
+	for rows.Next() {
+		var raw []byte
+		if err := rows.Scan(&raw); err != nil {
+			rows.Close()
+			return fmt.Errorf("index observables: %w", err)
+		}
+		o, err := stix.ParseObject(raw)
+		if err != nil {
+			rows.Close()
+			return fmt.Errorf("index observables: stored object: %w", err)
+		}
+		for _, v := range kb.Observables(o) {
+			ids, vals = append(ids, o.ID), append(vals, v)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("index observables: %w", err)
+	}
+	st, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO observables (value, object_id) VALUES (?, ?)`)
+	if err != nil {
+		return fmt.Errorf("index observables: %w", err)
+	}
+	defer st.Close()
+	for i := range ids {
+		if _, err := st.ExecContext(ctx, vals[i], ids[i]); err != nil {
+			return fmt.Errorf("index observables of %s: %w", ids[i], err)
+		}
+	}
+	return nil
 }
 
 // formatTime gives the stored form of a time: RFC 3339 in UTC with
