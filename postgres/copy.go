@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/culprit-cti/culprit/errs"
+	"github.com/culprit-cti/culprit/kb"
 )
 
 // column kinds of a copied table: how a SQLite value becomes a PostgreSQL
@@ -182,8 +183,9 @@ func (r *sqlRows) Values() ([]any, error) {
 	return out, nil
 }
 
-// indexObservables fills the observables table (which SQLite has not) from
-// the copied objects.
+// indexObservables fills the observables table from the copied objects
+// (computed, not copied: a SQLite file of schema version 4 or older has no
+// such table, and the index is derived from the objects alone).
 func indexObservables(ctx context.Context, tx pgx.Tx) (int, error) {
 	rows, err := tx.Query(ctx, `SELECT raw FROM objects WHERE type = 'indicator' OR raw LIKE '%"value"%' OR raw LIKE '%"hashes"%'`)
 	if err != nil {
@@ -201,7 +203,7 @@ func indexObservables(ctx context.Context, tx pgx.Tx) (int, error) {
 			rows.Close()
 			return 0, err
 		}
-		for _, v := range Observables(o) {
+		for _, v := range kb.Observables(o) {
 			ids, vals = append(ids, o.ID), append(vals, v)
 		}
 	}

@@ -44,7 +44,7 @@ func TestMain(m *testing.M) {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(2)
 		}
-		_, err = s.Import(context.Background(), kb.Source{Name: "doomed"}, &stallStream{n: 3000}, kb.ImportOptions{})
+		_, err = s.Import(context.Background(), kb.Source{Name: "doomed"}, &stallStream{n: 10000}, kb.ImportOptions{})
 		fmt.Fprintln(os.Stderr, "import returned:", err)
 		os.Exit(3)
 	}
@@ -74,7 +74,7 @@ func TestKilledImport(t *testing.T) {
 		cmd.Wait()
 		t.Fatalf("importer said %q, %v; want stalled", line, err)
 	}
-	// Half-way: 3000 objects were sent to the server (in batches), none
+	// Half-way: 10,000 objects were sent to the server (COPY of 4096 at a time), none
 	// committed; a reader does not wait for the import.
 	st, err := s.Stats(ctx)
 	if err != nil || st.Objects != 0 {

@@ -2,10 +2,7 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"sort"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -50,21 +47,44 @@ func (s *Store) Import(ctx context.Context, src kb.Source, objs kb.Stream, opts 
 	return stats, nil
 }
 
-// batchSize is how many changes Put queues before it sends them to the
-// server in one round trip.
-const batchSize = 256
+// batchSize is how many changes Put queues as statements before it sends
+// them to the server in one round trip; copySize is how many new objects
+// it buffers before it sends their rows with COPY.
+const (
+	batchSize = 256
+	copySize  = 4096
+)
 
-// writer is the kb.ImportTx of one import transaction. Put queues its
-// statements in a pgx.Batch, sent every batchSize changes and before any
-// other method reads or writes, so that the server sees every statement in
-// the order kb.Import made them.
+// writer is the kb.ImportTx of one import transaction.
+//
+// A new object (no stored version, no earlier change of this import:
+// neither Replaces nor Rewrite) cannot conflict with a stored row, so its
+// rows (object, names, observables, relationship) are buffered and sent
+// with COPY, the server's bulk path: a feed of new indicators costs four
+// COPY streams per copySize objects instead of four statements per object.
+// Any other change is queued as statements in a pgx.Batch. Only one of the
+// two buffers is ever non-empty: a change of the other kind, and every
+// other method, first sends what is buffered, so the server sees every
+// row in the order kb.Import made them. Rows are written to the tables
+// themselves, inside the import's transaction: a failed or killed import
+// leaves none of them.
 type writer struct {
 	tx    pgx.Tx
 	now   string
 	batch *pgx.Batch // nil when empty
 	what  []string   // for each queued statement, what it does (for errors)
 	n     int        // changes queued
+
+	rows copyRows // new objects' rows, waiting for COPY
 }
+
+// copyRows are the rows of new objects for COPY, one slice per table.
+type copyRows struct {
+	objects, names, observables, relationships [][]any
+	first, last                                string // ids of the first and last object, for errors
+}
+
+func (r *copyRows) len() int { return len(r.objects) }
 
 var _ kb.CurrentOfTx = (*writer)(nil)
 
@@ -76,8 +96,12 @@ func (w *writer) queue(what, sql string, args ...any) {
 	w.what = append(w.what, what)
 }
 
-// flush sends the queued statements and reports the first that failed.
+// flush sends what is buffered (COPY rows or queued statements) and
+// reports the first failure.
 func (w *writer) flush(ctx context.Context) error {
+	if err := w.flushCopy(ctx); err != nil {
+		return err
+	}
 	if len(w.what) == 0 {
 		return nil
 	}
@@ -92,6 +116,88 @@ func (w *writer) flush(ctx context.Context) error {
 		}
 	}
 	return br.Close()
+}
+
+// Columns of the tables new objects are copied into, in the order of the
+// rows of copyRows. The objects go first: the other tables' foreign keys
+// refer to them.
+var copyInto = []struct {
+	table string
+	cols  []string
+	rows  func(*copyRows) [][]any
+}{
+	{"objects", []string{"id", "type", "spec_version", "modified", "name", "revoked", "deprecated", "inactive", "hash", "raw"},
+		func(r *copyRows) [][]any { return r.objects }},
+	{"names", []string{"norm", "name", "object_id", "kind"}, func(r *copyRows) [][]any { return r.names }},
+	{"observables", []string{"value", "object_id"}, func(r *copyRows) [][]any { return r.observables }},
+	{"relationships", []string{"id", "type", "source_ref", "target_ref", "confidence", "inactive"},
+		func(r *copyRows) [][]any { return r.relationships }},
+}
+
+// flushCopy sends the buffered rows of new objects, one COPY per table.
+func (w *writer) flushCopy(ctx context.Context) error {
+	if w.rows.len() == 0 {
+		return nil
+	}
+	rows := w.rows
+	w.rows = copyRows{}
+	for _, t := range copyInto {
+		r := t.rows(&rows)
+		if len(r) == 0 {
+			continue
+		}
+		if _, err := w.tx.CopyFrom(ctx, pgx.Identifier{t.table}, t.cols, pgx.CopyFromRows(r)); err != nil {
+			return fmt.Errorf("store %d new objects (%s to %s): %s: %w", rows.len(), rows.first, rows.last, t.table, err)
+		}
+	}
+	return nil
+}
+
+// putNew buffers the rows of a new object for COPY.
+func (w *writer) putNew(ctx context.Context, c *kb.Change, specVersion string) error {
+	if len(w.what) > 0 {
+		if err := w.flush(ctx); err != nil {
+			return err
+		}
+	}
+	o := c.Object
+	r := &w.rows
+	if r.len() == 0 {
+		r.first = o.ID
+	}
+	r.last = o.ID
+	r.objects = append(r.objects, []any{o.ID, o.Type, specVersion, formatTime(o.Modified), o.Name, o.Revoked, o.Deprecated, c.Inactive, c.Hash[:], []byte(o.Raw)})
+	for i, n := range c.Names {
+		if !firstName(c.Names[:i], n) {
+			continue // as ON CONFLICT DO NOTHING would
+		}
+		r.names = append(r.names, []any{n.Norm, n.Name, o.ID, string(n.Kind)})
+	}
+	for _, v := range kb.Observables(o) {
+		r.observables = append(r.observables, []any{v, o.ID})
+	}
+	if o.Type == "relationship" {
+		var conf any
+		if o.Confidence != nil {
+			conf = int32(*o.Confidence)
+		}
+		r.relationships = append(r.relationships, []any{o.ID, o.RelationshipType, o.SourceRef, o.TargetRef, conf, c.Inactive})
+	}
+	if r.len() >= copySize {
+		return w.flushCopy(ctx)
+	}
+	return nil
+}
+
+// firstName reports whether no name of before has n's key in the names
+// table (norm and kind; the object is the same).
+func firstName(before []kb.Name, n kb.Name) bool {
+	for _, b := range before {
+		if b.Norm == n.Norm && b.Kind == n.Kind {
+			return false
+		}
+	}
+	return true
 }
 
 // Current implements kb.ImportTx.
@@ -147,24 +253,30 @@ func scanCurrent(rows pgx.Rows, m map[string]kb.Current) error {
 	return nil
 }
 
-// Put implements kb.ImportTx: the previous version to the history when it
-// is replaced, the object, its names, its observable values and its
-// relationship row.
+// Put implements kb.ImportTx: a new object's rows are buffered for COPY
+// (putNew); a change to a stored object, or to one written earlier in this
+// import, is queued as statements: the previous version to the history
+// when it is replaced, the object, its names, its observable values and
+// its relationship row, replacing the stored ones.
 func (w *writer) Put(ctx context.Context, c *kb.Change) error {
 	o := c.Object
+	specVersion := o.SpecVersion
+	if specVersion == "" {
+		specVersion = "2.1"
+	}
+	if !c.Replaces && !c.Rewrite {
+		return w.putNew(ctx, c, specVersion)
+	}
+	if err := w.flushCopy(ctx); err != nil {
+		return err
+	}
 	if c.Replaces {
 		w.queue("keep previous version of "+o.ID,
 			`INSERT INTO object_versions (id, modified, raw, replaced_at)
 			SELECT id, modified, raw, $1 FROM objects WHERE id = $2 ON CONFLICT DO NOTHING`, w.now, o.ID)
 	}
-	if c.Replaces || c.Rewrite {
-		w.queue("replace names of "+o.ID, `DELETE FROM names WHERE object_id = $1`, o.ID)
-		w.queue("replace observables of "+o.ID, `DELETE FROM observables WHERE object_id = $1`, o.ID)
-	}
-	specVersion := o.SpecVersion
-	if specVersion == "" {
-		specVersion = "2.1"
-	}
+	w.queue("replace names of "+o.ID, `DELETE FROM names WHERE object_id = $1`, o.ID)
+	w.queue("replace observables of "+o.ID, `DELETE FROM observables WHERE object_id = $1`, o.ID)
 	w.queue("store "+o.ID,
 		`INSERT INTO objects (id, type, spec_version, modified, name, revoked, deprecated, inactive, hash, raw)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
@@ -181,7 +293,7 @@ func (w *writer) Put(ctx context.Context, c *kb.Change) error {
 			`INSERT INTO names (norm, name, object_id, kind) SELECT n, m, $4, k FROM unnest($1::text[], $2::text[], $3::text[]) AS u(n, m, k)
 			ON CONFLICT DO NOTHING`, norms, names, kinds, o.ID)
 	}
-	if vals := Observables(o); len(vals) > 0 {
+	if vals := kb.Observables(o); len(vals) > 0 {
 		w.queue("index observables of "+o.ID,
 			`INSERT INTO observables (value, object_id) SELECT v, $2 FROM unnest($1::text[]) AS u(v) ON CONFLICT DO NOTHING`, vals, o.ID)
 	}
@@ -308,84 +420,11 @@ func (w *writer) CountSameAs(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// Bounds of the observable index: values longer than maxObservable are
-// not indexed (no real hash, address or domain is), nor more than
-// maxObservables per object.
-const (
-	maxObservable  = 2048
-	maxObservables = 1000
-)
-
-// Observables returns the values an object is indexed by in the observables
-// table, lower-cased: an SCO's value and hashes, and the string literals of
-// an indicator's pattern (the 'x' in [file:hashes.'SHA-256' = 'x'], which
-// also yields property names such as SHA-256; they cost an entry and match
-// nothing a user looks up). Values are distinct and sorted.
-func Observables(o *stix.Object) []string {
-	var out []string
-	seen := map[string]bool{}
-	add := func(v string) {
-		v = strings.ToLower(strings.TrimSpace(v))
-		if v == "" || len(v) > maxObservable || seen[v] || len(out) >= maxObservables {
-			return
-		}
-		seen[v] = true
-		out = append(out, v)
-	}
-	add(o.Value)
-	for _, h := range o.Hashes {
-		add(h)
-	}
-	if o.Type == "indicator" {
-		var ind struct {
-			Pattern string `json:"pattern"`
-		}
-		if json.Unmarshal(o.Raw, &ind) == nil {
-			for _, lit := range patternLiterals(ind.Pattern) {
-				add(lit)
-			}
-		}
-	}
-	// Hashes is a map: sorted, the values do not depend on its order.
-	sort.Strings(out)
-	return out
-}
-
-// patternLiterals returns the single-quoted string literals of a STIX
-// pattern, with \' and \\ unescaped. An unterminated literal is dropped.
-func patternLiterals(p string) []string {
-	var out []string
-	for i := 0; i < len(p); i++ {
-		if p[i] != '\'' {
-			continue
-		}
-		var b strings.Builder
-		j := i + 1
-		for ; j < len(p); j++ {
-			if p[j] == '\\' && j+1 < len(p) {
-				j++
-				b.WriteByte(p[j])
-				continue
-			}
-			if p[j] == '\'' {
-				break
-			}
-			b.WriteByte(p[j])
-		}
-		if j >= len(p) {
-			break
-		}
-		out = append(out, b.String())
-		i = j
-	}
-	return out
-}
-
 // ObjectsWithValue returns the ids of the objects indexed by the
 // observable value v (compared lower-cased), ordered by id: the
 // indicators whose patterns name it and the SCOs that carry it.
 func (s *Store) ObjectsWithValue(ctx context.Context, v string) ([]string, error) {
-	rows, err := s.pool.Query(ctx, `SELECT object_id FROM observables WHERE value = $1 ORDER BY object_id`, strings.ToLower(strings.TrimSpace(v)))
+	rows, err := s.pool.Query(ctx, `SELECT object_id FROM observables WHERE value = $1 ORDER BY object_id`, kb.ObservableValue(v))
 	if err != nil {
 		return nil, fmt.Errorf("objects with value %q: %w", v, err)
 	}
