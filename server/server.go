@@ -61,6 +61,10 @@ type Config struct {
 	MaxImport   int64
 	MaxEnvelope int64
 	MaxCase     int64
+	// MaxReport bounds a report posted for extraction (0 means 32 MiB),
+	// MaxSample a sample upload (0 means 64 MiB).
+	MaxReport int64
+	MaxSample int64
 
 	Now func() time.Time // the clock; nil means time.Now
 }
@@ -95,6 +99,12 @@ func (c *Config) defaults() {
 	}
 	if c.MaxCase == 0 {
 		c.MaxCase = 8 << 20
+	}
+	if c.MaxReport == 0 {
+		c.MaxReport = 32 << 20
+	}
+	if c.MaxSample == 0 {
+		c.MaxSample = 64 << 20
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -173,6 +183,7 @@ type snapshot struct {
 	highest access.Level
 	know    [access.Red + 1]lazyKnowledge
 	actors  [access.Red + 1]actorCache
+	extract [access.Red + 1]lazyExtract // extract.go
 	mem     *memStore // the decoded objects, during Load only
 	names   nameIndex
 	// relsBySource and relsByTarget index the relationships of objects

@@ -496,11 +496,15 @@ func caseReopen(ctx context.Context, e *env, args []string) error {
 }
 
 func caseExport(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "case export", "[--db PATH] [--out FILE] ID")
+	fs := newFlags(e, "case export", "[--db PATH] [--format stix|navigator] [--out FILE] ID")
 	a := caseFlags(fs, "accepted for symmetry: the bundle is JSON")
 	outPath := fs.String("out", "", "write the bundle to FILE instead of standard output")
+	format := fs.String("format", "stix", "stix (a STIX 2.1 bundle) or navigator (an ATT&CK Navigator layer of the case and its leading hypothesis)")
 	if err := a.parseCase(fs, args, 0, ""); err != nil {
 		return err
+	}
+	if *format != "stix" && *format != "navigator" {
+		return fmt.Errorf("%w: --format %q: want stix or navigator", errUsage, *format)
 	}
 	dbFiles := storeFiles(e, *a.db)
 	if *outPath != "" {
@@ -513,6 +517,9 @@ func caseExport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer st.Close()
+	if *format == "navigator" {
+		return caseNavigator(ctx, e, st, a.id, *outPath, dbFiles)
+	}
 	s := &investigation.Service{Store: st}
 	know, err := caseKnowledge(ctx, s, 0)
 	if err != nil {

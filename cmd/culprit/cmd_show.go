@@ -19,13 +19,22 @@ func showCommand() command {
 }
 
 func runShow(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "show", "[--db PATH] [--json] [--fold N] NAME|ID")
+	fs := newFlags(e, "show", "[--db PATH] [--json] [--fold N] [--navigator] NAME|ID (--navigator: up to 3)")
 	db := fs.String("db", "", dbUsage)
 	asJSON := fs.Bool("json", false, "print the cards as JSON")
 	fold := foldFlag(fs)
+	layer := fs.Bool("navigator", false, "print the actor's ATT&CK Navigator layer; with two or three names, a layer comparing them")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
+	}
+	if *layer && len(pos) >= 1 {
+		store, err := openStore(ctx, e, *db, false)
+		if err != nil {
+			return err
+		}
+		defer store.Close()
+		return showNavigator(ctx, e, store, pos, *fold)
 	}
 	if len(pos) != 1 {
 		return fmt.Errorf("%w: give one NAME or ID (quote names with spaces)", errUsage)
