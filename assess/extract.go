@@ -166,22 +166,30 @@ func (l *limitedBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// ReportJSON is one report in the JSON of culprit extract --json and of
+// the server's extraction route.
+type ReportJSON struct {
+	File       string            `json:"file"`
+	Format     extract.Format    `json:"format"`
+	Items      []extract.Item    `json:"items"`
+	Techniques []technique.Found `json:"techniques,omitempty"`
+}
+
+// JSON returns r as it is written in JSON (no items is an empty list).
+func (r ExtractedReport) JSON() ReportJSON {
+	items := r.Items
+	if items == nil {
+		items = []extract.Item{}
+	}
+	return ReportJSON{r.Name, r.Format, items, r.Techniques}
+}
+
 // WriteExtractJSON writes every item of the reports with its offset and
 // snippet, and the described techniques, as culprit extract --json does.
 func WriteExtractJSON(w io.Writer, reports []ExtractedReport) error {
-	type file struct {
-		File       string            `json:"file"`
-		Format     extract.Format    `json:"format"`
-		Items      []extract.Item    `json:"items"`
-		Techniques []technique.Found `json:"techniques,omitempty"`
-	}
-	var v []file
+	var v []ReportJSON
 	for _, f := range reports {
-		items := f.Items
-		if items == nil {
-			items = []extract.Item{}
-		}
-		v = append(v, file{f.Name, f.Format, items, f.Techniques})
+		v = append(v, f.JSON())
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -183,6 +183,7 @@ type snapshot struct {
 	highest access.Level
 	know    [access.Red + 1]lazyKnowledge
 	actors  [access.Red + 1]actorCache
+	extract [access.Red + 1]lazyExtract
 	extract [access.Red + 1]lazyExtract // extract.go
 	mem     *memStore // the decoded objects, during Load only
 	names   nameIndex
