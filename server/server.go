@@ -184,7 +184,6 @@ type snapshot struct {
 	know    [access.Red + 1]lazyKnowledge
 	actors  [access.Red + 1]actorCache
 	extract [access.Red + 1]lazyExtract
-	extract [access.Red + 1]lazyExtract // extract.go
 	mem     *memStore // the decoded objects, during Load only
 	names   nameIndex
 	// relsBySource and relsByTarget index the relationships of objects
