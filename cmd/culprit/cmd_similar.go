@@ -8,7 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -16,7 +15,6 @@ import (
 	"github.com/culprit-cti/culprit/kb"
 	"github.com/culprit-cti/culprit/similarity"
 	"github.com/culprit-cti/culprit/ssdeep"
-	"github.com/culprit-cti/culprit/stix"
 	"github.com/culprit-cti/culprit/tlsh"
 )
 
@@ -51,11 +49,7 @@ type similarMatch struct {
 	Actors       []namedLink `json:"actors"`
 }
 
-type namedLink struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
-	Via  string `json:"via,omitempty"` // the family, for an actor
-}
+type namedLink = similarity.Link
 
 func runSimilar(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "similar", "[--db PATH] [--json] [--max-distance N] [--min-score N] [--top N] FILE|DIGEST...")
@@ -100,7 +94,7 @@ func runSimilar(ctx context.Context, e *env, args []string) error {
 			if m.SSDEEPScore >= 0 {
 				sm.SSDEEPScore = &m.SSDEEPScore
 			}
-			if sm.Families, sm.Actors, err = sampleLinks(ctx, store, m.ID); err != nil {
+			if sm.Families, sm.Actors, err = similarity.Links(ctx, store, m.ID); err != nil {
 				return err
 			}
 			res.Matches = append(res.Matches, sm)
@@ -174,50 +168,6 @@ func fuzzyHashes(f *os.File) (*tlsh.Digest, *ssdeep.Digest, error) {
 		return nil, &sd, nil
 	}
 	return &td, &sd, nil
-}
-
-// sampleLinks returns the malware families a stored sample belongs to (a
-// relationship from the file to a malware object) and the actors that use
-// those families.
-func sampleLinks(ctx context.Context, store kb.Store, fileID string) (families, actors []namedLink, err error) {
-	var famIDs []string
-	err = store.Relationships(ctx, kb.RelationshipQuery{SourceRefs: []string{fileID}}, func(r *stix.Object) error {
-		if strings.HasPrefix(r.TargetRef, "malware--") && !slices.Contains(famIDs, r.TargetRef) {
-			famIDs = append(famIDs, r.TargetRef)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	for _, fid := range famIDs {
-		fam, err := store.Object(ctx, fid)
-		if err != nil {
-			continue // a family removed since: nothing to show
-		}
-		families = append(families, namedLink{ID: fid, Name: fam.Name})
-		err = store.Relationships(ctx, kb.RelationshipQuery{Types: []string{"uses"}, TargetRefs: []string{fid}}, func(r *stix.Object) error {
-			if kb.IsActor(strings.SplitN(r.SourceRef, "--", 2)[0]) && !slices.ContainsFunc(actors, func(a namedLink) bool { return a.ID == r.SourceRef }) {
-				actors = append(actors, namedLink{ID: r.SourceRef, Via: fam.Name})
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, nil, err
-		}
-	}
-	for i := range actors {
-		if a, err := store.Object(ctx, actors[i].ID); err == nil {
-			actors[i].Name = a.Name
-		}
-	}
-	if families == nil {
-		families = []namedLink{}
-	}
-	if actors == nil {
-		actors = []namedLink{}
-	}
-	return families, actors, nil
 }
 
 func printSimilar(w io.Writer, r similarResult, known int) {
