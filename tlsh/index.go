@@ -3,6 +3,7 @@ package tlsh
 import (
 	"cmp"
 	"errors"
+	"hash/maphash"
 	"slices"
 	"sync"
 )
@@ -76,11 +77,14 @@ type Index struct {
 
 	// Equal digests form a group: only the group's first position has
 	// postings and is compared; the others follow it in a chain of dupNext
-	// (1 + the next position of the group, 0 at the end), and first[p] is
-	// p's group's first position. groups maps each digest to its group's
-	// first and last positions. Real collections hold thousands of copies
-	// of some files; without groups each copy would be visited and
-	// compared for every query near it.
+	// (1 + the next position of the group, 0 at the end). For a copy p,
+	// first[p] is its group's first position (below p); for a first
+	// position, its group's last (p or above). heads is a hash table of
+	// the first positions (1 + position, 0 for an empty slot), by digest.
+	// Real collections hold thousands of copies of some files; without
+	// groups each copy would be visited and compared for every query near
+	// it. (A map from digest to group took about 90 bytes per entry, the
+	// table 5 to 11.)
 	//
 	// After build, each chain is in order of (ID, position), so that a
 	// search with a limit reads only the first limit copies of a group (all
@@ -91,14 +95,13 @@ type Index struct {
 	first    []uint32
 	dupNext  []uint32
 	size     []uint32 // by position: the size of its group, if it is a first position
-	groups   map[Digest]group
+	heads    []uint32 // len a power of 2, at most 3/4 full
+	nGroups  int
+	seed     maphash.Seed
 	unsorted map[uint32]bool // first positions of groups whose chain is out of order
 
 	bitmaps sync.Pool // of *[]uint64, zeroed: positions read by a Search
 }
-
-// group is the first and last position of a group of equal digests.
-type group struct{ first, last uint32 }
 
 const (
 	numSegments = 16
@@ -139,7 +142,7 @@ type Match struct {
 
 // NewIndex returns an empty Index.
 func NewIndex() *Index {
-	x := &Index{groups: map[Digest]group{}, unsorted: map[uint32]bool{}}
+	x := &Index{heads: make([]uint32, 64), seed: maphash.MakeSeed(), unsorted: map[uint32]bool{}}
 	for s := range x.seg {
 		x.seg[s].start = make([]uint32, segValues+1)
 	}
@@ -176,19 +179,45 @@ func (x *Index) add(d Digest, id uint32) {
 	x.ids = append(x.ids, id)
 	x.dupNext = append(x.dupNext, 0)
 	x.size = append(x.size, 1)
-	if g, ok := x.groups[d]; ok {
-		if g.last != g.first && x.ids[g.last] > id {
-			x.unsorted[g.first] = true
+	slot := x.headSlot(&d)
+	if f := x.heads[slot]; f != 0 {
+		f--
+		last := x.first[f]
+		if last != f && x.ids[last] > id {
+			x.unsorted[f] = true
 		}
-		x.dupNext[g.last] = p + 1
-		x.groups[d] = group{g.first, p}
-		x.first = append(x.first, g.first)
-		x.size[g.first]++
-	} else {
-		x.groups[d] = group{p, p}
-		x.first = append(x.first, p)
+		x.dupNext[last] = p + 1
+		x.first[f] = p
+		x.first = append(x.first, f)
+		x.size[f]++
+		return
+	}
+	x.heads[slot] = p + 1
+	x.first = append(x.first, p)
+	if x.nGroups++; 4*x.nGroups > 3*len(x.heads) {
+		old := x.heads
+		x.heads = make([]uint32, 2*len(old))
+		for _, f := range old {
+			if f != 0 {
+				x.heads[x.headSlot(&x.digests[f-1])] = f
+			}
+		}
 	}
 }
+
+// headSlot returns the slot of heads that holds d's group, or the empty
+// slot where it would go.
+func (x *Index) headSlot(d *Digest) int {
+	mask := len(x.heads) - 1
+	i := int(maphash.Comparable(x.seed, *d)) & mask
+	for x.heads[i] != 0 && x.digests[x.heads[i]-1] != *d {
+		i = (i + 1) & mask
+	}
+	return i
+}
+
+// isFirst reports whether position p is the first of its group.
+func (x *Index) isFirst(p uint32) bool { return x.first[p] >= p }
 
 // segValue returns the value of segment s of d.
 func segValue(d *Digest, s int) uint16 {
@@ -213,7 +242,7 @@ func (x *Index) build() {
 	// Only the first position of each group gets postings.
 	fresh := make([]uint32, 0, p)
 	for q := x.built; q < n; q++ {
-		if x.first[q] == uint32(q) {
+		if x.isFirst(uint32(q)) {
 			fresh = append(fresh, uint32(q))
 		}
 	}
@@ -263,8 +292,7 @@ func (x *Index) sortChains() {
 			prev = p
 		}
 		x.dupNext[prev] = 0
-		d := x.digests[f]
-		x.groups[d] = group{f, prev}
+		x.first[f] = prev
 	}
 	clear(x.unsorted)
 }
@@ -544,7 +572,7 @@ type match struct {
 // scan compares q with the entries at positions [from, to).
 func (x *Index) scan(out []match, q *Digest, from, to, maxDist int, lengthTerm bool) []match {
 	for p := from; p < to; p++ {
-		if x.first[p] != uint32(p) {
+		if !x.isFirst(uint32(p)) {
 			continue // compared as its group's first position
 		}
 		if d := Distance(*q, x.digests[p], lengthTerm); d <= maxDist {

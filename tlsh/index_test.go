@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -162,7 +163,7 @@ func TestIndexPostingsInvariant(t *testing.T) {
 				if k > g.start[v] && (g.post[k-1].hdr > g.post[k].hdr || g.post[k-1].hdr == g.post[k].hdr && g.post[k-1].pos > p) {
 					t.Fatalf("segment %d, value %#x: postings not ordered by header, then position", s, v)
 				}
-				if x.first[p] != p {
+				if !x.isFirst(p) {
 					t.Fatalf("segment %d: position %d listed, but it is a copy of %d", s, p, x.first[p])
 				}
 				if got := segValue(&pop[p], s); got != uint16(v) {
@@ -425,10 +426,41 @@ func TestIndexGroupLimit(t *testing.T) {
 			}
 		}
 	}
+	// groups checks the groups against the digests: each is the set of
+	// positions of one digest, its first position the earliest of them.
+	groups := func(t *testing.T) {
+		t.Helper()
+		want := map[Digest][]uint32{}
+		for p, d := range pop {
+			want[d] = append(want[d], uint32(p))
+		}
+		if x.nGroups != len(want) {
+			t.Fatalf("%d groups, want %d", x.nGroups, len(want))
+		}
+		for _, ps := range want {
+			f := ps[0]
+			if !x.isFirst(f) || x.size[f] != uint32(len(ps)) {
+				t.Fatalf("position %d: first %v, size %d; want first, size %d", f, x.isFirst(f), x.size[f], len(ps))
+			}
+			got := []uint32{f}
+			last := f
+			for q := x.dupNext[f]; q != 0; q = x.dupNext[q-1] {
+				got, last = append(got, q-1), q-1
+				if x.first[q-1] != f {
+					t.Fatalf("copy %d: first %d, want %d", q-1, x.first[q-1], f)
+				}
+			}
+			if slices.Sort(got); !slices.Equal(got, ps) || x.first[f] != last {
+				t.Fatalf("group of %d: chain %v ending at %d, want %v ending at %d", f, got, last, ps, x.first[f])
+			}
+		}
+	}
 	add(3000)
+	t.Run("groups", groups)
 	x.mu.Lock()
 	x.build()
 	x.mu.Unlock()
+	t.Run("sorted groups", groups)
 	if len(x.unsorted) != 0 {
 		t.Fatalf("%d groups out of order after build", len(x.unsorted))
 	}
@@ -442,6 +474,7 @@ func TestIndexGroupLimit(t *testing.T) {
 	x.build()
 	x.mu.Unlock()
 	t.Run("rebuilt", check)
+	t.Run("rebuilt groups", groups)
 }
 
 // TestSegmentLowerBound checks the skip-list bisection against a linear
@@ -475,4 +508,33 @@ func TestSegmentLowerBound(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestIndexMemory guards the memory target: at most 200 bytes of heap per
+// stored digest at 1,000,000 distinct digests (the synthetic population of
+// BenchmarkIndex), postings, groups and offsets included.
+func TestIndexMemory(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("builds an index of 1,000,000 digests")
+	}
+	const n = 1_000_000
+	pop := benchPopulation(n)
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	x := NewIndex()
+	for i, d := range pop {
+		mustAdd(t, x, d, uint32(i))
+	}
+	x.mu.Lock()
+	x.build()
+	x.mu.Unlock()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	perHash := float64(after.HeapAlloc-before.HeapAlloc) / n
+	t.Logf("%.1f bytes per stored digest", perHash)
+	if perHash > 200 {
+		t.Errorf("%.1f bytes per stored digest, want at most 200", perHash)
+	}
+	runtime.KeepAlive(x)
 }
