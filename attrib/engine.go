@@ -84,6 +84,9 @@ type Options struct {
 	Explain int     // hypotheses that get their evidence listed; 0 means 3
 	Next    int     // suggestions; 0 means 5, negative none
 	Shared  *Shared // shared infrastructure; nil means the built-in list
+	// Network is the offline network data (*netenrich.DB): addresses in
+	// an actor's networks are weak evidence (network.go); nil: none.
+	Network Network
 	// Table fills Result.Table for this many leading hypotheses; 0 none.
 	Table int
 	// Overrides replace the engine's ratios of some items (analysts'
@@ -212,6 +215,7 @@ func (k *Knowledge) Attribute(c *casefile.Case, opt Options) (*Result, error) {
 			items = append(items, it)
 		}
 	}
+	items = append(items, k.networkItems(c.Indicators, opt.Network, shared, &res.Warnings)...)
 	for _, s := range c.Samples {
 		if s.SHA256 != "" {
 			if it := k.iocItem("file:hashes.SHA-256", s.SHA256, p, shared, &res.Warnings); it != nil {

@@ -141,6 +141,8 @@ type Knowledge struct {
 	sectorDF  map[string]int
 	countryDF map[string]int
 	victActs  int // actors with any victimology
+
+	netCache netCache // network view of the address indicators (network.go)
 }
 
 type knownSample struct {
