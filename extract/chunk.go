@@ -6,6 +6,7 @@ import (
 	"unsafe"
 
 	"github.com/culprit-cti/culprit/ioc"
+	"github.com/culprit-cti/culprit/netenrich"
 )
 
 // unsafeString views b as a string without copying; the string must not
@@ -102,6 +103,9 @@ func (s *scanner) chunk(buf []byte, base int64, from, end int, fn func(Item) err
 		}
 		items = append(items, Item{Kind: Kind(sp.t), Value: v, Text: text,
 			Offset: base + int64(a), Snippet: s.arena.snippet(buf, a, b), Benign: sp.benign})
+		if s.opt.Network != nil {
+			items[len(items)-1].Network = s.enrich(sp.t, v)
+		}
 	}
 	inIndicator := func(a, b int) bool {
 		k := sort.Search(len(covered), func(i int) bool { return covered[i][0] >= b })
@@ -160,4 +164,14 @@ func (s *scanner) chunk(buf []byte, base int64, from, end int, fn func(Item) err
 		}
 		lists[k] = lists[k][1:]
 	}
+}
+
+// enrich returns what the network data know of an indicator: nil for a
+// domain that is its own registrable domain (nothing to add).
+func (s *scanner) enrich(t ioc.Type, v string) *netenrich.Info {
+	info := s.opt.Network.Enrich(t, v)
+	if info == nil || t == ioc.Domain && info.Registrable == v {
+		return nil
+	}
+	return info
 }

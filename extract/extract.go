@@ -18,6 +18,7 @@ import (
 
 	"github.com/culprit-cti/culprit/errs"
 	"github.com/culprit-cti/culprit/ioc"
+	"github.com/culprit-cti/culprit/netenrich"
 )
 
 // Kind is what an item is: an indicator type, a name or a statement.
@@ -48,6 +49,10 @@ type Item struct {
 	Sentence string `json:"sentence,omitempty"`
 	// Statement is set for attribution statements.
 	Statement *Statement `json:"statement,omitempty"`
+	// Network is what Options.Network knows of an address (AS number,
+	// organisation, country) or of a host's registrable domain; shown
+	// with netenrich.Attribution.
+	Network *netenrich.Info `json:"network,omitempty"`
 }
 
 // Options bound and tune an extraction. The zero value is usable.
@@ -66,6 +71,9 @@ type Options struct {
 	NoStatements bool
 	// Stats, if set, counts the traps avoided or marked.
 	Stats *Stats
+	// Network, if set, enriches addresses, domains, URLs and e-mail
+	// addresses (Item.Network), offline.
+	Network *netenrich.DB
 }
 
 // Stats counts what an extraction refused or marked, by reason: the

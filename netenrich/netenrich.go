@@ -37,6 +37,10 @@ import (
 // from a DB is displayed.
 const Attribution = "AS data: RouteViews (routeviews.org), NRO (nro.net) and DB-IP (db-ip.com, IP to ASN Lite), CC BY 4.0, via ip-location-db; country: IPtoASN (iptoasn.com), PDDL"
 
+// Credit is Attribution in short, carried by every Info that holds AS or
+// country data (Info.Credit), so that no output shows the data without it.
+const Credit = "RouteViews, NRO, DB-IP (CC BY 4.0); IPtoASN (PDDL); via ip-location-db"
+
 // Info is what is known of an address's network, or of a host name's
 // registrable domain.
 type Info struct {
@@ -49,6 +53,8 @@ type Info struct {
 	// Registrable is a host name's registrable domain (public suffix
 	// plus one label): "evil.example.co.uk" gives "example.co.uk".
 	Registrable string `json:"registrable_domain,omitempty"`
+	// Credit is set (to the constant Credit) with AS or country data.
+	Credit string `json:"credit,omitempty"`
 }
 
 // String is Info for people: "AS13335 Cloudflare, Inc. (US, 1.0.0.0/24)".
@@ -111,6 +117,9 @@ func (d *DB) Lookup(a netip.Addr) (Info, bool) {
 			info.Country = c
 			found = true
 		}
+	}
+	if found {
+		info.Credit = Credit
 	}
 	return info, found
 }

@@ -141,12 +141,12 @@ func TestBuildAndLookup(t *testing.T) {
 		want Info
 		ok   bool
 	}{
-		{"192.0.2.1", Info{ASN: 64496, Org: "Example Hosting, Ltd.", Network: "192.0.2.0/25"}, true},
-		{"192.0.2.200", Info{ASN: 64497, Org: "Example Transit", Network: "192.0.2.128/25"}, true},
-		{"198.51.100.9", Info{ASN: 64498, Org: `Example "VPN"`, Network: "198.51.100.8/31"}, true},
+		{"192.0.2.1", Info{ASN: 64496, Org: "Example Hosting, Ltd.", Network: "192.0.2.0/25", Credit: Credit}, true},
+		{"192.0.2.200", Info{ASN: 64497, Org: "Example Transit", Network: "192.0.2.128/25", Credit: Credit}, true},
+		{"198.51.100.9", Info{ASN: 64498, Org: `Example "VPN"`, Network: "198.51.100.8/31", Credit: Credit}, true},
 		{"198.51.100.10", Info{}, false},
-		{"::ffff:192.0.2.1", Info{ASN: 64496, Org: "Example Hosting, Ltd.", Network: "192.0.2.0/25"}, true},
-		{"2001:db8::1", Info{ASN: 64499, Org: "Example IPv6", Network: "2001:db8::/32"}, true},
+		{"::ffff:192.0.2.1", Info{ASN: 64496, Org: "Example Hosting, Ltd.", Network: "192.0.2.0/25", Credit: Credit}, true},
+		{"2001:db8::1", Info{ASN: 64499, Org: "Example IPv6", Network: "2001:db8::/32", Credit: Credit}, true},
 		{"2001:db9::1", Info{}, false},
 	} {
 		got, ok := d.Lookup(netip.MustParseAddr(tc.addr))
@@ -154,7 +154,7 @@ func TestBuildAndLookup(t *testing.T) {
 			t.Errorf("Lookup(%s) = %+v, %v; want %+v, %v", tc.addr, got, ok, tc.want, tc.ok)
 		}
 	}
-	if got := (Info{ASN: 64496, Org: "Example Hosting, Ltd.", Country: "US", Network: "192.0.2.0/25"}).String(); got != "AS64496 Example Hosting, Ltd. (US, 192.0.2.0/25)" {
+	if got := (Info{ASN: 64496, Org: "Example Hosting, Ltd.", Country: "US", Network: "192.0.2.0/25", Credit: Credit}).String(); got != "AS64496 Example Hosting, Ltd. (US, 192.0.2.0/25)" {
 		t.Errorf("String() = %q", got)
 	}
 	for _, tc := range []struct {
@@ -162,13 +162,13 @@ func TestBuildAndLookup(t *testing.T) {
 		value string
 		want  *Info
 	}{
-		{ioc.IPv4, "192.0.2.1", &Info{ASN: 64496, Org: "Example Hosting, Ltd.", Network: "192.0.2.0/25"}},
+		{ioc.IPv4, "192.0.2.1", &Info{ASN: 64496, Org: "Example Hosting, Ltd.", Network: "192.0.2.0/25", Credit: Credit}},
 		{ioc.IPv4, "203.0.113.1", nil},
 		{ioc.Domain, "evil.example.co.uk", &Info{Registrable: "example.co.uk"}},
 		{ioc.Domain, "co.uk", nil},
 		{ioc.URL, "http://user@a.b.example.com:8080/x?y", &Info{Registrable: "example.com"}},
-		{ioc.URL, "http://192.0.2.130/x", &Info{ASN: 64497, Org: "Example Transit", Network: "192.0.2.128/25"}},
-		{ioc.URL, "http://[2001:db8::5]:80/", &Info{ASN: 64499, Org: "Example IPv6", Network: "2001:db8::/32"}},
+		{ioc.URL, "http://192.0.2.130/x", &Info{ASN: 64497, Org: "Example Transit", Network: "192.0.2.128/25", Credit: Credit}},
+		{ioc.URL, "http://[2001:db8::5]:80/", &Info{ASN: 64499, Org: "Example IPv6", Network: "2001:db8::/32", Credit: Credit}},
 		{ioc.Email, "x@mail.example.org", &Info{Registrable: "example.org"}},
 		{ioc.SHA256, strings.Repeat("a", 64), nil},
 	} {

@@ -47,6 +47,7 @@ func runExtract(ctx context.Context, e *env, args []string) error {
 	own := fs.String("own", "", "comma-separated domains of the report's author: items under them are marked as such")
 	maxBytes := fs.Int64("max-bytes", extract.DefaultMaxBytes, "refuse an input larger than this many bytes")
 	at := fs.String("time", "", "timestamp of the STIX objects (RFC 3339; default now)")
+	netdata := fs.String("netdata", "", netDataUsage+"; addresses are enriched with it when present")
 	about := fs.String("about", "", "with --format stix: the reports are about this actor (a name, alias or id of the knowledge base); write their techniques, software and indicators as knowledge about it, at confidence 30, with each report as provenance")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -96,6 +97,11 @@ func runExtract(ctx context.Context, e *env, args []string) error {
 		}
 		opt.Warninglists = lists
 	}
+	network, err := openNetData(e, *netdata)
+	if err != nil {
+		return err
+	}
+	opt.Network = network
 	know, err := extractKnowledge(ctx, e, *db)
 	if err != nil {
 		return err

@@ -38,6 +38,8 @@ type syncReport struct {
 	Feeds    []syncFeed     `json:"feeds"`
 	Imported bool           `json:"imported"`
 	Imports  []importResult `json:"imports,omitempty"`
+	// NetworkData are the offline network data packages (netenrich).
+	NetworkData []syncFeed `json:"network_data,omitempty"`
 }
 
 type syncFeed struct {
@@ -60,6 +62,7 @@ func runSync(ctx context.Context, e *env, args []string, importFiles importFunc)
 	db := fs.String("db", "", dbUsage)
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	base := fs.String("base-url", feed.OfficialBase, "base URL of the feeds (for tests)")
+	netdata := fs.String("netdata", "", netDataUsage)
 	fs.Usage = func() {
 		fmt.Fprintln(e.stderr, "usage: culprit sync [--dir DIR] [--db PATH] [--json]")
 		fmt.Fprintln(e.stderr, "\nDownloads the MITRE ATT&CK Enterprise STIX 2.1 bundle and the MISP galaxy")
@@ -117,6 +120,8 @@ func runSync(ctx context.Context, e *env, args []string, importFiles importFunc)
 		report.Feeds = append(report.Feeds, f)
 	}
 
+	report.NetworkData = syncNetData(ctx, e, client, *netdata, *base)
+
 	// IMPORT CALL SITE: the CLI wiring passes the knowledge-base import as
 	// importFiles (see syncCommand); every usable feed is imported, even when
 	// another one failed.
@@ -152,6 +157,7 @@ func runSync(ctx context.Context, e *env, args []string, importFiles importFunc)
 		for _, r := range report.Imports {
 			printImport(e.stdout, r)
 		}
+		printNetData(e.stdout, report.NetworkData)
 		if importFiles == nil && len(paths) > 0 {
 			fmt.Fprintf(e.stdout, "\nImport them with: culprit import %s\n", strings.Join(paths, " "))
 		}
