@@ -78,13 +78,17 @@ type Cell struct {
 
 // Build makes the matrix of a result computed with a table
 // (attrib.Options.Table, assess.Options.Table), with the case's overrides
-// (kb.Case.Overrides; nil when there are none). It returns an errs.Invalid
-// error when the result has no table.
+// (kb.Case.Overrides; nil means those the result's table kept, as of its
+// attribution). It returns an errs.Invalid error when the result has no
+// table.
 func Build(res *attrib.Result, overrides []kb.CaseOverride) (*Matrix, error) {
 	if res == nil || res.Table == nil {
 		return nil, errs.E(errs.Invalid, "the attribution has no table of its evidence: attribute it again with a table of hypotheses")
 	}
 	t := res.Table
+	if overrides == nil {
+		overrides = t.Overrides
+	}
 	m := &Matrix{Case: res.Case, Columns: make([]Column, 0, len(t.Hypotheses)), Rows: make([]Row, 0, len(t.Rows))}
 	// ids maps every folded id of a column's hypothesis to the column, so
 	// that an override made when another object was primary still finds

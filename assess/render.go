@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/culprit-cti/culprit/ach"
 	"github.com/culprit-cti/culprit/attrib"
 	"github.com/culprit-cti/culprit/errs"
 	"github.com/culprit-cti/culprit/kb"
@@ -296,6 +297,18 @@ func writeMarkdown(w io.Writer, r *attrib.Result, top int) error {
 			fmt.Fprintf(w, "| %+.2f | %s | %s | %s | %s |\n", ev.Weight, ev.Kind, mdEscape(itemText(ev)), ev.Cost, mdEscape(ev.Detail))
 		}
 		fmt.Fprintln(w)
+	}
+	if r.Table != nil {
+		// The matrix of competing hypotheses, when the result keeps its
+		// table (a case's results do, see investigation.Attribute).
+		m, err := ach.Build(r, nil)
+		if err != nil {
+			return err
+		}
+		m.SortByDiagnosticity()
+		if err := m.WriteMarkdown(w); err != nil {
+			return err
+		}
 	}
 	if len(r.Next) > 0 {
 		fmt.Fprintln(w, "### What to look for next")

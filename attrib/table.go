@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+
+	"github.com/culprit-cti/culprit/kb"
 )
 
 // UnknownHypothesis names the hypothesis "an actor not in the knowledge
@@ -33,6 +35,10 @@ type Table struct {
 	// override is about, in rank order, then UnknownHypothesis.
 	Hypotheses []string `json:"hypotheses"`
 	Rows       []Row    `json:"rows"`
+	// Overrides are the analysts' records behind Options.Overrides (who,
+	// when, why), kept with the result by the caller that has them
+	// (package investigation); the engine does not read them.
+	Overrides []kb.CaseOverride `json:"overrides,omitempty"`
 }
 
 // Row is one evidence item of a Table. Its log likelihood ratios are

@@ -223,6 +223,9 @@ func (s *Service) Attribute(ctx context.Context, id string, know *assess.Knowled
 	if err != nil {
 		return nil, nil, fmt.Errorf("case %s: %w", id, err)
 	}
+	if res.Table != nil {
+		res.Table.Overrides = c.Overrides
+	}
 	tag, err := kb.StateTag(ctx, s.Store)
 	if err != nil {
 		return nil, nil, err
