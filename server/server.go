@@ -167,6 +167,9 @@ func New(cfg Config) (*Server, error) {
 		}
 		return errNoRoute(r)
 	}}))
+	if err := s.mountUI(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 

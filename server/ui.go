@@ -1,0 +1,347 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/culprit-cti/culprit/access"
+	"github.com/culprit-cti/culprit/assess"
+	"github.com/culprit-cti/culprit/attrib"
+	"github.com/culprit-cti/culprit/errs"
+	"github.com/culprit-cti/culprit/investigation"
+	"github.com/culprit-cti/culprit/kb"
+	"github.com/culprit-cti/culprit/stix"
+	"github.com/culprit-cti/culprit/token"
+	"github.com/culprit-cti/culprit/web"
+)
+
+// The web UI (package web) is mounted under /ui/, and / sends a browser
+// there. The UI authenticates with sessions of its own; everything it
+// reads comes from here, through the snapshot and access view of the
+// session's token, exactly as an API call with that token would: the same
+// caseOf, knowledge, actorCache and visibleActor.
+
+// mountUI adds the UI's routes to the server's mux.
+func (s *Server) mountUI() error {
+	ui, err := web.New(web.Config{Backend: uiBackend{s}, Logger: s.log, Now: s.cfg.Now})
+	if err != nil {
+		return err
+	}
+	s.mux.Handle("/ui/", s.uiMetrics(ui))
+	s.mux.Handle("GET /{$}", http.RedirectHandler("/ui/", http.StatusSeeOther))
+	return nil
+}
+
+// uiMetrics logs and counts the UI's requests as route "ui", with the
+// server's request id.
+func (s *Server) uiMetrics(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := requestID(r)
+		w := &statusWriter{ResponseWriter: rw}
+		w.Header().Set("X-Request-Id", id)
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.log.Error("panic", "request_id", id, "route", "ui", "panic", fmt.Sprint(p))
+				if !w.wrote {
+					http.Error(w, "internal error", http.StatusInternalServerError)
+				}
+			}
+			d := time.Since(start)
+			s.metrics.requests.WithLabelValues("ui", r.Method, strconv.Itoa(w.status)).Inc()
+			s.metrics.latency.WithLabelValues("ui").Observe(d.Seconds())
+			s.log.Info("request", "request_id", id, "method", r.Method, "route", "ui", "path", r.URL.Path,
+				"status", w.status, "duration_ms", float64(d.Microseconds())/1000)
+		}()
+		h.ServeHTTP(w, r)
+	})
+}
+
+// uiBackend is the server as the UI's web.Backend.
+type uiBackend struct{ s *Server }
+
+func userOf(t token.Token) web.User {
+	return web.User{TokenID: t.ID, Name: t.Name, Role: t.Role, TLP: t.TLP}
+}
+
+func (b uiBackend) Login(ctx context.Context, secret string) (web.User, error) {
+	t, err := b.s.cfg.Tokens.Check(ctx, secret)
+	if err != nil {
+		return web.User{}, err
+	}
+	return userOf(t), nil
+}
+
+func (b uiBackend) User(ctx context.Context, id string) (web.User, error) {
+	list, err := b.s.cfg.Tokens.List(ctx)
+	if err != nil {
+		return web.User{}, err
+	}
+	for _, t := range list {
+		if t.ID == id && t.Active() {
+			return userOf(t), nil
+		}
+	}
+	return web.User{}, errs.Wrap(errs.Forbidden, token.ErrInvalid, "")
+}
+
+func (b uiBackend) Status(err error) (int, bool) {
+	code := statusOf(err)
+	return code, code < 500 || errs.KindOf(err) == errs.Unavailable
+}
+
+// Open gives the UI the snapshot and view of u's token, as serve gives a
+// handler, with the token's rate limit.
+func (b uiBackend) Open(ctx context.Context, u web.User) (web.Knowledge, error) {
+	s := b.s
+	if err := s.limit(u.TokenID); err != nil {
+		return nil, err
+	}
+	sn := s.snap.Load()
+	if sn == nil {
+		return nil, errs.E(errs.Unavailable, "the knowledge is still loading; retry shortly")
+	}
+	c := &call{tok: token.Token{ID: u.TokenID, Name: u.Name, Role: u.Role, TLP: u.TLP}, snap: sn,
+		view: sn.access.View(s.cfg.Store, u.TLP)}
+	rd, cl, err := s.actorsOf(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return &uiKnowledge{actorReader: rd, s: s, c: c, clusters: cl}, nil
+}
+
+// uiKnowledge is one request's web.Knowledge: the actor reader of the
+// call (the view with the snapshot's indexes in front) and the case
+// operations of the API.
+type uiKnowledge struct {
+	actorReader
+	s        *Server
+	c        *call
+	clusters *kb.Clusters
+}
+
+func (k *uiKnowledge) Key() string {
+	sn := k.c.snap
+	return fmt.Sprintf("%s@%d/%d", sn.tag, sn.loaded.UnixNano(), min(k.c.tok.TLP, sn.highest))
+}
+
+func (k *uiKnowledge) Level(o *stix.Object) access.Level { return k.c.view.Level(o) }
+
+// Objects reads the visible current objects of the asked types from the
+// snapshot (ordered by type then id, each at the level the access index
+// gave it); a query of every type goes to the view.
+func (k *uiKnowledge) Objects(ctx context.Context, q kb.ObjectQuery, fn func(*stix.Object) error) error {
+	if len(q.Types) == 0 {
+		return k.actorReader.Objects(ctx, q, fn)
+	}
+	refs := k.c.snap.objects
+	types := append([]string(nil), q.Types...)
+	sort.Strings(types)
+	for _, typ := range types {
+		i := sort.Search(len(refs), func(i int) bool { return refs[i].typ >= typ })
+		for ; i < len(refs) && refs[i].typ == typ; i++ {
+			e := refs[i]
+			if !k.c.view.SeesLevel(e.level) {
+				continue
+			}
+			o, err := stix.ParseObject(e.raw)
+			if err != nil {
+				return fmt.Errorf("read %s: %w", e.id, err)
+			}
+			if !q.IncludeInactive && (o.Revoked || o.Deprecated) {
+				continue
+			}
+			if err := fn(o); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Card returns the card of an actor by id, or by a name or alias that
+// only one visible actor has.
+func (k *uiKnowledge) Card(ctx context.Context, ref string) (*kb.Card, error) {
+	ref = strings.TrimSpace(ref)
+	if kb.LooksLikeID(ref) {
+		o, err := k.c.view.Object(ctx, ref)
+		if err != nil {
+			return nil, err
+		}
+		if !kb.IsActor(o.Type) {
+			return nil, errs.E(errs.NotFound, "%s is a %s, not an actor", ref, o.Type)
+		}
+		return kb.ActorCardWith(ctx, k.actorReader, k.clusters, ref)
+	}
+	found := k.clusters.Candidates(ref)
+	if cl := k.clusters.Of(ref); cl != nil {
+		found = []*kb.Cluster{cl}
+	}
+	switch len(found) {
+	case 0:
+		return nil, errs.E(errs.NotFound, "no actor has the name, alias or id %q", ref)
+	case 1:
+		return kb.ActorCardWith(ctx, k.actorReader, k.clusters, found[0].Primary().ID)
+	}
+	var names []string
+	for _, cl := range found {
+		names = append(names, cl.Primary().Name)
+	}
+	sort.Strings(names)
+	return nil, errs.E(errs.Invalid, "%q is a name of %d actors (%s): choose one", ref, len(found), strings.Join(names, "; "))
+}
+
+func (k *uiKnowledge) Cases(ctx context.Context) ([]*kb.Case, error) {
+	var out []*kb.Case
+	err := k.s.cfg.Store.Cases(ctx, func(cs *kb.Case) error {
+		v, err := k.c.view.Case(cs)
+		if errs.KindOf(err) == errs.NotFound {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		out = append(out, v)
+		return nil
+	})
+	return out, err
+}
+
+func (k *uiKnowledge) Case(ctx context.Context, id string) (*kb.Case, error) {
+	return k.s.caseOf(ctx, k.c, id)
+}
+
+func (k *uiKnowledge) write() error {
+	if !k.c.tok.Role.Allows(token.Analyst) {
+		return errs.E(errs.Forbidden, "this needs a token of role analyst or above; yours is %s", k.c.tok.Role)
+	}
+	return nil
+}
+
+func (k *uiKnowledge) evidence(ev web.Evidence) investigation.Evidence {
+	return investigation.Evidence{Name: ev.Name, Content: ev.Content, By: k.c.tok.Name, Unreviewed: ev.Unreviewed}
+}
+
+// NewCase opens a case as POST /api/cases does: never above the user's
+// level, stored without a level (TLP:RED, hidden) until it is set.
+func (k *uiKnowledge) NewCase(ctx context.Context, name string, level access.Level, ev web.Evidence) (*kb.Case, error) {
+	if err := k.write(); err != nil {
+		return nil, err
+	}
+	if level > k.c.tok.TLP {
+		return nil, errs.E(errs.Forbidden, "a case of %s is above your token's level, %s", level, k.c.tok.TLP)
+	}
+	cs, err := k.s.service().New(ctx, name, k.evidence(ev))
+	if err != nil {
+		return nil, err
+	}
+	cs.TLP = level.String()
+	if err := k.s.cfg.Store.PutCase(ctx, cs); err != nil {
+		return nil, fmt.Errorf("set the level of case %s: %w", cs.ID, err)
+	}
+	return cs, nil
+}
+
+func (k *uiKnowledge) AddEvidence(ctx context.Context, id string, ev web.Evidence) (*kb.Case, error) {
+	if err := k.write(); err != nil {
+		return nil, err
+	}
+	cs, err := k.Case(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return k.s.service().Add(ctx, cs.ID, k.evidence(ev))
+}
+
+// Attribute attributes as POST /api/cases/{id}/attribute does.
+func (k *uiKnowledge) Attribute(ctx context.Context, id string) (*attrib.Result, error) {
+	if err := k.write(); err != nil {
+		return nil, err
+	}
+	cs, err := k.Case(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	l := min(caseKnowledge(k.c, cs), k.c.snap.highest)
+	know, err := k.s.knowledge(ctx, k.c.snap, l)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	res, stored, err := k.s.service().Attribute(ctx, cs.ID, know, assess.Options{Top: 5}, k.c.tok.Name)
+	k.s.metrics.attribution.Observe(time.Since(start).Seconds())
+	if err != nil {
+		return nil, err
+	}
+	return res, k.s.markResult(ctx, stored, l)
+}
+
+// Confirm confirms as POST /api/cases/{id}/confirm does.
+func (k *uiKnowledge) Confirm(ctx context.Context, id string, cf web.Confirmation) (*kb.Case, error) {
+	if err := k.write(); err != nil {
+		return nil, err
+	}
+	cs, err := k.Case(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	body := confirmBody{Actor: cf.Actor, NewActor: cf.NewActor, Confidence: cf.Confidence, Reason: cf.Reason}
+	l := caseKnowledge(k.c, cs)
+	actor, err := k.s.visibleActor(ctx, k.c, l, cs.ID, body)
+	if err != nil {
+		return nil, err
+	}
+	know, err := k.s.knowledge(ctx, k.c.snap, l)
+	if err != nil {
+		return nil, err
+	}
+	stored, err := k.s.oneWriter(func() (*kb.Case, error) {
+		return k.s.service().Confirm(ctx, cs.ID, know, investigation.Confirmation{Actor: actor, NewActor: body.NewActor,
+			Confidence: body.Confidence, Analyst: k.c.tok.Name, Reason: body.Reason})
+	})
+	if err != nil {
+		return nil, err
+	}
+	k.s.reloadAfterImport(ctx)
+	return stored, nil
+}
+
+func (k *uiKnowledge) Reopen(ctx context.Context, id, reason string) (*kb.Case, error) {
+	if err := k.write(); err != nil {
+		return nil, err
+	}
+	cs, err := k.Case(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	stored, err := k.s.oneWriter(func() (*kb.Case, error) {
+		return k.s.service().Reopen(ctx, cs.ID, k.c.tok.Name, reason)
+	})
+	if err != nil {
+		return nil, err
+	}
+	k.s.reloadAfterImport(ctx)
+	return stored, nil
+}
+
+// Export writes the case's bundle as GET /api/cases/{id}/export does.
+func (k *uiKnowledge) Export(ctx context.Context, id string, w io.Writer) error {
+	cs, err := k.Case(ctx, id)
+	if err != nil {
+		return err
+	}
+	know, err := k.s.knowledge(ctx, k.c.snap, caseKnowledge(k.c, cs))
+	if err != nil {
+		return err
+	}
+	return k.s.service().Export(ctx, cs.ID, know, w)
+}

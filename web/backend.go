@@ -1,0 +1,87 @@
+package web
+
+import (
+	"context"
+	"io"
+
+	"github.com/culprit-cti/culprit/access"
+	"github.com/culprit-cti/culprit/attrib"
+	"github.com/culprit-cti/culprit/kb"
+	"github.com/culprit-cti/culprit/stix"
+	"github.com/culprit-cti/culprit/token"
+)
+
+// User is who a session belongs to: the API token it was opened with.
+type User struct {
+	TokenID string
+	Name    string
+	Role    token.Role
+	TLP     access.Level
+}
+
+// Backend is what the UI needs of the server: checking tokens and opening
+// the knowledge a user may read. The server implements it (server/ui.go)
+// over the same snapshot and access view as its API, so that the UI can
+// show nothing the API would not.
+type Backend interface {
+	// Login returns the user of an API token, or an error of kind
+	// errs.Forbidden when the token is invalid or revoked.
+	Login(ctx context.Context, secret string) (User, error)
+	// User returns the user of token id as it stands now, or an error when
+	// the token was revoked: a session ends with its token.
+	User(ctx context.Context, tokenID string) (User, error)
+	// Open returns the knowledge of the server's current snapshot as u
+	// may read it.
+	Open(ctx context.Context, u User) (Knowledge, error)
+	// Status is the HTTP status of an error (the API's own mapping of
+	// error kinds), and whether its message may be shown: an internal
+	// error's text is for the logs.
+	Status(err error) (code int, public bool)
+}
+
+// Knowledge is the knowledge base and the cases as one user sees them,
+// for the duration of one request. Every method reads through the user's
+// access view: what it does not return does not exist for the user.
+type Knowledge interface {
+	kb.Reader
+	// Key identifies the snapshot and level the knowledge is of: two
+	// Knowledge values with the same key return the same answers, so the
+	// UI may keep indexes derived from one under its key.
+	Key() string
+	// Level is the TLP level of a visible object.
+	Level(o *stix.Object) access.Level
+	// Card is the actor card of id (a name, alias or id).
+	Card(ctx context.Context, id string) (*kb.Card, error)
+
+	// Cases lists the visible cases.
+	Cases(ctx context.Context) ([]*kb.Case, error)
+	// Case returns a visible case.
+	Case(ctx context.Context, id string) (*kb.Case, error)
+	// NewCase opens a case of level tlp from its first evidence.
+	NewCase(ctx context.Context, name string, tlp access.Level, ev Evidence) (*kb.Case, error)
+	// AddEvidence adds a file of evidence to a case.
+	AddEvidence(ctx context.Context, id string, ev Evidence) (*kb.Case, error)
+	// Attribute attributes a case's accepted evidence and keeps the result.
+	Attribute(ctx context.Context, id string) (*attrib.Result, error)
+	// Confirm confirms a case to a known actor (a name, alias or id) or
+	// to a new actor.
+	Confirm(ctx context.Context, id string, c Confirmation) (*kb.Case, error)
+	// Reopen reopens a confirmed case.
+	Reopen(ctx context.Context, id, reason string) (*kb.Case, error)
+	// Export writes a case as a STIX 2.1 bundle.
+	Export(ctx context.Context, id string, w io.Writer) error
+}
+
+// Evidence is one file given to a case.
+type Evidence struct {
+	Name       string
+	Content    []byte
+	Unreviewed bool
+}
+
+// Confirmation is an analyst's conclusion on a case.
+type Confirmation struct {
+	Actor, NewActor string
+	Confidence      int
+	Reason          string
+}
