@@ -289,33 +289,10 @@ func WriteCaseFile(w io.Writer, reports []ExtractedReport) error {
 					notes = append(notes, fmt.Sprintf("named: %s (%s offset %d)%s", it.Value, src, it.Offset, candidatesNote(it.Candidates)))
 				}
 			case it.Kind == extract.KindStatement:
-				st := it.Statement
-				actor := st.Subject
-				for _, a := range st.Actors {
-					if strings.EqualFold(strings.Join(strings.Fields(a.Text), " "), st.Subject) && len(a.Candidates) == 1 {
-						actor = a.Candidates[0].Name
-					}
-				}
-				desc := "[" + st.Type
-				if len(st.Hedges) > 0 {
-					desc += "; hedged: " + strings.Join(st.Hedges, ", ")
-				}
-				desc += "; extracted, not reviewed] " + st.Sentence
-				// Each unnamed source is its own: two sentences of one
-				// report that name no source are not one source
-				// contradicting itself.
-				source := st.Source
-				switch {
-				case st.Type == extract.StatementSelfClaim:
-					source = st.Subject + ", speaking of itself, as reported in " + src
-				case source == "":
-					source = fmt.Sprintf("unnamed (%s offset %d)", src, it.Offset)
-				default:
-					source += ", as reported in " + src
-				}
+				cl := StatementClaim(it.Statement, src, it.Offset, false)
 				var c strings.Builder
-				fmt.Fprintf(&c, "  - actor: %s\n    statement: %s\n    source: %s\n", q(actor), q(desc), q(source))
-				if st.Type == extract.StatementSelfClaim {
+				fmt.Fprintf(&c, "  - actor: %s\n    statement: %s\n    source: %s\n", q(cl.Actor), q(cl.Statement), q(cl.Source))
+				if cl.SelfClaim {
 					c.WriteString("    self_claim: true\n")
 				}
 				claims = append(claims, strings.TrimSuffix(c.String(), "\n"))

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/culprit-cti/culprit/assess"
 	"github.com/culprit-cti/culprit/casefile"
 	"github.com/culprit-cti/culprit/extract"
 	"github.com/culprit-cti/culprit/ioc"
@@ -85,31 +86,11 @@ func extractReport(cat *catalog, name string, r io.Reader, max int64) (*casefile
 				c.Software = append(c.Software, casefile.Item{Ref: it.Value, Source: name, Note: where + ": " + it.Snippet})
 			}
 		case it.Kind == extract.KindStatement:
-			st := it.Statement
-			actor := st.Subject
-			for _, a := range st.Actors {
-				if strings.EqualFold(strings.Join(strings.Fields(a.Text), " "), st.Subject) && len(a.Candidates) == 1 {
-					actor = a.Candidates[0].Name
-				}
-			}
-			if actor == "" {
+			cl := assess.StatementClaim(it.Statement, name, it.Offset, true)
+			if cl.Actor == "" {
 				continue
 			}
-			desc := "[" + st.Type
-			if len(st.Hedges) > 0 {
-				desc += "; hedged: " + strings.Join(st.Hedges, ", ")
-			}
-			desc += "] " + st.Sentence
-			source := st.Source
-			switch {
-			case st.Type == extract.StatementSelfClaim:
-				source = st.Subject + ", speaking of itself, as reported in " + name
-			case source == "":
-				source = "unnamed (" + where + ")"
-			default:
-				source += ", as reported in " + name
-			}
-			c.Claims = append(c.Claims, casefile.Claim{Actor: actor, Statement: desc, Source: source, SelfClaim: st.Type == extract.StatementSelfClaim})
+			c.Claims = append(c.Claims, cl)
 		}
 	}
 	return c, nil
