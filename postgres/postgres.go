@@ -33,6 +33,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/culprit-cti/culprit/errs"
+	"github.com/culprit-cti/culprit/internal/objstream"
 	"github.com/culprit-cti/culprit/kb"
 	"github.com/culprit-cti/culprit/stix"
 )
@@ -233,7 +234,7 @@ func (s *Store) Objects(ctx context.Context, q kb.ObjectQuery, fn func(*stix.Obj
 	query := `SELECT id, raw FROM objects
 		WHERE (cardinality($1::text[]) = 0 OR type = ANY($1)) AND ($2 OR NOT inactive)
 		ORDER BY type, id`
-	return s.each(ctx, query, []any{nonNil(q.Types), q.IncludeInactive}, fn)
+	return s.each(ctx, query, []any{nonNil(q.Types), q.IncludeInactive}, true, fn)
 }
 
 // Relationships implements kb.Store.
@@ -244,7 +245,8 @@ func (s *Store) Relationships(ctx context.Context, q kb.RelationshipQuery, fn fu
 		AND (cardinality($3::text[]) = 0 OR r.target_ref = ANY($3))
 		AND ($4 OR NOT r.inactive)
 		ORDER BY r.id`
-	return s.each(ctx, query, []any{nonNil(q.Types), nonNil(q.SourceRefs), nonNil(q.TargetRefs), q.IncludeInactive}, fn)
+	return s.each(ctx, query, []any{nonNil(q.Types), nonNil(q.SourceRefs), nonNil(q.TargetRefs), q.IncludeInactive},
+		len(q.SourceRefs) == 0 && len(q.TargetRefs) == 0, fn)
 }
 
 // nonNil gives an empty array for a nil slice, which pgx would send as
@@ -257,32 +259,31 @@ func nonNil(s []string) []string {
 }
 
 // each runs query, whose rows are (id, raw), and calls fn with each parsed
-// object. The rows are streamed: fn runs while the query is open, which is
-// why it must not write.
-func (s *Store) each(ctx context.Context, query string, args []any, fn func(*stix.Object) error) error {
+// object, in order. The rows are streamed: fn runs while the query is open,
+// which is why it must not write. With parallel (reads of a whole table or
+// type, such as the attribution knowledge's build), the objects are parsed
+// on every core while fn runs (objstream.Each).
+func (s *Store) each(ctx context.Context, query string, args []any, parallel bool, fn func(*stix.Object) error) error {
 	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("query objects: %w", err)
 	}
 	defer rows.Close()
-	var id string
-	var raw []byte
-	for rows.Next() {
+	next := func() (string, []byte, bool, error) {
+		if !rows.Next() {
+			if err := rows.Err(); err != nil {
+				return "", nil, false, fmt.Errorf("query objects: %w", err)
+			}
+			return "", nil, false, nil
+		}
+		var id string
+		var raw []byte // a new one per row: the parse may run after the next Scan
 		if err := rows.Scan(&id, &raw); err != nil {
-			return fmt.Errorf("query objects: %w", err)
+			return "", nil, false, fmt.Errorf("query objects: %w", err)
 		}
-		o, err := stix.ParseObject(raw)
-		if err != nil {
-			return fmt.Errorf("stored object %s: %w", id, err)
-		}
-		if err := fn(o); err != nil {
-			return err
-		}
+		return id, raw, true, nil
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("query objects: %w", err)
-	}
-	return nil
+	return objstream.Each(next, fn, parallel)
 }
 
 // LookupName implements kb.Store: one indexed query on names.norm.

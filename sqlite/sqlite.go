@@ -33,6 +33,7 @@ import (
 	"time"
 
 	"github.com/culprit-cti/culprit/errs"
+	"github.com/culprit-cti/culprit/internal/objstream"
 	"github.com/culprit-cti/culprit/kb"
 	"github.com/culprit-cti/culprit/stix"
 
@@ -461,7 +462,7 @@ func (s *Store) Objects(ctx context.Context, q kb.ObjectQuery, fn func(*stix.Obj
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
 	query += " ORDER BY type, id"
-	return s.each(ctx, query, args, fn)
+	return s.each(ctx, query, args, true, fn)
 }
 
 // Relationships implements kb.Store.
@@ -488,35 +489,34 @@ func (s *Store) Relationships(ctx context.Context, q kb.RelationshipQuery, fn fu
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
 	query += " ORDER BY r.id"
-	return s.each(ctx, query, args, fn)
+	return s.each(ctx, query, args, len(q.SourceRefs) == 0 && len(q.TargetRefs) == 0, fn)
 }
 
 // each runs query, whose rows are (id, raw), and calls fn with each parsed
-// object.
-func (s *Store) each(ctx context.Context, query string, args []any, fn func(*stix.Object) error) error {
+// object, in order; with parallel (reads of a whole table or type, such as
+// the attribution knowledge's build), the objects are parsed on every core
+// while fn runs (objstream.Each).
+func (s *Store) each(ctx context.Context, query string, args []any, parallel bool, fn func(*stix.Object) error) error {
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("query objects: %w", err)
 	}
 	defer rows.Close()
-	for rows.Next() {
+	next := func() (string, []byte, bool, error) {
+		if !rows.Next() {
+			if err := rows.Err(); err != nil {
+				return "", nil, false, fmt.Errorf("query objects: %w", err)
+			}
+			return "", nil, false, nil
+		}
 		var id string
-		var raw []byte
+		var raw []byte // a new one per row: the parse may run after the next Scan
 		if err := rows.Scan(&id, &raw); err != nil {
-			return fmt.Errorf("query objects: %w", err)
+			return "", nil, false, fmt.Errorf("query objects: %w", err)
 		}
-		o, err := stix.ParseObject(raw)
-		if err != nil {
-			return fmt.Errorf("stored object %s: %w", id, err)
-		}
-		if err := fn(o); err != nil {
-			return err
-		}
+		return id, raw, true, nil
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("query objects: %w", err)
-	}
-	return nil
+	return objstream.Each(next, fn, parallel)
 }
 
 func placeholders(n int) string {
