@@ -27,6 +27,8 @@ func (s *Server) routeTable() []route {
 		{method: "GET", path: "/api/imports/{id}", name: "import_job", role: token.Analyst, h: s.handleJob},
 		{method: "GET", path: "/api/export", name: "export", role: token.Reader, h: s.handleExport},
 		{method: "POST", path: "/api/extract", name: "extract", role: token.Reader, maxBody: s.cfg.MaxReport, h: s.handleExtract},
+		{method: "POST", path: "/api/samples", name: "sample_upload", role: token.Analyst, maxBody: s.cfg.MaxSample, long: true, h: s.handleSampleUpload},
+		{method: "GET", path: "/api/samples/{sha256}", name: "sample", role: token.Reader, h: s.handleSample},
 		{method: "GET", path: "/api/cases", name: "cases", role: token.Reader, h: s.handleCaseList},
 		{method: "POST", path: "/api/cases", name: "case_create", role: token.Analyst, maxBody: s.cfg.MaxCase, h: s.handleCaseCreate},
 		{method: "GET", path: "/api/cases/{id}", name: "case", role: token.Reader, h: s.handleCase},
