@@ -162,6 +162,9 @@ type Options struct {
 	Table int
 	// Overrides are analysts' ratios for some cells of that table.
 	Overrides []attrib.Override
+	// Network is the offline network data (nil: none), for the weak
+	// evidence of addresses in an actor's networks.
+	Network attrib.Network
 }
 
 // Attribute attributes a parsed case. The parser's warnings come first
@@ -176,7 +179,7 @@ func (k *Knowledge) Attribute(c *casefile.Case, warns []casefile.Warning, opt Op
 		explain = min(opt.Top, 3)
 	}
 	res, err := k.Knowledge.Attribute(c, attrib.Options{Params: p, Explain: explain, Shared: opt.Shared,
-		Table: opt.Table, Overrides: opt.Overrides})
+		Table: opt.Table, Overrides: opt.Overrides, Network: opt.Network})
 	if err != nil {
 		return nil, errs.Wrap(errs.Invalid, err, "")
 	}

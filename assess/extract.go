@@ -235,6 +235,9 @@ func WriteCaseFile(w io.Writer, reports []ExtractedReport) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Extracted by culprit extract from %s: nothing here is reviewed.\n", strings.Join(names, ", "))
 	fmt.Fprintf(&b, "# Check each entry against its report, rate the claims (reliability A-F,\n# credibility 1-6), uncomment probably benign indicators you keep, and\n# delete what is wrong.\n")
+	if credit := networkCredit(reports); credit != "" {
+		fmt.Fprintf(&b, "# Networks of addresses (offline): %s.\n", credit)
+	}
 	fmt.Fprintf(&b, "name: %s\n", q("extracted from "+strings.Join(names, ", ")))
 	var techniques, software, indicators, benign, claims, notes []string
 	seen := map[string]bool{}
@@ -271,6 +274,9 @@ func WriteCaseFile(w io.Writer, reports []ExtractedReport) error {
 			case caseIndicatorTypes[it.Kind]:
 				if !once("i" + string(it.Kind) + it.Value) {
 					continue
+				}
+				if it.Network != nil {
+					where += "; " + it.Network.String()
 				}
 				line := fmt.Sprintf("  - {type: %s, value: %s, source: %s, note: %s}", string(it.Kind), q(it.Value), q(src), q(where))
 				if len(it.Benign) > 0 {
@@ -376,4 +382,17 @@ func TechniqueIDs(cs []extract.Candidate) []string {
 		}
 	}
 	return out
+}
+
+// networkCredit returns the credit of the network data shown in reports
+// (their licence asks for it wherever they are displayed), or "".
+func networkCredit(reports []ExtractedReport) string {
+	for _, f := range reports {
+		for _, it := range f.Items {
+			if it.Network != nil && it.Network.Credit != "" {
+				return it.Network.Credit
+			}
+		}
+	}
+	return ""
 }

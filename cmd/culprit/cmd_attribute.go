@@ -22,7 +22,7 @@ func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 func runAttribute(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "attribute", "[--db PATH | --bundle FILE...] [--json | --format text|json|markdown|stix] [--top N] [--stix FILE] CASE...")
+	fs := newFlags(e, "attribute", "[--db PATH | --bundle FILE...] [--json | --format text|json|markdown|stix] [--top N] [--stix FILE] [--netdata DIR] CASE...")
 	db := fs.String("db", "", dbUsage)
 	var bundles multiFlag
 	fs.Var(&bundles, "bundle", "attribute against this STIX bundle instead of the database (repeatable)")
@@ -31,6 +31,7 @@ func runAttribute(ctx context.Context, e *env, args []string) error {
 	top := fs.Int("top", 5, "number of hypotheses to show")
 	stixOut := fs.String("stix", "", "also write the result as a STIX 2.1 bundle to this file")
 	warn := fs.String("warninglists", "", "MISP warninglists directory for shared infrastructure (adds to the built-in list)")
+	netdata := fs.String("netdata", "", netDataUsage+"; addresses in an actor's networks are weak evidence when present")
 	fold := foldFlag(fs)
 	cases, err := parseFlags(fs, args)
 	if err != nil {
@@ -72,6 +73,10 @@ func runAttribute(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
+	network, err := openNetwork(e, *netdata)
+	if err != nil {
+		return err
+	}
 	if *format == "text" {
 		fmt.Fprintf(e.stderr, "knowledge: %s (%d actors, %d techniques, %d software)\n",
 			know.Source, len(know.Actors()), know.TechniqueCount(), know.SoftwareCount())
@@ -82,7 +87,7 @@ func runAttribute(ctx context.Context, e *env, args []string) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		res, err := know.AttributeFile(path, assess.Options{Top: *top, Shared: shared})
+		res, err := know.AttributeFile(path, assess.Options{Top: *top, Shared: shared, Network: network})
 		if err != nil {
 			fmt.Fprintf(e.stderr, "culprit attribute: %v\n", err)
 			failed++

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/culprit-cti/culprit/attrib"
 	"github.com/culprit-cti/culprit/feed"
 	"github.com/culprit-cti/culprit/netenrich"
 )
@@ -91,4 +92,14 @@ func printNetData(w io.Writer, feeds []syncFeed) {
 	for _, f := range feeds {
 		fmt.Fprintf(w, "%-52s %-10s %s\n", f.Name, f.Status, f.Path)
 	}
+}
+
+// openNetwork is openNetData for the engine: a nil interface, not a nil
+// *netenrich.DB in one, when there are no data.
+func openNetwork(e *env, flag string) (attrib.Network, error) {
+	d, err := openNetData(e, flag)
+	if d == nil || err != nil {
+		return nil, err
+	}
+	return d, nil
 }
