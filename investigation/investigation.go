@@ -40,6 +40,10 @@ type Service struct {
 	Now func() time.Time
 	// Fold is the fold threshold of actor clusters (0: kb.DefaultFold).
 	Fold int
+	// Network is the offline network data (nil: none): every attribution
+	// of a case uses it unless its options name their own, so that the
+	// CLI, the API and the UI weigh a case's addresses alike.
+	Network attrib.Network
 }
 
 func (s *Service) now() time.Time {
@@ -218,6 +222,9 @@ func (s *Service) Attribute(ctx context.Context, id string, know *assess.Knowled
 	opt.Overrides = append(ach.Effective(c.Overrides), opt.Overrides...)
 	if opt.Table == 0 {
 		opt.Table = ach.DefaultHypotheses
+	}
+	if opt.Network == nil {
+		opt.Network = s.Network
 	}
 	res, err := know.Attribute(merged, warns, opt)
 	if err != nil {

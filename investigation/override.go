@@ -82,7 +82,7 @@ func (s *Service) Override(ctx context.Context, id string, know *assess.Knowledg
 		}
 		hyp = a.ID
 	}
-	keys, err := itemKeys(c, know)
+	keys, err := itemKeys(c, know, s.Network)
 	if err != nil {
 		return nil, err
 	}
@@ -197,13 +197,15 @@ func LatestMatrix(c *kb.Case) (*ach.Matrix, error) {
 	return m, nil
 }
 
-// itemKeys are the keys of the evidence items of c's accepted evidence.
-func itemKeys(c *kb.Case, know *assess.Knowledge) (map[string]bool, error) {
+// itemKeys are the keys of the evidence items of c's accepted evidence
+// (with the network data the case is attributed with: its network items
+// are rows too).
+func itemKeys(c *kb.Case, know *assess.Knowledge, network attrib.Network) (map[string]bool, error) {
 	merged, warns, err := Merge(c)
 	if err != nil {
 		return nil, err
 	}
-	res, err := know.Attribute(merged, warns, assess.Options{Table: 1})
+	res, err := know.Attribute(merged, warns, assess.Options{Table: 1, Network: network})
 	if err != nil {
 		return nil, fmt.Errorf("case %s: %w", c.ID, err)
 	}

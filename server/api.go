@@ -318,7 +318,7 @@ func (s *Server) handleAttribute(w http.ResponseWriter, r *http.Request, c *call
 		return err
 	}
 	start := time.Now()
-	res, err := k.Attribute(cs, warns, assess.Options{Top: top})
+	res, err := k.Attribute(cs, warns, assess.Options{Top: top, Network: s.network()})
 	s.metrics.attribution.Observe(time.Since(start).Seconds())
 	if err != nil {
 		return err

@@ -27,7 +27,7 @@ import (
 // that does not exist, and a result above it is not in the case.
 
 func (s *Server) service() *investigation.Service {
-	return &investigation.Service{Store: s.cfg.Store, Now: s.cfg.Now, Fold: s.cfg.Fold}
+	return &investigation.Service{Store: s.cfg.Store, Now: s.cfg.Now, Fold: s.cfg.Fold, Network: s.network()}
 }
 
 // caseOf returns the case id as the caller may see it.
@@ -479,4 +479,13 @@ func (s *Server) handleCaseRemove(w http.ResponseWriter, r *http.Request, c *cal
 		return err
 	}
 	return s.writeCase(w, c, http.StatusOK, cs)
+}
+
+// network is the offline network data for the engine: a nil interface,
+// not a nil *netenrich.DB in one, when there are none.
+func (s *Server) network() attrib.Network {
+	if s.cfg.Network == nil {
+		return nil
+	}
+	return s.cfg.Network
 }

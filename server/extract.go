@@ -64,7 +64,7 @@ func (s *Server) extractBody(r *http.Request, c *call, l access.Level) (assess.E
 	}
 	h := sha256.New()
 	cr := &countReader{r: io.TeeReader(r.Body, h)}
-	rep, err := know.Extract(name, cr, extract.Options{MaxBytes: c.route.maxBody})
+	rep, err := know.Extract(name, cr, extract.Options{MaxBytes: c.route.maxBody, Network: s.cfg.Network})
 	if err == nil {
 		// The hash is of the whole report, also of what the extractor
 		// did not need to read.

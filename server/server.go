@@ -23,6 +23,7 @@ import (
 	"github.com/culprit-cti/culprit/access"
 	"github.com/culprit-cti/culprit/assess"
 	"github.com/culprit-cti/culprit/kb"
+	"github.com/culprit-cti/culprit/netenrich"
 	"github.com/culprit-cti/culprit/server/taxii"
 	"github.com/culprit-cti/culprit/token"
 	"golang.org/x/time/rate"
@@ -65,6 +66,11 @@ type Config struct {
 	// MaxSample a sample upload (0 means 64 MiB).
 	MaxReport int64
 	MaxSample int64
+
+	// Network is the offline network data (nil: none): extracted
+	// addresses are enriched with it, and attributions weigh a case's
+	// addresses in an actor's networks as weak evidence.
+	Network *netenrich.DB
 
 	Now func() time.Time // the clock; nil means time.Now
 }

@@ -396,10 +396,11 @@ func caseAccept(ctx context.Context, e *env, args []string) error {
 }
 
 func caseAttribute(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "case attribute", "[--db PATH] [--json | --format text|json|markdown|stix] [--top N] ID")
+	fs := newFlags(e, "case attribute", "[--db PATH] [--json | --format text|json|markdown|stix] [--top N] [--netdata DIR] ID")
 	a := caseFlags(fs, "print JSON, as --format json")
 	format := fs.String("format", "text", "output format: "+strings.Join(assess.Formats, ", "))
 	top := fs.Int("top", 5, "number of hypotheses to show")
+	netdata := fs.String("netdata", "", netDataUsage+"; addresses in an actor's networks are weak evidence when present")
 	fold := foldFlag(fs)
 	if err := a.parseCase(fs, args, 0, ""); err != nil {
 		return err
@@ -413,11 +414,16 @@ func caseAttribute(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%w: --format: %v", errUsage, err)
 	}
+	network, err := openNetwork(e, *netdata)
+	if err != nil {
+		return err
+	}
 	s, done, err := caseService(ctx, e, *a.db, *fold)
 	if err != nil {
 		return err
 	}
 	defer done()
+	s.Network = network
 	know, err := caseKnowledge(ctx, s, *fold)
 	if err != nil {
 		return err

@@ -19,7 +19,7 @@ func serveCommand() command {
 }
 
 func runServe(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "serve", "[--addr HOST:PORT] [--db PATH] [--secret FILE] [--log-format json|text] [--unmarked LEVEL]")
+	fs := newFlags(e, "serve", "[--addr HOST:PORT] [--db PATH] [--secret FILE] [--log-format json|text] [--unmarked LEVEL] [--netdata DIR]")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (put TLS in a reverse proxy in front, see docs/server.md)")
 	db := fs.String("db", "", dbUsage)
 	secret := fs.String("secret", "", secretUsage)
@@ -27,6 +27,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	unmarkedFlag := fs.String("unmarked", "clear", "TLP level of objects without a TLP marking: clear suits public catalogues (ATT&CK, MISP galaxies); raise it for private reports")
 	rateFlag := fs.Float64("rate", 50, "requests per second allowed per token (negative: no limit)")
 	poll := fs.Duration("poll", 2*time.Second, "how often to check the knowledge base for imports by other processes")
+	netdata := fs.String("netdata", "", netDataUsage+"; extracted addresses are enriched with it and attributions weigh addresses in an actor's networks, when present")
 	grace := fs.Duration("grace", 30*time.Second, "how long in-flight requests and imports may take to finish on SIGINT/SIGTERM")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -52,6 +53,10 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%w: --poll and --grace must be positive", errUsage)
 	}
 	log := slog.New(handler)
+	network, err := openNetData(e, *netdata)
+	if err != nil {
+		return err
+	}
 	store, set, err := tokenSet(ctx, e, *db, *secret)
 	if err != nil {
 		return err
@@ -70,7 +75,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	loc, _ := dbPath(e, *db)
 	srv, err := server.New(server.Config{Store: store, StoreName: parseLocation(loc).show, Tokens: set, Logger: log,
-		Unmarked: unmarked, RateLimit: *rateFlag, Poll: *poll})
+		Unmarked: unmarked, RateLimit: *rateFlag, Poll: *poll, Network: network})
 	if err != nil {
 		return err
 	}
