@@ -13,7 +13,7 @@ import (
 
 // benchPatterns returns the names of ATT&CK 18.1 and the MISP threat-actor
 // and malpedia galaxies: the size of a real knowledge base.
-func benchPatterns(b *testing.B) []Pattern {
+func benchPatterns(b testing.TB) []Pattern {
 	objs, err := stix.ReadFile(refdata.Path(b, "attack", "enterprise-attack-18.1.json.gz"))
 	if err != nil {
 		b.Fatal(err)
@@ -34,7 +34,7 @@ func benchPatterns(b *testing.B) []Pattern {
 
 // benchText returns the ESET IOC write-ups (prose with indicators in
 // lists and tables) repeated to at least n bytes.
-func benchText(b *testing.B, n int) []byte {
+func benchText(b testing.TB, n int) []byte {
 	files, err := filepath.Glob(filepath.Join(refdata.Path(b, "ioc", "eset-malware-ioc"), "*", "README.adoc"))
 	if err != nil || len(files) == 0 {
 		b.Fatalf("no ESET texts: %v", err)
@@ -53,7 +53,7 @@ func benchText(b *testing.B, n int) []byte {
 
 // proseText returns the descriptions of ATT&CK 18.1 objects (report-like
 // prose, few indicators) repeated to at least n bytes.
-func proseText(b *testing.B, n int) []byte {
+func proseText(b testing.TB, n int) []byte {
 	objs, err := stix.ReadFile(refdata.Path(b, "attack", "enterprise-attack-18.1.json.gz"))
 	if err != nil {
 		b.Fatal(err)

@@ -1,9 +1,11 @@
 package extract
 
 import (
+	"bytes"
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // TestSnippetCollapse compares snippets with a plain definition (the text
@@ -39,6 +41,47 @@ func TestScannerLower(t *testing.T) {
 	for i := range want {
 		if got[i] != want[i] {
 			t.Errorf("lower %d = %.20q, want %.20q", i, got[i], want[i])
+		}
+	}
+}
+
+// TestSnippetWords compares the word-at-a-time snippet with a byte-at-a-time
+// collapse of the same window on random texts that hold multi-byte
+// characters, invalid UTF-8 and control bytes, at every alignment.
+func TestSnippetWords(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	pieces := []string{"a", "Z", "9", ".", " ", "  ", "\n", "\r\n", "\t", "\f", "\v", "\x01", "é", "’", "\xff", "\xe2\x80", "abcdefgh", "        "}
+	for n := 0; n < 5000; n++ {
+		var sb strings.Builder
+		for k := r.IntN(80); k > 0; k-- {
+			sb.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		b := []byte(sb.String())
+		start := r.IntN(len(b) + 1)
+		end := start + r.IntN(len(b)-start+1)
+		lo, hi := max(0, start-snippetW), min(len(b), end+snippetW)
+		for lo > 0 && lo < start && !utf8.RuneStart(b[lo]) {
+			lo++
+		}
+		for hi < len(b) && hi > end && !utf8.RuneStart(b[hi]) {
+			hi--
+		}
+		var want []byte
+		space := false
+		for _, c := range b[lo:hi] {
+			if isSnippetSpace[c] {
+				space = len(want) > 0
+				continue
+			}
+			if space {
+				want = append(want, ' ')
+				space = false
+			}
+			want = append(want, c)
+		}
+		want = bytes.ToValidUTF8(want, []byte("\uFFFD"))
+		if got := snippet(b, start, end); got != string(want) {
+			t.Fatalf("snippet(%q, %d, %d) = %q, want %q", b, start, end, got, want)
 		}
 	}
 }
