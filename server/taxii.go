@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/culprit-cti/culprit/access"
 	"github.com/culprit-cti/culprit/errs"
 	"github.com/culprit-cti/culprit/kb"
 	"github.com/culprit-cti/culprit/server/taxii"
@@ -26,25 +27,83 @@ const (
 	InboxCollection = "c3a3f2a5-5b1d-4f0e-8a7e-2d9b6c4e8f21"
 )
 
-func collections() []taxii.Collection {
-	return []taxii.Collection{
-		{ID: KnowledgeCollection, Title: "culprit knowledge base", Alias: "knowledge",
-			Description: "Every object of the knowledge base that your token's TLP level allows, with every stored version.",
-			CanRead:     true, MediaTypes: []string{taxii.MediaSTIX}},
-		{ID: InboxCollection, Title: "culprit inbox", Alias: "inbox",
+// colKind tells the collections apart.
+type colKind int
+
+const (
+	colKnowledge colKind = iota
+	colInbox
+	colCase
+)
+
+// collection is a collection as the caller sees it.
+type collection struct {
+	taxii.Collection
+	kind colKind
+	cs   *kb.Case // a case collection's case, as access.View.Case shows it to the caller
+}
+
+// builtins are the collections every token has: the knowledge base, which
+// admins may also write (push and delete), and the inbox.
+func builtins(c *call) []collection {
+	admin := c.tok.Role.Allows(token.Admin)
+	know := "Every object of the knowledge base that your token's TLP level allows, with every stored version."
+	if admin {
+		know += " Admin tokens may also push to it (as to the inbox) and delete from it."
+	}
+	return []collection{
+		{kind: colKnowledge, Collection: taxii.Collection{ID: KnowledgeCollection, Title: "culprit knowledge base", Alias: "knowledge",
+			Description: know, CanRead: true, CanWrite: admin, MediaTypes: []string{taxii.MediaSTIX}}},
+		{kind: colInbox, Collection: taxii.Collection{ID: InboxCollection, Title: "culprit inbox", Alias: "inbox",
 			Description: "Objects pushed here are imported into the knowledge base (analyst tokens and above).",
-			CanWrite:    true, MediaTypes: []string{taxii.MediaSTIX}},
+			CanWrite:    true, MediaTypes: []string{taxii.MediaSTIX}}},
 	}
 }
 
-func collectionOf(r *http.Request) (taxii.Collection, error) {
+// collections lists the collections of the caller: the built-in ones,
+// then one per case it may see, oldest case first.
+func (s *Server) collections(ctx context.Context, c *call) ([]collection, error) {
+	out := builtins(c)
+	err := s.cfg.Store.Cases(ctx, func(cs *kb.Case) error {
+		v, err := c.view.Case(cs)
+		if errs.KindOf(err) == errs.NotFound {
+			return nil // above the caller: not listed
+		}
+		if err != nil {
+			return err
+		}
+		out = append(out, caseCollection(c, v))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list the case collections: %w", err)
+	}
+	return out, nil
+}
+
+// collectionOf returns the collection of the request. A case collection
+// of a case above the caller is not found exactly as an id that names
+// nothing.
+func (s *Server) collectionOf(r *http.Request, c *call) (collection, error) {
 	id := r.PathValue("collection")
-	for _, c := range collections() {
-		if c.ID == id || c.Alias == id {
-			return c, nil
+	for _, col := range builtins(c) {
+		if col.ID == id || col.Alias == id {
+			return col, nil
 		}
 	}
-	return taxii.Collection{}, errs.E(errs.NotFound, "no collection %q", truncate(id))
+	notFound := errs.E(errs.NotFound, "no collection %q", truncate(id))
+	caseID, ok := caseOfCollection(id)
+	if !ok {
+		return collection{}, notFound
+	}
+	cs, err := s.caseOf(r.Context(), c, caseID)
+	if errs.KindOf(err) == errs.NotFound {
+		return collection{}, notFound
+	}
+	if err != nil {
+		return collection{}, err
+	}
+	return caseCollection(c, cs), nil
 }
 
 func writeTAXII(w http.ResponseWriter, status int, v any) error {
@@ -89,40 +148,45 @@ func (s *Server) handleAPIRoot(w http.ResponseWriter, r *http.Request, c *call) 
 }
 
 func (s *Server) handleCollections(w http.ResponseWriter, r *http.Request, c *call) error {
-	return writeTAXII(w, http.StatusOK, taxii.Collections{Collections: collections()})
+	cols, err := s.collections(r.Context(), c)
+	if err != nil {
+		return err
+	}
+	out := taxii.Collections{Collections: make([]taxii.Collection, len(cols))}
+	for i, col := range cols {
+		out.Collections[i] = col.Collection
+	}
+	return writeTAXII(w, http.StatusOK, out)
 }
 
 func (s *Server) handleCollection(w http.ResponseWriter, r *http.Request, c *call) error {
-	col, err := collectionOf(r)
+	col, err := s.collectionOf(r, c)
 	if err != nil {
 		return err
 	}
-	return writeTAXII(w, http.StatusOK, col)
+	return writeTAXII(w, http.StatusOK, col.Collection)
 }
 
-// readable returns the collection of the request when it can be read.
-func readable(r *http.Request) error {
-	col, err := collectionOf(r)
-	if err != nil {
-		return err
+// index returns the index of the versions the collection col serves,
+// which must be readable.
+func (s *Server) index(c *call, col collection) (*taxii.Index, error) {
+	switch {
+	case !col.CanRead:
+		return nil, errs.E(errs.Forbidden, "collection %s cannot be read: it is an inbox", col.Alias)
+	case col.kind == colCase:
+		return caseIndex(c, col.cs)
 	}
-	if !col.CanRead {
-		return errs.E(errs.Forbidden, "collection %s cannot be read: it is an inbox", col.Alias)
-	}
-	return nil
+	return c.snap.taxii, nil
 }
 
-// page selects the entries of a TAXII request and sets the date-added
-// headers of section 3.4.2.
-func (s *Server) page(w http.ResponseWriter, r *http.Request, c *call, ep taxii.Endpoint, id, def string) (taxii.Page, error) {
-	if err := readable(r); err != nil {
-		return taxii.Page{}, err
-	}
+// page selects the entries of a TAXII request to collection col and sets
+// the date-added headers of section 3.4.2.
+func (s *Server) page(w http.ResponseWriter, r *http.Request, c *call, ix *taxii.Index, ep taxii.Endpoint, id, def string) (taxii.Page, error) {
 	q, err := taxii.ParseQuery(r.URL.Query(), ep)
 	if err != nil {
 		return taxii.Page{}, err
 	}
-	p, err := c.snap.taxii.Select(q, id, c.view.SeesLevel, def)
+	p, err := ix.Select(q, id, c.view.SeesLevel, def)
 	if err != nil {
 		return p, err
 	}
@@ -142,6 +206,33 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, c *call, ep taxii.
 	return p, nil
 }
 
+// readPage resolves the collection of the request and selects its page.
+func (s *Server) readPage(w http.ResponseWriter, r *http.Request, c *call, ep taxii.Endpoint, id, def string) (collection, *taxii.Index, taxii.Page, error) {
+	col, err := s.collectionOf(r, c)
+	if err != nil {
+		return col, nil, taxii.Page{}, err
+	}
+	ix, err := s.index(c, col)
+	if err != nil {
+		return col, nil, taxii.Page{}, err
+	}
+	p, err := s.page(w, r, c, ix, ep, id, def)
+	return col, ix, p, err
+}
+
+// objectExists answers a request for one object that selected nothing:
+// the object is not found unless the caller may see a version of it.
+func objectExists(r *http.Request, c *call, col collection, ix *taxii.Index, id string) error {
+	if col.kind == colCase {
+		if !ix.Has(id, c.view.SeesLevel) {
+			return errs.E(errs.NotFound, "no object %s in collection %s", truncate(id), col.ID)
+		}
+		return nil
+	}
+	_, err := c.view.Object(r.Context(), id)
+	return err
+}
+
 // content returns the stored versions of the entries, which Select chose
 // among those the caller's view admits: the snapshot holds them, as read
 // through the view that indexed them.
@@ -157,7 +248,7 @@ func content(c *call, es []taxii.Entry) []json.RawMessage {
 }
 
 func (s *Server) handleTAXIIObjects(w http.ResponseWriter, r *http.Request, c *call) error {
-	p, err := s.page(w, r, c, taxii.Objects, "", "last")
+	_, _, p, err := s.readPage(w, r, c, taxii.Objects, "", "last")
 	if err != nil {
 		return err
 	}
@@ -167,12 +258,12 @@ func (s *Server) handleTAXIIObjects(w http.ResponseWriter, r *http.Request, c *c
 
 func (s *Server) handleTAXIIObject(w http.ResponseWriter, r *http.Request, c *call) error {
 	id := r.PathValue("object")
-	p, err := s.page(w, r, c, taxii.Object, id, "last")
+	col, ix, p, err := s.readPage(w, r, c, taxii.Object, id, "last")
 	if err != nil {
 		return err
 	}
 	if len(p.Entries) == 0 {
-		if _, err := c.view.Object(r.Context(), id); err != nil {
+		if err := objectExists(r, c, col, ix, id); err != nil {
 			return err
 		}
 	}
@@ -182,12 +273,12 @@ func (s *Server) handleTAXIIObject(w http.ResponseWriter, r *http.Request, c *ca
 
 func (s *Server) handleTAXIIVersions(w http.ResponseWriter, r *http.Request, c *call) error {
 	id := r.PathValue("object")
-	p, err := s.page(w, r, c, taxii.Versions, id, "all")
+	col, ix, p, err := s.readPage(w, r, c, taxii.Versions, id, "all")
 	if err != nil {
 		return err
 	}
 	if len(p.Entries) == 0 {
-		if _, err := c.view.Object(r.Context(), id); err != nil {
+		if err := objectExists(r, c, col, ix, id); err != nil {
 			return err
 		}
 	}
@@ -199,7 +290,7 @@ func (s *Server) handleTAXIIVersions(w http.ResponseWriter, r *http.Request, c *
 }
 
 func (s *Server) handleManifest(w http.ResponseWriter, r *http.Request, c *call) error {
-	p, err := s.page(w, r, c, taxii.Objects, "", "last")
+	_, _, p, err := s.readPage(w, r, c, taxii.Objects, "", "last")
 	if err != nil {
 		return err
 	}
@@ -212,7 +303,7 @@ func (s *Server) handleManifest(w http.ResponseWriter, r *http.Request, c *call)
 }
 
 func (s *Server) handleTAXIIDelete(w http.ResponseWriter, r *http.Request, c *call) error {
-	if _, err := collectionOf(r); err != nil {
+	if _, err := s.collectionOf(r, c); err != nil {
 		return err
 	}
 	return statusErr(http.StatusNotImplemented, "the knowledge base keeps every object it imported: deletion is not supported yet (revoke the object with a newer version instead)")
@@ -234,6 +325,11 @@ type statusEntry struct {
 	Owner   string       `json:"owner"`
 	Created time.Time    `json:"created"`
 	Status  taxii.Status `json:"status"`
+	// Case is the case of a push to a case collection, and Levels the
+	// level of each of its objects (they are not in the knowledge base,
+	// whose view tells the others).
+	Case   string                  `json:"case,omitempty"`
+	Levels map[string]access.Level `json:"levels,omitempty"`
 }
 
 func newStatuses() *statuses { return &statuses{byID: map[string]*statusEntry{}} }
@@ -296,29 +392,46 @@ func (st *statuses) get(id string) *statusEntry {
 }
 
 // handleTAXIIAdd imports a POSTed envelope into the knowledge base (the
-// inbox collection) in one transaction: every object succeeds or every
-// one fails, and the status says which.
+// inbox collection, and the knowledge collection for admins) in one
+// transaction, or adds it to a case as unreviewed evidence (a case
+// collection): every object succeeds or every one fails, and the status
+// says which.
 func (s *Server) handleTAXIIAdd(w http.ResponseWriter, r *http.Request, c *call) error {
-	col, err := collectionOf(r)
+	col, err := s.collectionOf(r, c)
 	if err != nil {
 		return err
 	}
 	if !col.CanWrite {
+		if col.kind == colCase {
+			return errs.E(errs.Forbidden, "collection %s is read-only for you: case %s is %s, or your token is a reader's", col.ID, col.cs.ID, col.cs.Status)
+		}
 		return errs.E(errs.Forbidden, "collection %s is read-only: push to the inbox collection %s", col.Alias, InboxCollection)
 	}
-	objs, err := taxii.DecodeEnvelope(r.Body, s.cfg.MaxEnvelope)
+	limit := s.cfg.MaxEnvelope
+	if col.kind == colCase {
+		limit = min(limit, s.cfg.MaxCase) // the bound of evidence posted to a case
+	}
+	objs, err := taxii.DecodeEnvelope(r.Body, limit)
 	if err != nil {
 		return err
 	}
 	now := s.cfg.Now().UTC()
-	st := taxii.Status{ID: newID(), Status: "complete", RequestTimestamp: taxii.FormatTime(now), TotalCount: len(objs)}
-	src := kb.Source{Kind: kb.SourceFile, Name: "taxii-inbox", Path: "taxii:" + st.ID}
-	_, ierr := s.runImport(context.WithoutCancel(r.Context()), c, src, kb.SliceStream(objs), kb.ImportOptions{})
+	e := &statusEntry{Owner: c.tok.ID, Created: now,
+		Status: taxii.Status{ID: newID(), Status: "complete", RequestTimestamp: taxii.FormatTime(now), TotalCount: len(objs)}}
+	ctx := context.WithoutCancel(r.Context())
+	var aerr error
+	if col.kind == colCase {
+		aerr = s.pushToCase(ctx, c, col.cs, e, objs)
+	} else {
+		src := kb.Source{Kind: kb.SourceFile, Name: "taxii-inbox", Path: "taxii:" + e.Status.ID}
+		_, aerr = s.runImport(ctx, c, src, kb.SliceStream(objs), kb.ImportOptions{})
+	}
+	st := &e.Status
 	for _, o := range objs {
 		d := taxii.StatusDetail{ID: o.ID, Version: taxii.FormatTime(versionOf(o.Modified, o.Created, now))}
-		if ierr != nil {
-			d.Message = ierr.Error()
-			if errs.KindOf(ierr) == errs.Internal {
+		if aerr != nil {
+			d.Message = aerr.Error()
+			if errs.KindOf(aerr) == errs.Internal {
 				d.Message = "internal error (status " + st.ID + ")"
 			}
 			st.Failures = append(st.Failures, d)
@@ -327,15 +440,19 @@ func (s *Server) handleTAXIIAdd(w http.ResponseWriter, r *http.Request, c *call)
 		}
 	}
 	st.SuccessCount, st.FailureCount = len(st.Successes), len(st.Failures)
-	if ierr != nil && errs.KindOf(ierr) == errs.Internal {
-		s.log.Error("TAXII add failed", "status", st.ID, "err", ierr)
+	if aerr != nil && errs.KindOf(aerr) == errs.Internal {
+		s.log.Error("TAXII add failed", "status", st.ID, "err", aerr)
 	}
-	if err := s.status.add(context.WithoutCancel(r.Context()), s.cfg.Store, &statusEntry{Owner: c.tok.ID, Created: now, Status: st}); err != nil {
-		// The objects are imported: the status is still answered from
+	if err := s.status.add(ctx, s.cfg.Store, e); err != nil {
+		// The objects are stored: the status is still answered from
 		// memory, only a restart would forget it.
 		s.log.Error("keep TAXII status", "status", st.ID, "err", err)
 	}
-	return writeTAXII(w, http.StatusAccepted, s.visibleStatus(r, c, st))
+	v, err := s.visibleStatus(r, c, e)
+	if err != nil {
+		return err
+	}
+	return writeTAXII(w, http.StatusAccepted, v)
 }
 
 func versionOf(ts ...time.Time) time.Time {
@@ -348,21 +465,37 @@ func versionOf(ts ...time.Time) time.Time {
 }
 
 // visibleStatus leaves out of a status the objects the caller cannot see
-// (an object re-marked since it was pushed), counts included.
-func (s *Server) visibleStatus(r *http.Request, c *call, st taxii.Status) taxii.Status {
-	keep := func(ds []taxii.StatusDetail) []taxii.StatusDetail {
-		var out []taxii.StatusDetail
-		for _, d := range ds {
-			if _, err := c.view.Object(r.Context(), d.ID); err == nil {
-				out = append(out, d)
-			}
-		}
-		return out
+// (an object re-marked since it was pushed), counts included. The status
+// of a push to a case is not found by a caller who cannot see the case
+// (any more), and its objects are those of the levels kept with it.
+func (s *Server) visibleStatus(r *http.Request, c *call, e *statusEntry) (taxii.Status, error) {
+	st := e.Status
+	sees := func(id string) bool {
+		_, err := c.view.Object(r.Context(), id)
+		return err == nil
 	}
-	st.Successes = keep(st.Successes)
+	if e.Case != "" {
+		if _, err := s.caseOf(r.Context(), c, e.Case); err != nil {
+			if errs.KindOf(err) == errs.NotFound {
+				return st, errs.E(errs.NotFound, "no status %q", truncate(st.ID))
+			}
+			return st, err
+		}
+		sees = func(id string) bool {
+			l, ok := e.Levels[id]
+			return ok && c.view.SeesLevel(l)
+		}
+	}
+	var kept []taxii.StatusDetail
+	for _, d := range st.Successes {
+		if sees(d.ID) {
+			kept = append(kept, d)
+		}
+	}
+	st.Successes = kept
 	st.SuccessCount = len(st.Successes)
 	st.TotalCount = st.SuccessCount + st.FailureCount + st.PendingCount
-	return st
+	return st, nil
 }
 
 func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -370,5 +503,9 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request, c *call) e
 	if e == nil || e.Owner != c.tok.ID && c.tok.Role != token.Admin {
 		return errs.E(errs.NotFound, "no status %q", truncate(r.PathValue("status")))
 	}
-	return writeTAXII(w, http.StatusOK, s.visibleStatus(r, c, e.Status))
+	st, err := s.visibleStatus(r, c, e)
+	if err != nil {
+		return err
+	}
+	return writeTAXII(w, http.StatusOK, st)
 }

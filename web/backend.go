@@ -85,3 +85,24 @@ type Confirmation struct {
 	Confidence      int
 	Reason          string
 }
+
+// Overrider is the part of a Knowledge that keeps analysts' ratings of a
+// case's matrix of competing hypotheses. It is asked for apart from
+// Knowledge so that a backend without it still serves every other page:
+// the matrix is then shown without its editor.
+type Overrider interface {
+	// Override keeps o as the user's rating of one cell of case id's
+	// matrix, as investigation.Service.Override does (the analyst is the
+	// user's name, checked against the case's knowledge), and returns the
+	// case as stored. It does not attribute the case again.
+	Override(ctx context.Context, id string, o Override) (*kb.Case, error)
+}
+
+// Override is an analyst's rating of one cell of a case's matrix.
+type Override struct {
+	Item       string // the row's key (ach.Row.Key)
+	Hypothesis string // the column's id (ach.Column.ID): an actor's STIX id or "unknown"
+	Rating     string // an ach.Rating
+	Reason     string
+	Version    int // the case's version the analyst read (0: any)
+}

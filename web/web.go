@@ -134,6 +134,8 @@ func (u *UI) routes() {
 	m.Handle("POST /ui/cases/{id}/confirm", u.page(u.confirm))
 	m.Handle("POST /ui/cases/{id}/reopen", u.page(u.reopen))
 	m.Handle("GET /ui/cases/{id}/export/{format}", u.page(u.export))
+	m.Handle("GET /ui/cases/{id}/ach", u.page(u.achPage))
+	m.Handle("POST /ui/cases/{id}/ach", u.page(u.override))
 	m.Handle("GET /ui/search", u.page(u.searchPage))
 	m.Handle("GET /ui/search.json", u.page(u.searchJSON))
 	m.Handle("GET /ui/actors/{id}", u.page(u.actorPage))

@@ -117,7 +117,40 @@ func Build(ctx context.Context, v *access.View, raw any) (*Index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("taxii index: %w", err)
 	}
-	sort.Slice(ix.entries, func(i, j int) bool { return ix.entries[i].less(&ix.entries[j]) })
+	ix.finish()
+	return ix, nil
+}
+
+// NewIndex indexes es, entries made by NewEntry (the objects of one case's
+// evidence, for instance). Two entries of one version of one object are
+// one: the earlier added is kept, so that a version given twice keeps the
+// date it was first added.
+func NewIndex(es []Entry) *Index {
+	ix := &Index{entries: append([]Entry(nil), es...), byID: map[string][]int{}}
+	sort.SliceStable(ix.entries, func(i, j int) bool { return ix.entries[i].less(&ix.entries[j]) })
+	type version struct {
+		id string
+		at int64
+	}
+	seen := map[version]bool{}
+	kept := ix.entries[:0]
+	for _, e := range ix.entries {
+		v := version{e.ID, e.Version.UnixNano()}
+		if seen[v] {
+			continue
+		}
+		seen[v] = true
+		kept = append(kept, e)
+	}
+	ix.entries = kept
+	ix.finish()
+	return ix
+}
+
+// finish orders the entries and marks each object's first and last
+// version.
+func (ix *Index) finish() {
+	sort.SliceStable(ix.entries, func(i, j int) bool { return ix.entries[i].less(&ix.entries[j]) })
 	for i, e := range ix.entries {
 		ix.byID[e.ID] = append(ix.byID[e.ID], i)
 	}
@@ -126,7 +159,24 @@ func Build(ctx context.Context, v *access.View, raw any) (*Index, error) {
 		ix.entries[is[0]].First = true
 		ix.entries[is[len(is)-1]].Last = true
 	}
-	return ix, nil
+}
+
+// NewEntry is the entry of the version o of an object, added at added,
+// of level l, served as o.Raw.
+func NewEntry(o *stix.Object, added time.Time, l access.Level) Entry {
+	e := entryOf(o, added, l)
+	e.Raw = o.Raw
+	return e
+}
+
+// Has reports whether the index holds a version of id that sees admits.
+func (ix *Index) Has(id string, sees func(access.Level) bool) bool {
+	for _, i := range ix.byID[id] {
+		if sees(ix.entries[i].Level) {
+			return true
+		}
+	}
+	return false
 }
 
 func entryOf(o *stix.Object, added time.Time, l access.Level) Entry {

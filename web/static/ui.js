@@ -1,6 +1,7 @@
 // culprit web UI: progressive enhancement only. Every page works without
 // this script; it adds the search box's suggestions with keyboard
-// navigation, the "/" shortcut, and the review page's accept-all buttons.
+// navigation, the "/" shortcut, the review page's accept-all buttons, and
+// the matrix page's cell editor (its "Rate" links fill the form in place).
 "use strict";
 document.documentElement.classList.add("js");
 
@@ -78,4 +79,31 @@ function initReview() {
   if (r) r.addEventListener("click", () => set("reject"));
 }
 
-document.addEventListener("DOMContentLoaded", () => { initSearch(); initReview(); });
+function initACH() {
+  const form = document.getElementById("rate-form");
+  if (!form) return;
+  const item = document.getElementById("rate-item"), hyp = document.getElementById("rate-hyp"), rating = document.getElementById("rate-rating");
+  const cellOf = () => [...document.querySelectorAll(".ach-cell")].find((c) => c.dataset.item === item.value && c.dataset.hyp === hyp.value);
+  // show marks the chosen cell and starts the rating at its current one.
+  const show = () => {
+    document.querySelectorAll(".ach-cell.editing").forEach((c) => c.classList.remove("editing"));
+    const c = cellOf();
+    if (!c) return;
+    c.classList.add("editing");
+    rating.value = c.dataset.rating;
+  };
+  item.addEventListener("change", show);
+  hyp.addEventListener("change", show);
+  document.querySelectorAll(".ach-cell a.rate").forEach((a) => a.addEventListener("click", (e) => {
+    e.preventDefault();
+    const c = a.closest(".ach-cell");
+    item.value = c.dataset.item;
+    hyp.value = c.dataset.hyp;
+    show();
+    form.scrollIntoView({ block: "nearest" });
+    rating.focus();
+  }));
+  show();
+}
+
+document.addEventListener("DOMContentLoaded", () => { initSearch(); initReview(); initACH(); });
