@@ -98,7 +98,9 @@ func (s *scanner) chunk(buf []byte, base int64, from, end int, fn func(Item) err
 		// sp.value may point into the chunk, which is reused: copy it.
 		text := s.arena.str(buf[a:b])
 		v := text
-		if sp.value != text {
+		if sp.owned {
+			v = sp.value
+		} else if sp.value != text {
 			v = s.arena.strs(sp.value)
 		}
 		items = append(items, Item{Kind: Kind(sp.t), Value: v, Text: text,

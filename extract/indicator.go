@@ -2,6 +2,7 @@ package extract
 
 import (
 	"bytes"
+	"encoding/binary"
 	"net/netip"
 	"sort"
 	"strings"
@@ -17,6 +18,7 @@ type span struct {
 	start, end int // in the refanged text
 	value      string
 	benign     []string
+	owned      bool // value is in the arena already, not in the chunk
 }
 
 // scanner holds what a Scan reuses from chunk to chunk.
@@ -31,30 +33,40 @@ type scanner struct {
 	// items and nameItems are reused from chunk to chunk.
 	items, nameItems []Item
 	arena            arena
-	// scratch holds values lower-cased during one chunk (they are copied
-	// into the arena when kept): reset per chunk, no allocation per value.
-	scratch []byte
 }
 
-// lower returns p in lower case (ASCII), p itself when it has no capital:
-// valid until the next chunk.
-func (s *scanner) lower(p string) string {
+// lower returns p in lower case (ASCII) and true, written into the arena
+// (where chunk would copy it), or p itself and false when it has no
+// capital.
+func (s *scanner) lower(p string) (string, bool) {
 	k := 0
 	for k < len(p) && !(p[k] >= 'A' && p[k] <= 'Z') {
 		k++
 	}
 	if k == len(p) {
-		return p
+		return p, false
 	}
-	start := len(s.scratch)
-	s.scratch = append(s.scratch, p...)
-	out := s.scratch[start:]
-	for i := k; i < len(out); i++ {
+	a := &s.arena
+	a.grow(len(p))
+	start := len(a.b)
+	a.b = append(a.b, p...)
+	out := a.b[start:]
+	// Eight bytes at a time: 0x20 is added to each byte in 'A'..'Z'
+	// (ESET's hashes are upper case, 40 to 64 of them per write-up).
+	const ones, highs, low7 = 0x0101010101010101, 0x8080808080808080, 0x7f7f7f7f7f7f7f7f
+	i := k &^ 7
+	for ; i+8 <= len(out); i += 8 {
+		x := binary.LittleEndian.Uint64(out[i:])
+		v := x & low7
+		upper := (v + (0x80-'A')*ones) &^ (v + (0x80-'Z'-1)*ones) &^ x & highs
+		binary.LittleEndian.PutUint64(out[i:], x|upper>>2)
+	}
+	for ; i < len(out); i++ {
 		if c := out[i]; c >= 'A' && c <= 'Z' {
 			out[i] = c + 'a' - 'A'
 		}
 	}
-	return unsafeString(out)
+	return unsafeString(out), true
 }
 
 func newScanner(opt Options) *scanner {
@@ -75,7 +87,6 @@ func newScanner(opt Options) *scanner {
 func (s *scanner) refangChunk(b []byte) {
 	str := unsafeString(b)
 	s.moves = s.moves[:0]
-	s.scratch = s.scratch[:0]
 	ref := s.buf[:0]
 	done := 0 // b[:done] is in ref
 	for i := 0; i < len(b); i++ {
@@ -149,14 +160,24 @@ var isDelim = func() (t [256]bool) {
 	return t
 }()
 
-// interesting marks bytes without which a token cannot be an indicator.
-var interesting = func() (t [256]bool) {
+// tokClass marks bytes without which a token cannot be an indicator
+// (tokInteresting: digits and ".@:\\"), and those token looks for, so that
+// it searches a token only for what it holds.
+const (
+	tokInteresting = 1 << iota
+	tokColon
+	tokAt
+	tokBackslash
+)
+
+var tokClass = func() (t [256]uint8) {
 	for c := '0'; c <= '9'; c++ {
-		t[c] = true
+		t[c] = tokInteresting
 	}
-	for _, c := range []byte(".@:\\") {
-		t[c] = true
-	}
+	t['.'] = tokInteresting
+	t[':'] = tokInteresting | tokColon
+	t['@'] = tokInteresting | tokAt
+	t['\\'] = tokInteresting | tokBackslash
 	return t
 }()
 
@@ -169,13 +190,13 @@ func (s *scanner) indicators() {
 			i++
 			continue
 		}
-		j, want := i, false
+		j, cls := i, uint8(0)
 		for j < len(b) && !isDelim[b[j]] {
-			want = want || interesting[b[j]]
+			cls |= tokClass[b[j]]
 			j++
 		}
-		if want && j-i <= maxItem {
-			j = s.token(i, j)
+		if cls != 0 && j-i <= maxItem {
+			j = s.token(i, j, cls)
 		}
 		i = j
 	}
@@ -198,9 +219,10 @@ var (
 	isURLTrim   = byteSet(".:,;!?*+~&#")
 )
 
-// token classifies b[i:j], a run of non-delimiters, and returns where
-// scanning resumes (j, or further when a path runs across spaces).
-func (s *scanner) token(i, j int) int {
+// token classifies b[i:j], a run of non-delimiters whose bytes have the
+// tokClass bits cls, and returns where scanning resumes (j, or further
+// when a path runs across spaces).
+func (s *scanner) token(i, j int, cls uint8) int {
 	b := s.ref
 	for i < j && isTrimLeft[b[i]] {
 		i++
@@ -213,7 +235,12 @@ func (s *scanner) token(i, j int) int {
 		return j
 	}
 	tok := unsafeString(b[i:end])
-	if k := strings.Index(tok, "://"); k > 0 {
+	colons := cls&tokColon != 0
+	k := -1
+	if colons {
+		k = strings.Index(tok, "://")
+	}
+	if k > 0 {
 		// A URL keeps a final "=" or "-" ("?ss=", "/a-"); sentence
 		// punctuation and AsciiDoc marks ("++") after it are trimmed.
 		ue := j
@@ -223,11 +250,15 @@ func (s *scanner) token(i, j int) int {
 		s.url(i, ue, k)
 		return j
 	}
-	if strings.IndexByte(tok, '\\') >= 0 {
+	if cls&tokBackslash != 0 && strings.IndexByte(tok, '\\') >= 0 {
 		return s.path(i, end, j)
 	}
-	if strings.IndexByte(tok, '@') > 0 {
+	if cls&tokAt != 0 && strings.IndexByte(tok, '@') > 0 {
 		s.email(i, end)
+		return j
+	}
+	if !colons {
+		s.parts(i, end)
 		return j
 	}
 	if strings.Count(tok, ":") == 2 && tok[0] >= '0' && tok[0] <= '9' {
@@ -274,29 +305,27 @@ func (s *scanner) part(i, j int, first bool) {
 	b := s.ref
 	p := unsafeString(b[i:j])
 	n := len(p)
-	hex, digits, dots := true, true, 0
+	all, dots := uint8(partDigit|partHex), 0
 	for k := 0; k < n; k++ {
-		c := p[k]
-		if c == '.' {
-			dots++
-		}
-		if !(c >= '0' && c <= '9') {
-			digits = false
-			if !(c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
-				hex = false
-			}
-		}
+		c := partClass[p[k]]
+		all &= c
+		dots += int(c >> 2)
 	}
+	hex, digits := all&partHex != 0, all&partDigit != 0
 	switch {
 	case hex && (n == 32 || n == 40 || n == 64 || n == 128):
 		// An imphash (of the import table) or an authentihash (of the
 		// signed parts) has a file hash's length but is not the file's.
+		// Each of the three words holds "hash": one search rules out all
+		// three for most hashes.
 		before := b[max(0, i-24):i]
-		if containsFold(before, "imphash") || containsFold(before, "import hash") || containsFold(before, "authentihash") {
+		if containsFold(before, "hash") && (containsFold(before, "imphash") || containsFold(before, "import hash") || containsFold(before, "authentihash")) {
 			s.count("imphash or authentihash (not a file hash)")
 			return
 		}
-		s.add(hashType(n), i, j, s.lower(p))
+		v, owned := s.lower(p)
+		s.add(hashType(n), i, j, v)
+		s.spans[len(s.spans)-1].owned = owned
 		return
 	case digits:
 		s.asnAfter(i, j)
@@ -339,6 +368,25 @@ func (s *scanner) part(i, j int, first bool) {
 		}
 	}
 }
+
+// partClass classifies bytes for part: digits (and hex), hex letters,
+// and the dot (the bit counted).
+const (
+	partDigit = 1
+	partHex   = 2
+	partDot   = 4
+)
+
+var partClass = func() (t [256]uint8) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = partDigit | partHex
+	}
+	for _, c := range []byte("abcdefABCDEF") {
+		t[c] = partHex
+	}
+	t['.'] = partDot
+	return t
+}()
 
 func isAttackID(p string) bool {
 	if p[0] == 'T' && p[1] == 'A' {
@@ -776,7 +824,9 @@ func (s *scanner) hashBeforeDot(i, j int) bool {
 			return false
 		}
 	}
-	s.add(t, i, i+k, s.lower(p[:k]))
+	v, owned := s.lower(p[:k])
+	s.add(t, i, i+k, v)
+	s.spans[len(s.spans)-1].owned = owned
 	return true
 }
 

@@ -29,18 +29,37 @@ func TestSnippetCollapse(t *testing.T) {
 	}
 }
 
-// TestScannerLower checks the scratch lower-casing: values of a chunk stay
-// intact while later ones are added.
+// TestScannerLower checks the lower-casing into the arena: values stay
+// intact while later ones are added, every byte value is mapped as
+// strings.ToLower maps ASCII, at every alignment, and a value without
+// capitals is returned as it is.
 func TestScannerLower(t *testing.T) {
 	s := &scanner{}
-	var got []string
-	for _, v := range []string{"ABCDEF", "abc", "0A1B", strings.Repeat("F", 5000), "Mixed"} {
-		got = append(got, s.lower(v))
+	in := []string{"ABCDEF", "abc", "0A1B", strings.Repeat("F", 5000), "Mixed", "@[`{AZaz\x80\xc1\xdaZ", "0123456789abcdefABCDEF0123456789abcdefAB"}
+	var all []byte
+	for c := 0; c < 256; c++ {
+		all = append(all, byte(c))
 	}
-	want := []string{"abcdef", "abc", "0a1b", strings.Repeat("f", 5000), "mixed"}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("lower %d = %.20q, want %.20q", i, got[i], want[i])
+	for k := 0; k < 16; k++ {
+		in = append(in, string(all[k:]), string(all[:256-k]))
+	}
+	var got []string
+	for _, v := range in {
+		l, owned := s.lower(v)
+		if owned != strings.ContainsAny(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+			t.Errorf("lower(%.20q) owned = %v", v, owned)
+		}
+		got = append(got, l)
+	}
+	for i, v := range in {
+		want := []byte(v)
+		for k, c := range want {
+			if c >= 'A' && c <= 'Z' {
+				want[k] = c + 'a' - 'A'
+			}
+		}
+		if got[i] != string(want) {
+			t.Errorf("lower(%.20q) = %.20q, want %.20q", v, got[i], want)
 		}
 	}
 }
