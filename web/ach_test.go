@@ -88,17 +88,23 @@ func (c *achClient) csrf(body string) string {
 	return html.UnescapeString(m[1])
 }
 
-// attributedCase logs in as secret, opens a case from the wiper report,
-// accepts its items but the claims of other actors than Lazarus Group,
-// attributes it, and returns its id and the session's CSRF token.
-func (c *achClient) attributedCase(secret string) (string, string) {
+// login logs in with an API token and returns the session's CSRF token.
+func (c *achClient) login(secret string) string {
 	c.t.Helper()
 	_, login := c.get("/ui/login")
 	if code, _, body := c.post("/ui/login", url.Values{"csrf": {c.csrf(login)}, "token": {secret}, "next": {"/ui/"}}); code != http.StatusSeeOther {
 		c.t.Fatalf("log in: %d\n%s", code, body)
 	}
 	_, home := c.get("/ui/")
-	csrf := c.csrf(home)
+	return c.csrf(home)
+}
+
+// attributedCase logs in as secret, opens a case from the wiper report,
+// accepts its items but the claims of other actors than Lazarus Group,
+// attributes it, and returns its id and the session's CSRF token.
+func (c *achClient) attributedCase(secret string) (string, string) {
+	c.t.Helper()
+	csrf := c.login(secret)
 	report, err := os.ReadFile(filepath.Join("testdata", "wiper-report.txt"))
 	if err != nil {
 		c.t.Fatal(err)
@@ -284,8 +290,7 @@ func TestACHOverride(t *testing.T) {
 
 	// A reader sees the matrix and the overrides, and no editor.
 	g := newACHClient(t, srv.url)
-	_, login := g.get("/ui/login")
-	g.post("/ui/login", url.Values{"csrf": {g.csrf(login)}, "token": {srv.tok["gus"]}, "next": {"/ui/"}})
+	g.login(srv.tok["gus"])
 	code, gp := g.get(path)
 	if code != http.StatusOK || strings.Contains(gp, `id="rate-form"`) || !strings.Contains(gp, `data-testid="overrides"`) {
 		t.Errorf("a reader's matrix page: %d, editor %v, overrides %v", code, strings.Contains(gp, `id="rate-form"`), strings.Contains(gp, `data-testid="overrides"`))

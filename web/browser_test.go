@@ -144,7 +144,8 @@ func fillKnowledge(t testing.TB, st kb.Store, full bool, n, lazarusInd int) int 
 	return stats.Objects
 }
 
-// uiServer is a culprit server on a real SQLite store, with tokens.
+// uiServer is a culprit server on a real SQLite store, with tokens: the
+// knowledge of fillKnowledge and the extra objects of the test.
 type uiServer struct {
 	url    string
 	srv    *server.Server
@@ -154,7 +155,7 @@ type uiServer struct {
 	objs   int
 }
 
-func newUIServer(t testing.TB, full bool) *uiServer {
+func newUIServer(t testing.TB, full bool, extra ...*stix.Object) *uiServer {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -165,6 +166,10 @@ func newUIServer(t testing.TB, full bool) *uiServer {
 	t.Cleanup(func() { st.Close() })
 	u := &uiServer{tok: map[string]string{}, ids: map[string]string{}}
 	u.objs = fillKnowledge(t, st, full, 100000, 2000)
+	if len(extra) > 0 {
+		importObjects(t, st, "test objects", extra)
+		u.objs += len(extra)
+	}
 	secret, err := token.LoadSecret(dir)
 	if err != nil {
 		t.Fatal(err)

@@ -411,17 +411,21 @@ func (u *UI) caseView(r *http.Request, q *request) (*caseView, error) {
 func reviewedName(name string) string { return "reviewed-" + name }
 
 // export writes the case's report (Markdown or printable HTML), its STIX
-// bundle or its matrix of competing hypotheses (CSV).
+// bundle, its matrix of competing hypotheses (CSV) or its ATT&CK
+// Navigator layer.
 func (u *UI) export(w http.ResponseWriter, r *http.Request, q *request) error {
 	ctx := r.Context()
 	id := r.PathValue("id")
 	switch f := r.PathValue("format"); f {
-	case "ach.csv":
+	case "ach.csv", "navigator.json":
 		cs, err := q.know.Case(ctx, id)
 		if err != nil {
 			return err
 		}
-		return exportMatrix(w, cs)
+		if f == "ach.csv" {
+			return exportMatrix(w, cs)
+		}
+		return caseLayer(w, r, q, cs)
 	case "stix.json":
 		var buf bytes.Buffer
 		if err := q.know.Export(ctx, id, &buf); err != nil {
@@ -459,7 +463,7 @@ func (u *UI) export(w http.ResponseWriter, r *http.Request, q *request) error {
 		}
 		return u.renderBare(w, "report", v)
 	}
-	return errs.E(errs.NotFound, "no export %q (report.md, report.html, stix.json, ach.csv)", r.PathValue("format"))
+	return errs.E(errs.NotFound, "no export %q (report.md, report.html, stix.json, ach.csv, navigator.json)", r.PathValue("format"))
 }
 
 // renderBare renders a page of its own (no navigation), e.g. a printable

@@ -139,6 +139,7 @@ func (u *UI) routes() {
 	m.Handle("GET /ui/search", u.page(u.searchPage))
 	m.Handle("GET /ui/search.json", u.page(u.searchJSON))
 	m.Handle("GET /ui/actors/{id}", u.page(u.actorPage))
+	m.Handle("GET /ui/actors/{id}/navigator.json", u.page(u.actorLayer))
 	m.Handle("GET /ui/objects/{id}", u.page(u.objectPage))
 	m.Handle("GET /ui/graph.json", u.page(u.graphJSON))
 	m.Handle("GET /ui/compare", u.page(u.comparePage))

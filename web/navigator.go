@@ -1,0 +1,77 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/culprit-cti/culprit/kb"
+	"github.com/culprit-cti/culprit/navigator"
+)
+
+// ATT&CK Navigator layers (package navigator) of a case and of an actor,
+// read through the user's knowledge: a technique, actor or relationship
+// the user may not see is in no layer.
+
+// caseLayer writes the layer of a case: its techniques and those of its
+// leading hypothesis.
+func caseLayer(w http.ResponseWriter, r *http.Request, q *request, cs *kb.Case) error {
+	l, _, err := navigator.ForCase(r.Context(), q.know, nil, cs)
+	if err != nil {
+		return fmt.Errorf("case %s: the Navigator layer: %w", cs.ID, err)
+	}
+	return writeLayer(w, l, cs.ID+"-navigator.json")
+}
+
+// actorLayer writes the layer of an actor (a name, alias or id).
+func (u *UI) actorLayer(w http.ResponseWriter, r *http.Request, q *request) error {
+	ctx := r.Context()
+	card, err := q.know.Card(ctx, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	cat, err := navigator.LoadCatalogue(ctx, q.know)
+	if err != nil {
+		return fmt.Errorf("read the ATT&CK techniques: %w", err)
+	}
+	l, err := navigator.Actor(ctx, q.know, cat, card)
+	if err != nil {
+		return fmt.Errorf("actor %s: the Navigator layer: %w", card.ID, err)
+	}
+	name := card.ExternalID
+	if name == "" {
+		name = card.Name
+	}
+	return writeLayer(w, l, fileName(name)+"-navigator.json")
+}
+
+func writeLayer(w http.ResponseWriter, l *navigator.Layer, file string) error {
+	var buf bytes.Buffer
+	if _, err := l.WriteTo(&buf); err != nil {
+		return fmt.Errorf("write the Navigator layer: %w", err)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Disposition", "attachment; filename="+file)
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// fileName keeps the letters, digits, dots and dashes of s, for a
+// download's name (a quoted header value needs no more care then).
+func fileName(s string) string {
+	var b strings.Builder
+	for _, c := range s {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '.', c == '-':
+			b.WriteRune(c)
+		case b.Len() > 0 && !strings.HasSuffix(b.String(), "-"):
+			b.WriteByte('-')
+		}
+	}
+	out := strings.Trim(b.String(), "-.")
+	if out == "" || len(out) > 80 {
+		return "actor"
+	}
+	return out
+}
