@@ -137,6 +137,16 @@ type Server struct {
 	// loadMu) is the highest of them that a finished reload covers.
 	reloadAsked atomic.Int64
 	reloadDone  int64
+	// dataVersion (under loadMu) is the store's data version that the
+	// current snapshot is known to cover, when dataVersionKnown.
+	dataVersion      int64
+	dataVersionKnown bool
+}
+
+// dataVersioner is a store that tells cheaply whether anything was
+// committed since it last answered (sqlite.Store.DataVersion).
+type dataVersioner interface {
+	DataVersion(ctx context.Context) (int64, error)
 }
 
 // New returns a server for cfg. It loads nothing yet: Load (or Run) does.
@@ -231,8 +241,33 @@ func (s *Server) Load(ctx context.Context) error {
 	return s.load(ctx)
 }
 
-// load is Load with loadMu held.
+// load is Load with loadMu held. With a store that has a data version,
+// nothing is read while it stays the same: the state tag counts whole
+// tables (at 100,000 objects the two-second poll of it took a fifth of a
+// busy server's CPU).
 func (s *Server) load(ctx context.Context) error {
+	dv, ok := s.cfg.Store.(dataVersioner)
+	var v int64
+	if ok {
+		var err error
+		if v, err = dv.DataVersion(ctx); err != nil {
+			ok = false // read the state tag instead
+		} else if s.dataVersionKnown && v == s.dataVersion && s.snap.Load() != nil {
+			return nil
+		}
+	}
+	// The version is read before the state: a commit in between is seen
+	// by the next poll.
+	if err := s.loadState(ctx); err != nil {
+		s.dataVersionKnown = false
+		return err
+	}
+	s.dataVersion, s.dataVersionKnown = v, ok
+	return nil
+}
+
+// loadState builds the snapshot if the store's state tag changed.
+func (s *Server) loadState(ctx context.Context) error {
 	if err := s.status.load(ctx, s.cfg.Store); err != nil {
 		return err
 	}

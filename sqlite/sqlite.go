@@ -57,6 +57,10 @@ type Store struct {
 	loading sync.Mutex                // serialises loads of the name index
 	names   atomic.Pointer[nameIndex] // nil until first lookup, reset by imports
 	gen     atomic.Uint64             // incremented by every reset of names
+
+	dvMu    sync.Mutex
+	dvConn  *sql.Conn // kept for DataVersion, never used for writes
+	dvConns int64     // connections taken for DataVersion so far
 }
 
 var _ kb.Store = (*Store)(nil)
@@ -249,7 +253,45 @@ func initFile(ctx context.Context, path string) error {
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.dvMu.Lock()
+	if s.dvConn != nil {
+		s.dvConn.Close()
+		s.dvConn = nil
+	}
+	s.dvMu.Unlock()
+	return s.db.Close()
+}
+
+// DataVersion returns a number that differs from the one of the previous
+// call when anything (an import, a case, a blob) was committed to the file
+// since, by this process or another. It is SQLite's PRAGMA data_version
+// of a connection kept for it and never used to write (SQLite counts the
+// commits of every other connection), and costs no table read: a server
+// polls it and reads the store's Stats, which count whole tables, only
+// when it changed. The kept connection is one of the pool's.
+func (s *Store) DataVersion(ctx context.Context) (int64, error) {
+	s.dvMu.Lock()
+	defer s.dvMu.Unlock()
+	if s.dvConn == nil {
+		c, err := s.db.Conn(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("data version: %w", err)
+		}
+		s.dvConn = c
+		s.dvConns++
+	}
+	var v int64
+	if err := s.dvConn.QueryRowContext(ctx, `PRAGMA data_version`).Scan(&v); err != nil {
+		// A broken connection is not kept: the next call takes another.
+		s.dvConn.Close()
+		s.dvConn = nil
+		return 0, fmt.Errorf("data version: %w", err)
+	}
+	// A new connection counts afresh: the number of connections taken
+	// keeps its values apart from the previous one's.
+	return s.dvConns<<40 | v&(1<<40-1), nil
+}
 
 // SchemaVersion returns the number of migrations applied.
 func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
