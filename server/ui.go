@@ -345,3 +345,24 @@ func (k *uiKnowledge) Export(ctx context.Context, id string, w io.Writer) error 
 	}
 	return k.s.service().Export(ctx, cs.ID, know, w)
 }
+
+// Override keeps an analyst's rating of one cell of a case's matrix as
+// POST /api/cases/{id}/ach/overrides does, with the user's name: the
+// actor must be one the knowledge of the lower of the user's and the
+// case's level holds. The UI attributes the case again as its next step.
+func (k *uiKnowledge) Override(ctx context.Context, id string, o web.Override) (*kb.Case, error) {
+	if err := k.write(); err != nil {
+		return nil, err
+	}
+	cs, err := k.Case(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	l := min(caseKnowledge(k.c, cs), k.c.snap.highest)
+	know, err := k.s.knowledge(ctx, k.c.snap, l)
+	if err != nil {
+		return nil, err
+	}
+	return k.s.service().Override(ctx, cs.ID, know, investigation.Override{Item: o.Item, Hypothesis: o.Hypothesis,
+		Rating: o.Rating, Analyst: k.c.tok.Name, Reason: o.Reason, Version: o.Version})
+}
