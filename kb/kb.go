@@ -156,6 +156,17 @@ type Store interface {
 	// an errs.Forbidden error.
 	Import(ctx context.Context, src Source, objs Stream, opts ImportOptions) (ImportStats, error)
 
+	// Delete deletes versions of the object id, in one transaction, with
+	// the rules of the package function Delete (which a backend runs
+	// against its transaction, as Import runs kb.Import): versions holds
+	// the modified times of the versions to delete, nil every version and
+	// so the object. It returns an errs.NotFound error for an id or a
+	// version the store does not hold, errs.Conflict when relationships
+	// refer to an object that would be gone. The store's state (Stats,
+	// StateTag) changes, so that what is derived from it is rebuilt. A
+	// store opened read-only fails it with an errs.Forbidden error.
+	Delete(ctx context.Context, id string, versions []time.Time) (DeleteStats, error)
+
 	// Object returns the current version of the object with this STIX id,
 	// active or not, or an error wrapping ErrNotFound.
 	Object(ctx context.Context, id string) (*stix.Object, error)

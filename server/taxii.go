@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -266,6 +267,12 @@ func (s *Server) handleTAXIIObject(w http.ResponseWriter, r *http.Request, c *ca
 		if err := objectExists(r, c, col, ix, id); err != nil {
 			return err
 		}
+		// A version that is not there (deleted, or never stored) is not
+		// found either, as section 5.7 asks after a delete; a later page
+		// may be empty.
+		if r.URL.Query().Get("next") == "" {
+			return errs.E(errs.NotFound, "object %s has no version that the filters select", truncate(id))
+		}
 	}
 	objs := content(c, p.Entries)
 	return writeTAXII(w, http.StatusOK, taxii.Envelope{More: p.More, Next: p.Next, Objects: objs})
@@ -302,11 +309,74 @@ func (s *Server) handleManifest(w http.ResponseWriter, r *http.Request, c *call)
 	return writeTAXII(w, http.StatusOK, out)
 }
 
+// handleTAXIIDelete deletes an object, or the versions of it that
+// match[version] names, from the knowledge base (section 5.7; admins
+// only, by the route). Only the versions the caller's level shows are
+// selected: an object above it is not found, as an absent one, and a
+// version above it is kept. The knowledge is reloaded before the answer,
+// so that the next read no longer serves what was deleted.
 func (s *Server) handleTAXIIDelete(w http.ResponseWriter, r *http.Request, c *call) error {
-	if _, err := s.collectionOf(r, c); err != nil {
+	col, err := s.collectionOf(r, c)
+	if err != nil {
 		return err
 	}
-	return statusErr(http.StatusNotImplemented, "the knowledge base keeps every object it imported: deletion is not supported yet (revoke the object with a newer version instead)")
+	switch {
+	case col.kind == colCase:
+		return errs.E(errs.Forbidden, "the objects of case %s are its evidence: remove the evidence file that holds them (DELETE /api/cases/%s/evidence/{name})", col.cs.ID, col.cs.ID)
+	case !col.CanRead || !col.CanWrite:
+		return errs.E(errs.Forbidden, "collection %s does not support delete: it is not both readable and writable by you", col.Alias)
+	}
+	id := r.PathValue("object")
+	q, err := taxii.ParseQuery(r.URL.Query(), taxii.Delete)
+	if err != nil {
+		return err
+	}
+	p, err := c.snap.taxii.Select(q, id, c.view.SeesLevel, "all")
+	if err != nil {
+		return err
+	}
+	if len(p.Entries) == 0 {
+		if _, err := c.view.Object(r.Context(), id); err != nil {
+			return err
+		}
+		return errs.E(errs.NotFound, "object %s has no version that the filters select", truncate(id))
+	}
+	versions := make([]time.Time, len(p.Entries))
+	for i, e := range p.Entries {
+		versions[i] = e.Modified
+	}
+	s.writeMu.Lock()
+	_, err = s.cfg.Store.Delete(context.WithoutCancel(r.Context()), id, versions)
+	s.writeMu.Unlock()
+	if errs.KindOf(err) == errs.Conflict {
+		return s.referredTo(c, id)
+	}
+	if err != nil {
+		return err
+	}
+	s.reloadAfterImport(r.Context())
+	w.Header().Set("Content-Type", taxii.MediaTAXII)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// referredTo is the error of a delete the store refused because
+// relationships refer to the object: it names those the caller may see,
+// never the others.
+func (s *Server) referredTo(c *call, id string) error {
+	var refs []string
+	for _, is := range [][]int{c.snap.relsBySource[id], c.snap.relsByTarget[id]} {
+		for _, i := range is {
+			if o := c.snap.objects[i]; c.view.SeesLevel(o.level) && o.id != id && len(refs) < 5 {
+				refs = append(refs, o.id)
+			}
+		}
+	}
+	if len(refs) == 0 {
+		return errs.E(errs.Conflict, "object %s cannot be deleted: other objects refer to it", id)
+	}
+	return errs.E(errs.Conflict, "object %s cannot be deleted: relationships refer to it (%s): delete them first", id, strings.Join(refs, ", "))
 }
 
 // statuses keeps the TAXII status resources of POSTed envelopes, in

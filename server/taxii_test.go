@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"sort"
@@ -13,8 +14,11 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/culprit-cti/culprit/access"
+	"github.com/culprit-cti/culprit/kb"
 	"github.com/culprit-cti/culprit/server/taxii"
 	"github.com/culprit-cti/culprit/stix"
+	"github.com/culprit-cti/culprit/token"
 )
 
 const col = taxiiRoot + "collections/" + KnowledgeCollection
@@ -311,5 +315,109 @@ func TestUnknownPathsAndMethods(t *testing.T) {
 		if code == 405 && h.Get("Allow") == "" {
 			t.Errorf("%s %s: 405 without Allow", tc.method, tc.path)
 		}
+	}
+}
+
+func TestTAXIIDelete(t *testing.T) {
+	f := newFixture(t, Config{})
+	tok, rec, err := f.tokens.Create(context.Background(), "admin-green", token.Admin, access.Green)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.tok["admin-green"], f.ids["admin-green"] = tok, rec.ID
+	del := func(key, path string) (int, []byte) {
+		t.Helper()
+		code, h, b := f.do("DELETE", key, path, "", nil)
+		if ct := h.Get("Content-Type"); ct != taxii.MediaTAXII {
+			t.Errorf("DELETE %s: Content-Type %q, want %q", path, ct, taxii.MediaTAXII)
+		}
+		return code, b
+	}
+	obj := func(id string) string { return col + "/objects/" + id + "/" }
+	const (
+		publicRAT = "malware--00000014-0000-4000-8000-000000000014"
+		bearRAT   = "relationship--00000028-0000-4000-8000-000000000028"
+	)
+
+	if c := findCollection(f.collectionList("admin-green"), KnowledgeCollection); c == nil || !c.CanRead || !c.CanWrite {
+		t.Errorf("knowledge collection for an admin: %+v, want readable and writable", c)
+	}
+	if c := findCollection(f.collectionList("analyst-green"), KnowledgeCollection); c == nil || c.CanWrite {
+		t.Errorf("knowledge collection for an analyst: %+v, want read-only", c)
+	}
+	for _, tc := range []struct {
+		name, key, path string
+		want            int
+	}{
+		{"reader", "reader-red", obj(heron), 403},
+		{"analyst", "analyst-green", obj(publicRAT), 403},
+		{"the inbox", "admin-red", taxiiRoot + "collections/inbox/objects/" + heron + "/", 403},
+		{"unknown collection", "admin-red", taxiiRoot + "collections/nope/objects/" + heron + "/", 404},
+		{"a parameter of reads", "admin-red", obj(heron) + "?limit=1", 400},
+		{"a filter delete does not take", "admin-red", obj(heron) + "?match[type]=intrusion-set", 400},
+		{"bad version", "admin-red", obj(heron) + "?match[version]=newest", 400},
+		{"absent version", "admin-red", obj(heron) + "?match[version]=2020-01-01T00:00:00Z", 404},
+		{"absent object", "admin-red", obj(absentLike(heron)), 404},
+		{"object above the admin's level", "admin-green", obj(heron), 404},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if code, b := del(tc.key, tc.path); code != tc.want {
+				t.Errorf("DELETE %s as %s: %d %s, want %d", tc.path, tc.key, code, b, tc.want)
+			}
+		})
+	}
+	// Above the admin's level, an object is an absent one.
+	code, hidden := del("admin-green", obj(redPanda))
+	code2, none := del("admin-green", obj(absentLike(redPanda)))
+	if a, b := normalize(hidden, redPanda), normalize(none, absentLike(redPanda)); code != 404 || code2 != 404 || a != b {
+		t.Errorf("hidden: %d %s\nabsent: %d %s\nwant the same 404", code, a, code2, b)
+	}
+
+	// Referred to by relationships: refused, naming only those the admin sees.
+	code, b := del("admin-green", obj(publicRAT))
+	if code != 409 || !strings.Contains(string(b), bearRAT) {
+		t.Errorf("DELETE of a malware a relationship uses: %d %s, want 409 naming %s", code, b, bearRAT)
+	}
+	code, b = del("admin-green", obj(secretMal))
+	if code != 409 || strings.Contains(string(b), secretRel) || strings.Contains(string(b), pandaRel) {
+		t.Errorf("DELETE of a malware only hidden relationships use: %d %s, want 409 naming none", code, b)
+	}
+
+	// One version: the other stays, and the deleted one is not served.
+	if code, b := del("admin-red", obj(openBear)+"?match[version]=first"); code != 200 || len(b) != 0 {
+		t.Fatalf("DELETE of Open Bear's first version: %d %s, want 200 and no body", code, b)
+	}
+	code, b = f.get("reader-red", obj(openBear)+"versions/")
+	var vl taxii.VersionList
+	decodeJSON(t, b, &vl)
+	if code != 200 || len(vl.Versions) != 1 || vl.Versions[0] != "2024-06-01T00:00:00.000000Z" {
+		t.Errorf("versions after deleting the first: %d %s", code, b)
+	}
+	if code, b := f.get("reader-red", obj(openBear)+"?match[version]=2024-01-01T00:00:00.000Z"); code != 404 {
+		t.Errorf("GET of the deleted version: %d %s, want 404", code, b)
+	}
+	if _, b := f.get("reader-red", col+"/objects/?match[version]=all"); strings.Contains(string(b), "Ruby Secret") {
+		t.Errorf("the deleted version is still served: %s", b)
+	}
+
+	// The whole object, once nothing refers to it.
+	for _, id := range []string{bearRAT, publicRAT} {
+		if code, b := del("admin-red", obj(id)); code != 200 {
+			t.Fatalf("DELETE %s: %d %s", id, code, b)
+		}
+	}
+	for _, path := range []string{obj(publicRAT), obj(publicRAT) + "versions/", "/api/objects/" + publicRAT} {
+		if code, b := f.get("reader-red", path); code != 404 {
+			t.Errorf("GET %s after the delete: %d %s, want 404", path, code, b)
+		}
+	}
+	if _, b := f.get("reader-red", col+"/manifest/?match[version]=all"); strings.Contains(string(b), publicRAT) {
+		t.Errorf("the manifest lists the deleted object: %s", b)
+	}
+	if _, err := f.store.Object(context.Background(), publicRAT); !errors.Is(err, kb.ErrNotFound) {
+		t.Errorf("store.Object after the delete: %v, want not found", err)
+	}
+	if code, b := del("admin-red", obj(publicRAT)); code != 404 {
+		t.Errorf("DELETE again: %d %s, want 404", code, b)
 	}
 }

@@ -52,6 +52,8 @@ func Run(t *testing.T, open func(t *testing.T) kb.Store) {
 		{"ConcurrentReaders", testConcurrentReaders},
 		{"Cases", testCases},
 		{"CasesConcurrent", testCasesConcurrent},
+		{"Delete", testDelete},
+		{"DeleteVersions", testDeleteVersions},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

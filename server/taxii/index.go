@@ -16,6 +16,7 @@ type Entry struct {
 	ID          string
 	Type        string
 	Version     time.Time // modified, else created, else Added (section 3.6.1)
+	Modified    time.Time // the object's own modified (zero for none): the store's key of the version
 	Added       time.Time // when the knowledge base stored this version
 	SpecVersion string
 	Level       access.Level
@@ -193,7 +194,7 @@ func entryOf(o *stix.Object, added time.Time, l access.Level) Entry {
 	}
 	// Dates added are the server's own: microseconds, as FormatTime
 	// writes them, so that added_after a date read back excludes it.
-	return Entry{ID: o.ID, Type: o.Type, Version: ver.UTC(), Added: added.UTC().Truncate(time.Microsecond), SpecVersion: sv, Level: l}
+	return Entry{ID: o.ID, Type: o.Type, Version: ver.UTC(), Modified: o.Modified, Added: added.UTC().Truncate(time.Microsecond), SpecVersion: sv, Level: l}
 }
 
 func (e *Entry) less(f *Entry) bool {

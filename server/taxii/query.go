@@ -12,7 +12,8 @@
 // pagination, with a next cursor bound to the query that made it.
 // Not supported: STIX versions other than 2.1, the match[...] fields the
 // specification leaves optional beyond those above (a request with one is
-// refused), and object deletion (the knowledge base has no delete yet).
+// refused). Deletion (section 5.7) takes match[version] and
+// match[spec_version] only, and every version by default.
 package taxii
 
 import (
@@ -20,6 +21,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"math"
 	"net/url"
 	"sort"
 	"strconv"
@@ -50,6 +52,7 @@ const (
 	Objects  Endpoint = iota // GET objects/ and manifest/
 	Object                   // GET objects/{id}/
 	Versions                 // GET objects/{id}/versions/
+	Delete                   // DELETE objects/{id}/ (section 5.7)
 )
 
 // Query is a decoded filter and pagination request.
@@ -79,6 +82,17 @@ func ParseQuery(v url.Values, ep Endpoint) (Query, error) {
 		allowed["match[id]"], allowed["match[type]"], allowed["match[version]"] = true, true, true
 	case Object:
 		allowed["match[version]"] = true
+	case Delete:
+		// A delete selects every version its filters match, unpaged; a
+		// parameter that would narrow a read is refused rather than
+		// ignored, since ignoring it would delete more than was asked.
+		for _, k := range []string{"limit", "next", "added_after"} {
+			if _, ok := v[k]; ok {
+				return q, errs.E(errs.Invalid, "%s is not a parameter of a delete (only match[version] and match[spec_version] are)", k)
+			}
+		}
+		allowed = map[string]bool{"match[version]": true, "match[spec_version]": true}
+		q.Limit = math.MaxInt
 	}
 	var keys []string
 	for k := range v {
