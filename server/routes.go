@@ -18,6 +18,8 @@ func (s *Server) routeTable() []route {
 		{method: "GET", path: "/api/actors", name: "actors", role: token.Reader, h: s.handleActors},
 		{method: "GET", path: "/api/actors/search", name: "actor_search", role: token.Reader, h: s.handleActorSearch},
 		{method: "GET", path: "/api/actors/{id}", name: "actor", role: token.Reader, h: s.handleActor},
+		{method: "GET", path: "/api/actors/{id}/navigator", name: "actor_navigator", role: token.Reader, h: s.handleActorNavigator},
+		{method: "GET", path: "/api/actors/{id}/graph", name: "actor_graph", role: token.Reader, h: s.handleActorGraph},
 		{method: "GET", path: "/api/objects", name: "objects", role: token.Reader, h: s.handleObjects},
 		{method: "GET", path: "/api/objects/{id}", name: "object", role: token.Reader, h: s.handleObject},
 		{method: "GET", path: "/api/objects/{id}/provenance", name: "provenance", role: token.Reader, h: s.handleProvenance},
@@ -40,6 +42,9 @@ func (s *Server) routeTable() []route {
 		{method: "POST", path: "/api/cases/{id}/confirm", name: "case_confirm", role: token.Analyst, maxBody: 16 * kib, h: s.handleCaseConfirm},
 		{method: "POST", path: "/api/cases/{id}/reopen", name: "case_reopen", role: token.Analyst, maxBody: 16 * kib, h: s.handleCaseReopen},
 		{method: "GET", path: "/api/cases/{id}/export", name: "case_export", role: token.Reader, h: s.handleCaseExport},
+		{method: "GET", path: "/api/cases/{id}/ach", name: "case_ach", role: token.Reader, h: s.handleCaseACH},
+		{method: "POST", path: "/api/cases/{id}/ach/overrides", name: "case_override", role: token.Analyst, maxBody: 64 * kib, h: s.handleCaseOverride},
+		{method: "GET", path: "/api/cases/{id}/navigator", name: "case_navigator", role: token.Reader, h: s.handleCaseNavigator},
 
 		{method: "GET", path: "/taxii2/", name: "taxii_discovery", role: token.Reader, taxii: true, h: s.handleDiscovery},
 		{method: "GET", path: taxiiRoot, name: "taxii_root", role: token.Reader, taxii: true, h: s.handleAPIRoot},
