@@ -243,11 +243,11 @@ func TestACHOverride(t *testing.T) {
 	if before[0] == now[0] {
 		t.Logf("Lazarus Group keeps the lead: %q -> %q", before[0], now[0])
 	}
-	ov := regexp.MustCompile(`(?s)<table class="list" data-testid="overrides">(.*?)</table>`).FindStringSubmatch(after)
+	ov := regexp.MustCompile(`(?s)<table class="list overrides" data-testid="overrides">(.*?)</table>`).FindStringSubmatch(after)
 	if ov == nil {
 		t.Fatalf("no list of overrides after overriding:\n%s", after)
 	}
-	for _, want := range []string{"alice", html.EscapeString(reason), "→ <strong>II very inconsistent</strong>", "(the engine: "} {
+	for _, want := range []string{"alice", html.EscapeString(reason), "→ <strong>II very inconsistent</strong>"} {
 		if !strings.Contains(ov[1], want) {
 			t.Errorf("the list of overrides has no %q:\n%s", want, ov[1])
 		}
@@ -286,6 +286,22 @@ func TestACHOverride(t *testing.T) {
 	}
 	if last := recs[0][len(recs[0])-1]; last != "overrides" || !strings.Contains(csvText, "very inconsistent by alice on ") {
 		t.Errorf("the CSV export has no override by alice (last column %q):\n%s", last, csvText)
+	}
+
+	// A second rating of the cell applies in place of the first, which
+	// stays listed: the list reads first → second.
+	if code, _, body := c.post(path, url.Values{"csrf": {csrf}, "item": {item}, "hypothesis": {hyp}, "rating": {"neutral"},
+		"reason": {"Second thoughts: the address says nothing either way"}}); code != http.StatusSeeOther {
+		t.Fatalf("POST the second override: %d\n%s", code, body)
+	}
+	_, again := c.get(path)
+	if !strings.Contains(again, "II very inconsistent → <strong>N neutral</strong>") || strings.Count(again, "<td>alice</td>") != 2 {
+		t.Errorf("the second override is not listed after the first with the rating it replaced")
+	}
+	for _, m := range achCell.FindAllStringSubmatch(again, -1) {
+		if html.UnescapeString(m[3]) == item && html.UnescapeString(m[4]) == hyp && (m[1] != "neutral" || !strings.Contains(m[2], "disputed")) {
+			t.Errorf("the cell after the second override: rating %s, classes %q; want neutral, disputed", m[1], m[2])
+		}
 	}
 
 	// A reader sees the matrix and the overrides, and no editor.

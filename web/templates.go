@@ -21,6 +21,19 @@ var funcs = template.FuncMap{
 	"weight": func(w float64) string {
 		return fmt.Sprintf("%+.2f", w)
 	},
+	// ratio formats a likelihood ratio with two or three significant
+	// digits, never in exponent form (×150, ×6.8, ×0.12).
+	"ratio": func(x float64) string {
+		switch {
+		case x >= 100:
+			return fmt.Sprintf("%.0f", x)
+		case x >= 10:
+			return fmt.Sprintf("%.1f", x)
+		case x >= 0.01:
+			return fmt.Sprintf("%.2f", x)
+		}
+		return fmt.Sprintf("%.2g", x)
+	},
 	"abs": func(w float64) float64 {
 		if w < 0 {
 			return -w
