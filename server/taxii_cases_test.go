@@ -204,3 +204,21 @@ func TestCaseCollectionID(t *testing.T) {
 		}
 	}
 }
+
+// FuzzCaseCollection checks that a collection id names a case only as
+// caseCollectionID writes it (or as the case id itself), so that no other
+// string reaches the store's case lookup.
+func FuzzCaseCollection(f *testing.F) {
+	for _, s := range []string{caseCollectionID("case-0123456789ab"), "case-0123456789ab", caseCollectionPrefix, KnowledgeCollection, "inbox", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, id string) {
+		c, ok := caseOfCollection(id)
+		if !ok {
+			return
+		}
+		if !kb.ValidCaseID(c) || id != c && id != caseCollectionID(c) {
+			t.Fatalf("caseOfCollection(%q) = %q: not the case the id names", id, c)
+		}
+	})
+}

@@ -33,6 +33,34 @@ func TestParseQuery(t *testing.T) {
 	}
 }
 
+func TestParseDeleteQuery(t *testing.T) {
+	q, err := ParseQuery(url.Values{"match[version]": {"first,2024-01-01T00:00:00Z"}, "match[spec_version]": {"2.1"}, "other": {"x"}}, Delete)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(q.Versions) != 2 || len(q.SpecVersions) != 1 || q.Limit < MaxLimit {
+		t.Errorf("ParseQuery(delete) = %+v, want two versions, one spec version, no page limit", q)
+	}
+	// What would narrow a read is refused, not ignored: a delete would
+	// otherwise take more than it was asked to.
+	for _, bad := range []url.Values{
+		{"limit": {"1"}}, {"next": {"x"}}, {"added_after": {"2024-01-01T00:00:00Z"}},
+		{"match[type]": {"malware"}}, {"match[id]": {"malware--x"}}, {"match[version]": {"newest"}},
+	} {
+		if _, err := ParseQuery(bad, Delete); errs.KindOf(err) != errs.Invalid {
+			t.Errorf("ParseQuery(%v, Delete) = %v, want an invalid-input error", bad, err)
+		}
+	}
+	// Every version by default, whatever the index holds.
+	ix := testIndex(4)
+	id := ix.entries[0].ID
+	q, _ = ParseQuery(url.Values{}, Delete)
+	p, err := ix.Select(q, id, func(access.Level) bool { return true }, "all")
+	if err != nil || len(p.Entries) != len(ix.byID[id]) || p.More {
+		t.Errorf("Select(delete of %s) = %d entries, more %v, %v; want all %d", id, len(p.Entries), p.More, err, len(ix.byID[id]))
+	}
+}
+
 // testIndex is an index of n objects, one version each, a second apart.
 func testIndex(n int) *Index {
 	ix := &Index{byID: map[string][]int{}}
@@ -85,11 +113,17 @@ func FuzzParseQuery(f *testing.F) {
 		if err != nil {
 			return
 		}
-		for _, ep := range []Endpoint{Objects, Object, Versions} {
+		for _, ep := range []Endpoint{Objects, Object, Versions, Delete} {
 			q, err := ParseQuery(v, ep)
 			if err != nil {
 				if errs.KindOf(err) != errs.Invalid {
 					t.Fatalf("ParseQuery(%q) = %v, want an invalid-input error", raw, err)
+				}
+				continue
+			}
+			if ep == Delete {
+				if q.Next != "" || !q.AddedAfter.IsZero() || len(q.IDs) > 0 || len(q.Types) > 0 {
+					t.Fatalf("ParseQuery(%q, Delete) = %+v: a read's parameter passed", raw, q)
 				}
 				continue
 			}
