@@ -57,6 +57,12 @@ const DefaultMaxDist = 30
 //     for this query (a bitmap of the positions read), Search reads c and
 //     computes Distance(q, c) exactly, reporting c if it is <= D.
 //
+// Steps 1 to 3 visit more than they need: counting what the other pairs
+// must then add up to, Search visits a segment at seg distance u_c only for
+// the budgets where that is needed, and skips a second segment's posting
+// only when its partner is at most d_v (see scanPlan, which proves it). At
+// D = 30 this halves the postings a realistic query scans.
+//
 // So every entry within D is reported exactly once: it is read at its
 // claiming segment if not before, and once read it is never read again; and
 // nothing beyond D is reported. (Near-duplicate data passes the filters at
@@ -444,6 +450,17 @@ func (x *Index) Search(q Digest, maxDist int, lengthTerm bool) []Match {
 // in all. A query near a digest shared by thousands of copies returns its
 // nearest matches and the count without building the rest.
 func (x *Index) SearchLimit(q Digest, maxDist int, lengthTerm bool, limit int) ([]Match, int) {
+	return x.searchLimit(q, maxDist, lengthTerm, limit, nil)
+}
+
+// searchStats counts the work of one search, for the benchmarks: figures
+// that do not depend on the machine's load.
+type searchStats struct {
+	lists, postings, reads int
+}
+
+// searchLimit is SearchLimit, counting its work in st if st is not nil.
+func (x *Index) searchLimit(q Digest, maxDist int, lengthTerm bool, limit int, st *searchStats) ([]Match, int) {
 	if maxDist < 0 {
 		return nil, 0
 	}
@@ -468,7 +485,7 @@ func (x *Index) SearchLimit(q Digest, maxDist int, lengthTerm bool, limit int) (
 	if total > scanThreshold {
 		out = x.scan(out, &q, 0, len(x.digests), maxDist, lengthTerm)
 	} else {
-		out = x.searchPostings(out, &q, maxDist, lengthTerm)
+		out = x.searchPostings(out, &q, maxDist, lengthTerm, st)
 		out = x.scan(out, &q, x.built, len(x.digests), maxDist, lengthTerm)
 	}
 	// Each match so far is a group's first position: the total counts the
@@ -582,9 +599,9 @@ func (x *Index) scan(out []match, q *Digest, from, to, maxDist int, lengthTerm b
 	return out
 }
 
-// searchPostings is steps 2 and 3 of the Index comment over the built
-// entries.
-func (x *Index) searchPostings(out []match, q *Digest, maxDist int, lengthTerm bool) []match {
+// searchPostings is steps 2 and 3 of the Index comment, with the levels
+// of scanPlan, over the built entries.
+func (x *Index) searchPostings(out []match, q *Digest, maxDist int, lengthTerm bool, st *searchStats) []match {
 	u := maxDist / 8 / 2
 	// Header cost by posting header byte: lc by lvalue, qc by q ratios.
 	var lc, qc [256]int32
@@ -595,52 +612,199 @@ func (x *Index) searchPostings(out []match, q *Digest, maxDist int, lengthTerm b
 		qc[v] = int32(qCost(q.q-byte(v)) + qCost(q.q>>4-byte(v)>>4))
 	}
 	D := int32(maxDist)
-	// A posting at seg distance dv can be claimed only if its entry's
-	// budget B_c = D - header(q, c) is at least 16*dv (u_c = floor(B_c/16)
-	// >= dv), so at each dv only the headers costing at most D - 16*dv are
-	// within reach. Long posting lists (ordered by header) are entered at
-	// those headers only: most postings met at dv >= 1 would otherwise be
-	// read only to fail that test.
-	ranges := make([][]hdrRange, u+1)
-	for dv := range ranges {
-		ranges[dv] = reachableHeaders(&lc, q.q, D-16*int32(dv))
+	plan := scanPlan(maxDist)
+	bmin := plan.bmin
+	// A posting of segment s at seg distance dv is needed only if its
+	// entry's budget B_c = D - header(q, c) is one the plan visits (at
+	// least bmin[dv][s]), so
+	// only the headers costing at most D - bmin[dv][s] are within reach.
+	// Long posting lists (ordered by header) are entered at those headers
+	// only: most postings met at dv >= 1 would otherwise be read only to
+	// fail that test. The reachable headers are computed once per
+	// distinct bound.
+	ranges := map[int32][]hdrRange{}
+	for dv := range bmin {
+		for _, b := range bmin[dv] {
+			if _, ok := ranges[b]; !ok && b <= D {
+				ranges[b] = reachableHeaders(&lc, q.q, D-b)
+			}
+		}
 	}
 	const longList = 32
 	vis := &visitor{x: x, q: q, lc: &lc, qc: &qc, D: D, out: out, seen: x.bitmap()}
 	defer vis.release()
+	// The lists to visit are found first, and their first cache lines
+	// touched in a loop of independent loads, before any is visited: a
+	// query visits some 200 lists, mostly short ones scattered over the
+	// postings, and reached one after the other their first misses (the
+	// offsets, the first postings, the skip entries) were paid one at a
+	// time, each behind the scan of the list before.
+	lists := vis.lists[:0]
 	for s := range numSegments {
-		g := &x.seg[s]
 		a0, a1 := q.code[2*s], q.code[2*s+1]
-		// The query's partner segment, as byte-distance rows.
-		p0, p1 := &byteDiff[q.code[2*(s^1)]], &byteDiff[q.code[2*(s^1)+1]]
-		second := s&1 == 1
 		for i := 0; i < 256 && int(nbrDist[a0][i]) <= u; i++ {
 			d0 := int(nbrDist[a0][i])
 			b0 := uint16(neighbours[a0][i])
 			for j := 0; j < 256 && d0+int(nbrDist[a1][j]) <= u; j++ {
-				dv := int32(d0 + int(nbrDist[a1][j]))
+				dv := d0 + int(nbrDist[a1][j])
+				if bmin[dv][s] > D {
+					continue // no entry needs this level here
+				}
 				v := b0 | uint16(neighbours[a1][j])<<8
-				lo, hi := g.start[v], g.start[int(v)+1] // int: v+1 would wrap at 0xffff
-				rs := ranges[dv]
-				if rs == nil || hi-lo <= longList {
-					vis.visit(g, lo, hi, 0xffff, dv, p0, p1, second)
-					continue
-				}
-				// Each interval's start is bisected; its end is where
-				// visit meets a header beyond it (a second bisection
-				// would read as many cache lines again).
-				k := lo
-				for _, r := range rs {
-					k = g.lowerBound(k, hi, r.a)
-					if k = vis.visit(g, k, hi, r.b, dv, p0, p1, second); k == hi {
-						break
-					}
-				}
+				lists = append(lists, list{v: v, s: uint8(s), dv: uint8(dv)})
 			}
 		}
 	}
+	for i := range lists {
+		l := &lists[i]
+		g := &x.seg[l.s]
+		l.lo, l.hi = g.start[l.v], g.start[int(l.v)+1] // int: v+1 would wrap at 0xffff
+	}
+	var touch uint16
+	for _, l := range lists {
+		g := &x.seg[l.s]
+		if l.hi > l.lo {
+			touch += g.post[l.lo].hdr
+		}
+		if l.hi-l.lo > longList {
+			touch += g.skip[(l.lo+l.hi)/(2*skipStep)]
+		}
+	}
+	vis.touch = touch
+	for _, l := range lists {
+		if l.hi == l.lo {
+			continue
+		}
+		g := &x.seg[l.s]
+		s := int(l.s)
+		// The query's partner segment, as byte-distance rows.
+		p0, p1 := &byteDiff[q.code[2*(s^1)]], &byteDiff[q.code[2*(s^1)+1]]
+		second := s&1 == 1
+		dv := int32(l.dv)
+		b, mask := bmin[dv][s], plan.mask[dv][s]
+		lo, hi := l.lo, l.hi
+		rs := ranges[b]
+		if rs == nil || hi-lo <= longList {
+			vis.visit(g, lo, hi, 0xffff, dv, b, mask, p0, p1, second)
+			continue
+		}
+		// Each interval's start is bisected; its end is where visit
+		// meets a header beyond it (a second bisection would read as
+		// many cache lines again).
+		k := lo
+		for _, r := range rs {
+			k = g.lowerBound(k, hi, r.a)
+			if k = vis.visit(g, k, hi, r.b, dv, b, mask, p0, p1, second); k == hi {
+				break
+			}
+		}
+	}
+	vis.lists = lists
 	vis.flush()
+	if st != nil {
+		st.lists += len(lists)
+		st.postings += vis.scanned
+		st.reads += len(vis.read)
+	}
 	return vis.out
+}
+
+// levels says at which budgets Search visits each segment at each seg
+// distance: segment s at dv for an entry of budget B iff B >= bmin[dv][s]
+// and bit B of mask[dv][s] is set (budgets from 0 to 63; at larger
+// distances every bit is set and bmin alone decides).
+type levels struct {
+	bmin [][numSegments]int32
+	mask [][numSegments]uint64
+}
+
+// visits reports whether the plan visits segment s at dv for budget b.
+func (l *levels) visits(dv, s int, b int32) bool {
+	return b >= l.bmin[dv][s] && l.mask[dv][s]>>(uint32(b)&63)&1 == 1
+}
+
+// scanPlan returns the levels of a search at distance maxDist, as justified
+// here.
+//
+// The Index comment visits every segment at every dv <= u_c. Fewer visits
+// suffice, by counting. Let an entry c have budget B >= 0 and T =
+// floor(B/8), u = floor(B/16). Visit segment s at levels dv <= L_s, where
+// L_s = u for s < m and u-1 for s >= m (-1: not at all), and call pair j
+// "covering" if pair_j <= T and one of its segments s has seg_s <= L_s.
+// If no pair covers, each pair j is at least its least non-covering value
+// n_j (the least pair_j over the segment distances (a, b) for which pair j
+// does not cover), so Σ_j pair_j >= Σ_j n_j. Hence when Σ_j n_j > B, every
+// entry within its budget has a covering pair, and is visited there at a
+// posting that passes step 3's pair test (pair_j <= T). n_j depends only
+// on how many of the pair's two segments are below m, so m is the least
+// value for which the sum exceeds B. For D = 30 this gives, for B >= 16, m
+// = 2B-31 up to B = 23 and m = B-15 from 24: an entry whose header costs h
+// (B = 30-h) is visited at dv = 1 only in the first 15-h segments, not in
+// all 16, which more than halves the postings a realistic query scans. (m
+// is not monotonic in B, as T grows at B = 24: hence a mask of budgets,
+// not a least budget alone.)
+//
+// The second segment of a pair may skip a posting whose partner is at seg
+// distance pd <= dv: for every B, L is non-increasing in s, so the partner
+// (s-1) is visited at pd for the same budget, and its pair test is the
+// same.
+func scanPlan(maxDist int) levels {
+	u := maxDist / 16
+	l := levels{bmin: make([][numSegments]int32, u+1), mask: make([][numSegments]uint64, u+1)}
+	for dv := range l.bmin {
+		for s := range numSegments {
+			l.bmin[dv][s] = int32(maxDist) + 1
+		}
+	}
+	if maxDist >= 64 {
+		// Beyond the mask: every segment at every dv <= u_c.
+		for dv := range l.bmin {
+			for s := range numSegments {
+				l.bmin[dv][s], l.mask[dv][s] = int32(16*dv), ^uint64(0)
+			}
+		}
+		return l
+	}
+	for B := maxDist; B >= 0; B-- {
+		uB, t := B/16, B/8
+		// n(l0, l1): the least pair value, over segment distances (a, b),
+		// at which a pair whose segments are visited up to levels l0 and
+		// l1 does not cover.
+		n := func(l0, l1 int) int {
+			least := t + 1 // beyond T: never covers
+			for a := 0; a <= t; a++ {
+				for b := 0; a+b <= t; b++ {
+					if a > l0 && b > l1 {
+						least = min(least, a+b)
+					}
+				}
+			}
+			return least
+		}
+		full, half, low := n(uB, uB), n(uB, uB-1), n(uB-1, uB-1)
+		m := numSegments
+		for k := range numSegments + 1 {
+			sum := (k/2)*full + (numSegments-k)/2*low
+			if k%2 == 1 {
+				sum += half
+			}
+			if sum > B {
+				m = k
+				break
+			}
+		}
+		for s := range numSegments {
+			top := uB
+			if s >= m {
+				top--
+			}
+			for dv := 0; dv <= top; dv++ {
+				l.bmin[dv][s] = int32(B)
+				l.mask[dv][s] |= 1 << B
+			}
+		}
+	}
+	return l
 }
 
 // hdrRange is an interval [a, b] of posting headers (lvalue<<8 | q).
@@ -695,6 +859,18 @@ type visitor struct {
 
 	pending [32]candidate // to read, in one batch
 	n       int
+
+	lists   []list // the posting lists of the query
+	scanned int    // postings scanned
+	touch   uint16 // sum of the touched headers, kept so the loads are not dropped
+}
+
+// list is one posting list a search visits: the postings [lo, hi) of
+// segment value v of segment s, at seg distance dv from the query's.
+type list struct {
+	lo, hi uint32
+	v      uint16
+	s, dv  uint8
 }
 
 func (v *visitor) release() {
@@ -719,14 +895,15 @@ func (x *Index) bitmap() []uint64 {
 //
 // It stops before the first posting whose header is above maxHdr and
 // returns where it stopped.
-func (v *visitor) visit(g *segment, lo, hi uint32, maxHdr uint16, dv int32, p0, p1 *[256]uint8, second bool) uint32 {
+func (v *visitor) visit(g *segment, lo, hi uint32, maxHdr uint16, dv, bmin int32, mask uint64, p0, p1 *[256]uint8, second bool) uint32 {
 	lc, qc, D := v.lc, v.qc, v.D
-	// The tests of step 3 are combined without branches (they fail
-	// unpredictably, about one posting in two at each): with
-	// uc = floor(B_c/16) and tc = floor(B_c/8) by arithmetic shifts (both
-	// negative when B_c is), a posting passes when uc >= dv (so B_c >= 0),
-	// tc >= dv + pd and, at the second segment of a pair, pd > uc; that is
-	// when none of uc-dv, tc-dv-pd and (second) pd-uc-1 is negative.
+	// The tests of step 3, with scanPlan's levels, are combined without
+	// branches (they fail unpredictably, about one posting in two at
+	// each): with tc = floor(B_c/8) by an arithmetic shift, a posting
+	// passes when B_c >= bmin (>= 0), bit B_c of mask is set, tc >= dv + pd
+	// and, at the second segment of a pair, pd > dv; that is when none of
+	// B_c-bmin, the mask bit minus 1, tc-dv-pd and (second) pd-dv-1 is
+	// negative.
 	var sm int32
 	if second {
 		sm = -1
@@ -735,13 +912,15 @@ func (v *visitor) visit(g *segment, lo, hi uint32, maxHdr uint16, dv int32, p0, 
 		pk := &g.post[k]
 		h := pk.hdr
 		if h > maxHdr {
+			v.scanned += int(k - lo)
 			return k
 		}
 		budget := D - lc[h>>8] - qc[h&0xff]
 		pv := pk.partner
 		pd := int32(p0[byte(pv)]) + int32(p1[byte(pv>>8)])
-		tc, uc := budget>>3, budget>>4
-		if (uc-dv)|(tc-dv-pd)|(sm&(pd-uc-1)) < 0 {
+		tc := budget >> 3
+		miss := int32(mask>>(uint32(budget)&63)&1) - 1
+		if (budget-bmin)|miss|(tc-dv-pd)|(sm&(pd-dv-1)) < 0 {
 			continue
 		}
 		p := pk.pos
@@ -756,6 +935,7 @@ func (v *visitor) visit(g *segment, lo, hi uint32, maxHdr uint16, dv int32, p0, 
 			v.flush()
 		}
 	}
+	v.scanned += int(hi - lo)
 	return hi
 }
 

@@ -538,3 +538,59 @@ func TestIndexMemory(t *testing.T) {
 	}
 	runtime.KeepAlive(x)
 }
+
+// TestScanPlanCovers checks scanPlan's levels with the predicate visit
+// applies to a posting, pair by pair: for every distance and budget, an
+// entry none of whose postings would pass must have pairs summing beyond
+// the budget. Pairs are independent but for their sum, so the least sum
+// of non-passing pairs, found by enumerating each pair's two segment
+// distances, decides it exactly.
+func TestScanPlanCovers(t *testing.T) {
+	for D := range 80 {
+		plan := scanPlan(D)
+		// passes reports whether the posting of segment s, at seg
+		// distance a with its partner at b, passes for budget B.
+		passes := func(s, a, b, B int) bool {
+			return a < len(plan.bmin) && plan.visits(a, s, int32(B)) && a+b <= B>>3 && (s&1 == 0 || b > a)
+		}
+		for B := 0; B <= D; B++ {
+			sum := 0
+			for j := range numSegments / 2 {
+				least := B + 1
+				for a := 0; a <= B; a++ {
+					for b := 0; a+b <= B; b++ {
+						if !passes(2*j, a, b, B) && !passes(2*j+1, b, a, B) {
+							least = min(least, a+b)
+						}
+					}
+				}
+				sum += least
+			}
+			if sum <= B {
+				t.Fatalf("scanPlan(%d): an entry of budget %d with pairs summing to %d is never visited", D, B, sum)
+			}
+		}
+	}
+}
+
+// TestScanPlanD30 pins the levels at the customary distance: the last
+// segment is never visited at seg distance 1, the first from budget 16,
+// an entry of budget 24 only in the first 9 segments, and one of budget 0
+// (the same body) only in segment 0.
+func TestScanPlanD30(t *testing.T) {
+	plan := scanPlan(DefaultMaxDist)
+	for _, c := range []struct {
+		dv, s int
+		B     int32
+		want  bool
+	}{
+		{1, 0, 16, true}, {1, 0, 15, false}, {1, 1, 16, false}, {1, 1, 17, true},
+		{1, 15, 30, false}, {1, 14, 30, true}, {1, 14, 29, false}, {1, 14, 23, true},
+		{1, 8, 24, true}, {1, 9, 24, false}, {1, 9, 25, true},
+		{0, 0, 0, true}, {0, 1, 0, false}, {0, 15, 30, true}, {0, 0, -1, false},
+	} {
+		if got := plan.visits(c.dv, c.s, c.B); got != c.want {
+			t.Errorf("scanPlan(30).visits(%d, %d, %d) = %v, want %v", c.dv, c.s, c.B, got, c.want)
+		}
+	}
+}

@@ -175,10 +175,11 @@ func BenchmarkIndexRealistic(b *testing.B) {
 	}{{"fresh", fresh}, {"edited", edited}} {
 		b.Run(set.name, func(b *testing.B) {
 			var search, searchCPU []time.Duration
+			var st searchStats
 			total := 0
 			for b.Loop() {
 				search, searchCPU = latencies(set.queries, func(q Digest) {
-					_, t := x.SearchLimit(q, DefaultMaxDist, true, 20)
+					_, t := x.searchLimit(q, DefaultMaxDist, true, 20, &st)
 					total += t
 				})
 			}
@@ -196,7 +197,12 @@ func BenchmarkIndexRealistic(b *testing.B) {
 			b.ReportMetric(float64(mean(scan).Microseconds()), "scan-µs")
 			b.ReportMetric(float64(mean(scan))/float64(mean(search)), "speedup")
 			b.ReportMetric(float64(mean(scanCPU))/float64(mean(searchCPU)), "speedup-cpu")
-			b.ReportMetric(float64(total)/float64(b.N*len(set.queries)), "total/query")
+			nq := float64(b.N * len(set.queries))
+			b.ReportMetric(float64(total)/nq, "total/query")
+			// The work per query, independent of the machine's load.
+			b.ReportMetric(float64(st.lists)/nq, "lists/query")
+			b.ReportMetric(float64(st.postings)/nq, "postings/query")
+			b.ReportMetric(float64(st.reads)/nq, "reads/query")
 			b.ReportMetric(0, "ns/op")
 		})
 	}
