@@ -269,7 +269,13 @@ func (c *client) newCase(csrf, name, tlp string) (id, evidence string) {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	r := c.postMultipart("/ui/cases", url.Values{"csrf": {csrf}, "name": {name}, "tlp": {tlp}, "text": {string(report)}})
+	return c.newCaseText(csrf, name, tlp, string(report))
+}
+
+// newCaseText opens a case from a pasted report.
+func (c *client) newCaseText(csrf, name, tlp, report string) (id, evidence string) {
+	c.t.Helper()
+	r := c.postMultipart("/ui/cases", url.Values{"csrf": {csrf}, "name": {name}, "tlp": {tlp}, "text": {report}})
 	loc := r.header.Get("Location")
 	m := regexp.MustCompile(`^/ui/cases/(case-[0-9a-f]+)/review/([^/]+)$`).FindStringSubmatch(loc)
 	if r.code != http.StatusSeeOther || m == nil {
@@ -480,7 +486,7 @@ func TestSessionIdleAndLifetimeExpiry(t *testing.T) {
 // postRoutes lists the POST routes the package registers, read from its
 // source, so that a route added later is covered without being listed
 // here.
-func postRoutes(t *testing.T) []string {
+func postRoutes(t testing.TB) []string {
 	t.Helper()
 	files, err := filepath.Glob("*.go")
 	if err != nil {
