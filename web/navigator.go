@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/culprit-cti/culprit/errs"
 	"github.com/culprit-cti/culprit/kb"
 	"github.com/culprit-cti/culprit/navigator"
 )
@@ -39,11 +40,7 @@ func (u *UI) actorLayer(w http.ResponseWriter, r *http.Request, q *request) erro
 	if err != nil {
 		return fmt.Errorf("actor %s: the Navigator layer: %w", card.ID, err)
 	}
-	name := card.ExternalID
-	if name == "" {
-		name = card.Name
-	}
-	return writeLayer(w, l, fileName(name)+"-navigator.json")
+	return writeLayer(w, l, fileName(firstNonEmpty(card.ExternalID, card.Name))+"-navigator.json")
 }
 
 func writeLayer(w http.ResponseWriter, l *navigator.Layer, file string) error {
@@ -74,4 +71,47 @@ func fileName(s string) string {
 		return "actor"
 	}
 	return out
+}
+
+// compareLayer writes the layer of two or three actors (?a= each, as the
+// compare page takes them) on one matrix.
+func (u *UI) compareLayer(w http.ResponseWriter, r *http.Request, q *request) error {
+	ctx := r.Context()
+	var cards []*kb.Card
+	var names []string
+	for _, ref := range r.URL.Query()["a"] {
+		if ref = strings.TrimSpace(ref); ref == "" {
+			continue
+		}
+		if len(cards) == navigator.MaxCompare {
+			return errs.E(errs.Invalid, "compare two or three actors, not more")
+		}
+		card, err := q.know.Card(ctx, ref)
+		if err != nil {
+			return err
+		}
+		cards = append(cards, card)
+		names = append(names, fileName(firstNonEmpty(card.ExternalID, card.Name)))
+	}
+	if len(cards) < 2 {
+		return errs.E(errs.Invalid, "name two or three actors to compare (?a=...&a=...)")
+	}
+	cat, err := navigator.LoadCatalogue(ctx, q.know)
+	if err != nil {
+		return fmt.Errorf("read the ATT&CK techniques: %w", err)
+	}
+	l, err := navigator.Compare(ctx, q.know, cat, cards)
+	if err != nil {
+		return err
+	}
+	return writeLayer(w, l, strings.Join(names, "-vs-")+"-navigator.json")
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
 }

@@ -3,10 +3,12 @@ package web_test
 import (
 	"bytes"
 	"encoding/json"
+	"html"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -82,7 +84,9 @@ func validLayer(t *testing.T, what string, b []byte) (*navLayer, map[string]floa
 // from its case page's link, and of its leading actor from the actor
 // page's: both validate, the case's layer has the case's techniques (3
 // where Lazarus Group uses them too, 2 where only the case has them) and
-// its id, the actor's layer the actor's name.
+// its id, the actor's layer the actor's name; so does the comparison of
+// two actors from the compare page's link, and a comparison of one actor,
+// of an actor with itself or of four is refused.
 func TestNavigatorExports(t *testing.T) {
 	srv := newUIServer(t, false)
 	c := newACHClient(t, srv.url)
@@ -123,8 +127,25 @@ func TestNavigatorExports(t *testing.T) {
 	if !strings.Contains(al.Name, "Lazarus Group") || len(ascores) < 5 || ascores["T1485"] == 0 {
 		t.Errorf("actor layer %q has %d techniques (T1485 %v), want Lazarus Group's", al.Name, len(ascores), ascores["T1485"])
 	}
-	if code, body := c.get("/ui/actors/" + lazarus + "/navigator.json?x=1"); code != http.StatusOK || !json.Valid([]byte(body)) {
-		t.Errorf("the actor layer with a query: %d", code)
+
+	// Two actors compared, from the compare page's link.
+	_, cmpPage := c.get("/ui/compare?a=Lazarus+Group&a=APT38")
+	m := regexp.MustCompile(`href="(/ui/compare/navigator\.json\?[^"]+)"`).FindStringSubmatch(cmpPage)
+	if m == nil {
+		t.Fatal("the compare page has no link to the comparison's Navigator layer")
+	}
+	code, body = c.get(html.UnescapeString(m[1]))
+	if code != http.StatusOK {
+		t.Fatalf("GET %s: %d\n%s", m[1], code, body)
+	}
+	cl, cscores := validLayer(t, "the comparison's layer", []byte(body))
+	if !strings.Contains(cl.Name, "Lazarus Group") || !strings.Contains(cl.Name, "APT38") || len(cscores) == 0 {
+		t.Errorf("comparison layer %q with %d techniques, want Lazarus Group and APT38's", cl.Name, len(cscores))
+	}
+	for _, bad := range []string{"?a=Lazarus+Group", "?a=Lazarus+Group&a=Lazarus+Group", "?a=G0032&a=G0082&a=G0034&a=G0007"} {
+		if code, _ := c.get("/ui/compare/navigator.json" + bad); code != http.StatusBadRequest {
+			t.Errorf("GET /ui/compare/navigator.json%s: %d, want 400", bad, code)
+		}
 	}
 }
 

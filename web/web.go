@@ -143,6 +143,7 @@ func (u *UI) routes() {
 	m.Handle("GET /ui/objects/{id}", u.page(u.objectPage))
 	m.Handle("GET /ui/graph.json", u.page(u.graphJSON))
 	m.Handle("GET /ui/compare", u.page(u.comparePage))
+	m.Handle("GET /ui/compare/navigator.json", u.page(u.compareLayer))
 	m.HandleFunc("/ui/", func(w http.ResponseWriter, r *http.Request) {
 		u.renderError(w, r, nil, http.StatusNotFound, "no page "+r.URL.Path)
 	})
