@@ -531,14 +531,23 @@ func (x *Index) SearchLimit(q Digest, minScore, limit int) ([]Match, int) {
 		if j-i > 1 {
 			slices.SortFunc(groups[i:j], func(a, b hit) int { return cmp.Compare(a.e, b.e) })
 		}
+		// Under a limit, a group gives at most the limit-start entries
+		// this level can still need: its entries are in the order added,
+		// as the level's are, so any further one of it comes after them.
+		// A query such as "3::" (thousands of copies) then reads limit
+		// copies, not all of them.
+		need := len(x.ids)
+		if limit > 0 {
+			need = limit - start
+		}
 		for _, g := range groups[i:j] {
 			if g.e == firstShort(short) {
-				for _, e := range short {
+				for _, e := range short[:min(need, len(short))] {
 					out = append(out, hit{e, g.score, 1})
 				}
 				continue
 			}
-			for e := g.e + 1; e != 0; e = x.dupNext[e-1] {
+			for e, k := g.e+1, 0; e != 0 && k < need; e, k = x.dupNext[e-1], k+1 {
 				out = append(out, hit{e - 1, g.score, 1})
 			}
 		}

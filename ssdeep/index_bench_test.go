@@ -2,6 +2,7 @@ package ssdeep
 
 import (
 	"bufio"
+	"bytes"
 	"flag"
 	"fmt"
 	"os"
@@ -129,4 +130,35 @@ func BenchmarkIndex(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Logf("index file %d bytes (%.1f per digest), ReadIndex %v", buf.Len(), float64(buf.Len())/float64(n), time.Since(start))
+}
+
+// BenchmarkSearchLimitCommonDigest measures SearchLimit(q, 1, 20) for a
+// digest shared by 100,000 entries: that of an empty file ("3::", the
+// short table) and that of a licence text (a chain of copies). Its cost
+// should not grow with the number of copies.
+func BenchmarkSearchLimitCommonDigest(b *testing.B) {
+	licence := Sum(bytes.Repeat([]byte("Permission is hereby granted, free of charge, to any person. "), 40))
+	x := NewIndex()
+	for i := range 200_000 {
+		d := Sum(nil)
+		if i%2 == 1 {
+			d = licence
+		}
+		if err := x.Add(d, uint64(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		name string
+		q    Digest
+	}{{"empty", Sum(nil)}, {"licence", licence}} {
+		q := c.q
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, total := x.SearchLimit(q, 1, 20); total != 100_000 {
+					b.Fatalf("total %d, want 100000", total)
+				}
+			}
+		})
+	}
 }

@@ -227,3 +227,54 @@ func TestIndexConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestIndexSearchLimitCommonDigest checks SearchLimit on digests shared by
+// thousands of entries (that of an empty or tiny file, "3::", and a
+// licence text): the first limit matches of Search, the total count, and
+// a result built from limit copies, not from all of them (without the
+// early stop per group it took one allocation per doubling of 20,000).
+func TestIndexSearchLimitCommonDigest(t *testing.T) {
+	const copies = 20_000
+	licence := Sum(bytes.Repeat([]byte("Permission is hereby granted, free of charge, to any person. "), 40))
+	others := testPopulation(200)
+	var stored []Digest
+	x := NewIndex()
+	for i := range 2 * copies {
+		d := others[i%len(others)]
+		switch i % 4 {
+		case 0:
+			d = Sum(nil)
+		case 1:
+			d = Sum([]byte("ab"))
+		case 2:
+			d = licence
+		}
+		stored = append(stored, d)
+		if err := x.Add(d, uint64(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, q := range []Digest{Sum(nil), Sum([]byte("ab")), licence} {
+		want := bruteForce(stored, q, 1)
+		if len(want) < copies/2 {
+			t.Fatalf("query %s: %d matches, want thousands", q, len(want))
+		}
+		for _, limit := range []int{1, 20, 0} {
+			got, total := x.SearchLimit(q, 1, limit)
+			w := want
+			if limit > 0 {
+				w = want[:limit]
+			}
+			if total != len(want) || !slices.Equal(got, w) {
+				t.Fatalf("query %s: SearchLimit(%d) = %d of %d, want %d of %d", q, limit, len(got), total, len(w), len(want))
+			}
+		}
+		if raceEnabled {
+			continue // the race detector allocates on its own
+		}
+		allocs := testing.AllocsPerRun(5, func() { x.SearchLimit(q, 1, 20) })
+		if allocs > 12 {
+			t.Errorf("query %s: SearchLimit(20) makes %.0f allocations, want at most 12 (the copies are read beyond the limit)", q, allocs)
+		}
+	}
+}
