@@ -1,97 +1,44 @@
 package web
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/culprit-cti/culprit/assess"
 	"github.com/culprit-cti/culprit/casefile"
 	"github.com/culprit-cti/culprit/extract"
-	"github.com/culprit-cti/culprit/ioc"
 )
 
-// The UI extracts a report with package extract and the names of the
-// user's own knowledge (the catalog's matcher, built from the same view),
-// and turns what it finds into an unreviewed case file the way culprit
-// extract --format yaml does (cmd/culprit/cmd_extract.go): ATT&CK ids and
-// technique names as techniques, software names and ids as software, the
-// indicators a case file holds, and attribution statements as unrated
-// claims. Probably benign indicators are left out, as are items that are
-// not evidence of an actor (places, vulnerabilities).
+// The UI extracts a report as culprit extract, culprit case add and the
+// server's report route do: package assess reads it (ExtractKnowledge.
+// Extract) and turns what it found into a case file (WriteCaseFile, the
+// one owner of which items become evidence: techniques named or by id,
+// software, the indicators a case file holds, attribution statements as
+// unrated claims; probably benign indicators and items that are no
+// evidence of an actor are left as comments and notes). The names are
+// those of the user's own knowledge (the catalog's matcher, built from
+// the same view), so that no candidate is an object the user cannot see.
 
-// caseIndicatorKinds are the indicator types a case file holds.
-var caseIndicatorKinds = map[extract.Kind]bool{
-	extract.Kind(ioc.IPv4): true, extract.Kind(ioc.IPv6): true, extract.Kind(ioc.Domain): true,
-	extract.Kind(ioc.URL): true, extract.Kind(ioc.Email): true, extract.Kind(ioc.MD5): true,
-	extract.Kind(ioc.SHA1): true, extract.Kind(ioc.SHA256): true, extract.Kind(ioc.SHA512): true,
-}
-
-// extractReport finds the evidence in a report.
+// extractReport finds the evidence in a report: the case file assess
+// writes, read back. A report with no evidence gives an empty case.
 func extractReport(cat *catalog, name string, r io.Reader, max int64) (*casefile.Case, error) {
-	text, _, err := extract.OpenText(name, r)
+	know := &assess.ExtractKnowledge{Names: cat.matcher}
+	rep, err := know.Extract(name, r, extract.Options{Names: cat.matcher, MaxBytes: max})
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, err
 	}
-	defer text.Close()
-	items, err := extract.All(text, extract.Options{Names: cat.matcher, MaxBytes: max})
+	var b bytes.Buffer
+	if err := assess.WriteCaseFile(&b, []assess.ExtractedReport{rep}); err != nil {
+		return nil, fmt.Errorf("write the case file of %s: %w", name, err)
+	}
+	c, _, err := casefile.Parse(assess.ReportName(name)+".yaml", &b)
+	if errors.Is(err, casefile.ErrNoEvidence) {
+		return &casefile.Case{}, nil
+	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	c := &casefile.Case{}
-	seen := map[string]bool{}
-	once := func(k string) bool {
-		if seen[k] {
-			return false
-		}
-		seen[k] = true
-		return true
-	}
-	for _, it := range items {
-		where := fmt.Sprintf("%s offset %d", name, it.Offset)
-		switch {
-		case it.Kind == extract.Kind(ioc.AttackID) && strings.HasPrefix(it.Value, "T") && !strings.HasPrefix(it.Value, "TA"):
-			if once("t" + it.Value) {
-				c.Techniques = append(c.Techniques, casefile.Item{Ref: it.Value, Source: name, Note: where + ": " + it.Snippet})
-			}
-		case it.Kind == extract.KindTechnique:
-			var ids []string
-			for _, cd := range it.Candidates {
-				if cd.ExternalID != "" {
-					ids = append(ids, cd.ExternalID)
-				}
-			}
-			if len(ids) == 0 || !once("t"+ids[0]) {
-				continue
-			}
-			note := fmt.Sprintf("%s: named %q", where, it.Text)
-			if len(ids) > 1 {
-				note += "; ambiguous name, also " + strings.Join(ids[1:], ", ")
-			}
-			c.Techniques = append(c.Techniques, casefile.Item{Ref: ids[0], Source: name, Note: note + ": " + it.Sentence})
-		case it.Kind == extract.Kind(ioc.AttackID) && strings.HasPrefix(it.Value, "S"):
-			if once("s" + it.Value) {
-				c.Software = append(c.Software, casefile.Item{Ref: it.Value, Source: name, Note: where})
-			}
-		case caseIndicatorKinds[it.Kind]:
-			if len(it.Benign) == 0 && once("i"+string(it.Kind)+it.Value) {
-				c.Indicators = append(c.Indicators, casefile.Indicator{Type: string(it.Kind), Value: it.Value, Source: name, Note: where + ": " + it.Snippet})
-			}
-		case it.Kind == extract.KindName:
-			software := false
-			for _, cd := range it.Candidates {
-				software = software || cd.Type == "malware" || cd.Type == "tool"
-			}
-			if software && once("n"+strings.ToLower(it.Value)) {
-				c.Software = append(c.Software, casefile.Item{Ref: it.Value, Source: name, Note: where + ": " + it.Snippet})
-			}
-		case it.Kind == extract.KindStatement:
-			cl := assess.StatementClaim(it.Statement, name, it.Offset, true)
-			if cl.Actor == "" {
-				continue
-			}
-			c.Claims = append(c.Claims, cl)
-		}
+		return nil, fmt.Errorf("read back the case file extracted from %s: %w", name, err)
 	}
 	return c, nil
 }
