@@ -141,6 +141,10 @@ type Server struct {
 	// current snapshot is known to cover, when dataVersionKnown.
 	dataVersion      int64
 	dataVersionKnown bool
+
+	// caseIx keeps the TAXII indexes of the cases read lately
+	// (taxii_cases.go).
+	caseIx caseIndexes
 }
 
 // dataVersioner is a store that tells cheaply whether anything was

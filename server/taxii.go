@@ -175,7 +175,7 @@ func (s *Server) index(c *call, col collection) (*taxii.Index, error) {
 	case !col.CanRead:
 		return nil, errs.E(errs.Forbidden, "collection %s cannot be read: it is an inbox", col.Alias)
 	case col.kind == colCase:
-		return caseIndex(c, col.cs)
+		return s.caseIndex(c, col.cs)
 	}
 	return c.snap.taxii, nil
 }

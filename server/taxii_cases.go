@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/culprit-cti/culprit/access"
 	"github.com/culprit-cti/culprit/errs"
@@ -58,17 +59,78 @@ func caseCollection(c *call, cs *kb.Case) collection {
 		Alias: cs.ID, Description: desc, CanRead: true, CanWrite: write, MediaTypes: []string{taxii.MediaSTIX}}}
 }
 
-// caseIndex indexes the objects of the STIX evidence of cs, each added
-// when its evidence was, at the level of the case or the object's own
-// marking, whichever is higher. Case files (YAML) and report extracts
-// are not STIX and are not served.
-func caseIndex(c *call, cs *kb.Case) (*taxii.Index, error) {
+// caseIndexes keeps the indexes of the cases read lately, so that paging
+// through a case collection parses its evidence once, not once a page.
+// An index is of one version of one case under one snapshot (the levels
+// of its objects are the snapshot's); it does not depend on the caller,
+// whose level Select applies. At most maxCaseIndexes are kept, of at
+// most maxCaseIndexBytes of evidence together, the oldest dropped first.
+type caseIndexes struct {
+	mu    sync.Mutex
+	keys  []caseIndexKey // oldest first
+	ix    map[caseIndexKey]*taxii.Index
+	size  map[caseIndexKey]int
+	bytes int
+}
+
+type caseIndexKey struct {
+	id      string
+	version int
+	snap    *snapshot
+}
+
+const (
+	maxCaseIndexes    = 8
+	maxCaseIndexBytes = 128 << 20
+)
+
+// caseIndex returns the index of case cs (as the caller may see it) under
+// the caller's snapshot.
+func (s *Server) caseIndex(c *call, cs *kb.Case) (*taxii.Index, error) {
+	k := caseIndexKey{cs.ID, cs.Version, c.snap}
+	ci := &s.caseIx
+	ci.mu.Lock()
+	ix := ci.ix[k]
+	ci.mu.Unlock()
+	if ix != nil {
+		return ix, nil
+	}
+	ix, n := buildCaseIndex(c, cs)
+	ci.mu.Lock()
+	defer ci.mu.Unlock()
+	if ci.ix == nil {
+		ci.ix, ci.size = map[caseIndexKey]*taxii.Index{}, map[caseIndexKey]int{}
+	}
+	if _, ok := ci.ix[k]; ok || n > maxCaseIndexBytes {
+		return ix, nil // built meanwhile by another request, or too large to keep
+	}
+	for len(ci.keys) > 0 && (len(ci.keys) >= maxCaseIndexes || ci.bytes+n > maxCaseIndexBytes) {
+		old := ci.keys[0]
+		ci.keys = ci.keys[1:]
+		ci.bytes -= ci.size[old]
+		delete(ci.ix, old)
+		delete(ci.size, old)
+	}
+	ci.keys = append(ci.keys, k)
+	ci.ix[k], ci.size[k] = ix, n
+	ci.bytes += n
+	return ix, nil
+}
+
+// buildCaseIndex indexes the objects of the STIX evidence of cs, each
+// added when its evidence was, at the level of the case or the object's
+// own marking, whichever is higher, and returns the bytes of evidence
+// read. Case files (YAML) and report extracts are not STIX and are not
+// served.
+func buildCaseIndex(c *call, cs *kb.Case) (*taxii.Index, int) {
 	caseLevel := access.CaseLevel(cs.TLP)
+	n := 0
 	var es []taxii.Entry
 	for _, ev := range cs.Evidence {
 		if ev.Format != "stix" {
 			continue
 		}
+		n += len(ev.Content)
 		objs, err := evidenceObjects(ev)
 		if err != nil {
 			// A JSON-looking case file that is not a bundle (a YAML flow
@@ -79,7 +141,7 @@ func caseIndex(c *call, cs *kb.Case) (*taxii.Index, error) {
 			es = append(es, taxii.NewEntry(o, ev.Added, max(caseLevel, c.snap.access.Of(o))))
 		}
 	}
-	return taxii.NewIndex(es), nil
+	return taxii.NewIndex(es), n
 }
 
 // evidenceObjects decodes a STIX evidence file, gzip-compressed or not.

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -221,4 +223,75 @@ func FuzzCaseCollection(f *testing.F) {
 			t.Fatalf("caseOfCollection(%q) = %q: not the case the id names", id, c)
 		}
 	})
+}
+
+// BenchmarkCaseCollectionPage reads the first page of a case collection
+// whose evidence is one bundle of n indicators.
+func BenchmarkCaseCollectionPage(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			f := caseFixture(b)
+			var buf strings.Builder
+			buf.WriteString(`{"type":"bundle","id":"bundle--00000100-0000-4000-8000-000000000100","objects":[`)
+			for i := range n {
+				if i > 0 {
+					buf.WriteByte(',')
+				}
+				fmt.Fprintf(&buf, `{"type":"indicator","spec_version":"2.1","id":"indicator--%08x-0000-4000-8000-000000000000","created":"2024-03-01T00:00:00Z","modified":"2024-03-01T00:00:00Z","pattern":"[domain-name:value = 'host%d.example']","pattern_type":"stix","valid_from":"2024-03-01T00:00:00Z"}`, i, i)
+			}
+			buf.WriteString("]}")
+			id := f.newCase("analyst-green", "?tlp=green", []byte(buf.String()))
+			path := taxiiRoot + "collections/" + caseCollectionID(id) + "/objects/?limit=100"
+			for _, cold := range []bool{false, true} {
+				name := "cached"
+				if cold {
+					name = "cold" // the index built at every page, as before the cache
+				}
+				b.Run(name, func(b *testing.B) {
+					for range b.N {
+						if cold {
+							f.srv.caseIx.clear()
+						}
+						if code, b2 := f.get("reader-green", path); code != 200 {
+							b.Fatalf("GET %s: %d %s", path, code, b2)
+						}
+					}
+				})
+			}
+		})
+	}
+}
+
+func (ci *caseIndexes) clear() {
+	ci.mu.Lock()
+	defer ci.mu.Unlock()
+	ci.keys, ci.ix, ci.size, ci.bytes = nil, nil, nil, 0
+}
+
+// TestCaseIndexesBounded reads more cases than the cache keeps: it keeps
+// the newest, within its bounds, and serves each case its own index.
+func TestCaseIndexesBounded(t *testing.T) {
+	f := caseFixture(t)
+	var cases []string
+	for i := range maxCaseIndexes + 2 {
+		cases = append(cases, f.newCase("analyst-green", fmt.Sprintf("?tlp=green&name=c%d", i), []byte(caseBundle)))
+	}
+	for _, id := range cases {
+		if got := ids(f.pull("reader-green", taxiiRoot+"collections/"+caseCollectionID(id)+"/objects/", 100)); !cmp.Equal(got, caseBundleIDs) {
+			t.Errorf("case %s: %v", id, got)
+		}
+	}
+	ci := &f.srv.caseIx
+	ci.mu.Lock()
+	defer ci.mu.Unlock()
+	if len(ci.keys) != maxCaseIndexes || len(ci.ix) != maxCaseIndexes || ci.keys[len(ci.keys)-1].id != cases[len(cases)-1] {
+		t.Errorf("cache holds %d keys, %d indexes, newest %v; want %d, the last case newest", len(ci.keys), len(ci.ix), ci.keys[len(ci.keys)-1], maxCaseIndexes)
+	}
+	total := 0
+	for _, k := range ci.keys {
+		total += ci.size[k]
+	}
+	if total != ci.bytes || total > maxCaseIndexBytes {
+		t.Errorf("cache bytes %d, counted %d, bound %d", ci.bytes, total, maxCaseIndexBytes)
+	}
 }
