@@ -261,8 +261,8 @@ func (s *scanner) token(i, j int, cls uint8) int {
 		s.parts(i, end)
 		return j
 	}
-	if strings.Count(tok, ":") == 2 && tok[0] >= '0' && tok[0] <= '9' {
-		if v, err := ioc.Normalize(ioc.SSDEEP, tok); err == nil && len(tok) > 12 {
+	if len(tok) > 12 && strings.Count(tok, ":") == 2 && tok[0] >= '0' && tok[0] <= '9' {
+		if v, err := ioc.Normalize(ioc.SSDEEP, tok); err == nil {
 			s.add(ioc.SSDEEP, i, end, v)
 			return j
 		}
@@ -338,7 +338,7 @@ func (s *scanner) part(i, j int, first bool) {
 	case dots > 0 && s.hashBeforeDot(i, j):
 		// "<sha256>.pem", "<sha1>.bin": a file named by its hash.
 		return
-	case n == 9 && (p[0] == 'T' || p[0] == 't') && isAttackID(strings.ToUpper(p)):
+	case n == 9 && (p[0] == 'T' || p[0] == 't') && isAttackIDFold(p):
 		s.add(ioc.AttackID, i, j, strings.ToUpper(p))
 		return
 	case dots > 0:
@@ -350,7 +350,7 @@ func (s *scanner) part(i, j int, first bool) {
 		s.try(ioc.CVE, i, j, p)
 	case n == 72 && p[0] == 'T' && p[1] == '1':
 		s.try(ioc.TLSH, i, j, p)
-	case n >= 5 && n <= 9 && p[n-1] >= '0' && p[n-1] <= '9' && isAttackID(strings.ToUpper(p)):
+	case n >= 5 && n <= 9 && p[n-1] >= '0' && p[n-1] <= '9' && isAttackIDFold(p):
 		s.add(ioc.AttackID, i, j, strings.ToUpper(p))
 	case n >= 9 && n <= 12 && p[4] == '-' && allDigits(p[:4]) && allDigits(p[5:]) && i >= 4 && strings.EqualFold(unsafeString(b[i-4:i]), "CVE "):
 		s.try(ioc.CVE, i-4, j, "CVE-"+p)
@@ -387,6 +387,20 @@ var partClass = func() (t [256]uint8) {
 	t['.'] = partDot
 	return t
 }()
+
+// isAttackIDFold is isAttackID(strings.ToUpper(p)) for p of at most nine
+// bytes, without allocating.
+func isAttackIDFold(p string) bool {
+	var buf [9]byte
+	u := buf[:len(p)]
+	for k := 0; k < len(p); k++ {
+		u[k] = p[k]
+		if c := p[k]; c >= 'a' && c <= 'z' {
+			u[k] = c - ('a' - 'A')
+		}
+	}
+	return isAttackID(unsafeString(u))
+}
 
 func isAttackID(p string) bool {
 	if p[0] == 'T' && p[1] == 'A' {
@@ -466,18 +480,25 @@ func (s *scanner) ipv4(i, j int) bool {
 		s.count("version string (not an address)")
 		return true
 	}
-	s.add(ioc.IPv4, i, j, a.String())
+	// p is a.String(): net/netip refuses octets with leading zeros, so
+	// four decimal octets that parse are written canonically.
+	s.add(ioc.IPv4, i, j, p)
 	return true
 }
 
 func (s *scanner) ipv6(i, j int) bool {
 	p := unsafeString(s.ref[i:j])
 	groups, long := 0, false
-	for _, g := range strings.Split(p, ":") {
+	for rest := p; ; {
+		g, after, more := strings.Cut(rest, ":")
 		if g != "" {
 			groups++
 			long = long || len(g) >= 3
 		}
+		if !more {
+			break
+		}
+		rest = after
 	}
 	if groups < 2 || groups == 2 && !long {
 		return false
@@ -514,7 +535,7 @@ func (s *scanner) domain(i, j int, inURL bool) bool {
 	tld := p[last+1:]
 	for k := 0; k < len(tld); k++ {
 		c := tld[k] | 0x20
-		if !(c >= 'a' && c <= 'z') && !(strings.HasPrefix(strings.ToLower(tld), "xn--")) {
+		if !(c >= 'a' && c <= 'z') && !(len(tld) >= 4 && strings.EqualFold(tld[:4], "xn--")) {
 			return false
 		}
 	}
@@ -524,13 +545,12 @@ func (s *scanner) domain(i, j int, inURL bool) bool {
 			return false
 		}
 	}
-	if !inURL {
-		// "wiper.It", "System.IO": a top-level label in other case than
-		// the name is a sentence run together or an identifier.
-		lt := strings.ToLower(tld)
-		if tld != lt && (tld != strings.ToUpper(tld) || p != strings.ToUpper(p)) {
-			return false
-		}
+	// "wiper.It", "System.IO": a top-level label in other case than the
+	// name is a sentence run together or an identifier. (p is ASCII
+	// here: a capital in the label, and a small letter in the label or
+	// the name.)
+	if !inURL && hasCase(tld, 'A', 'Z') && hasCase(p, 'a', 'z') {
+		return false
 	}
 	d, ok := ioc.NormalizeDomain(p)
 	if !ok {
@@ -547,6 +567,16 @@ func (s *scanner) domain(i, j int, inURL bool) bool {
 	}
 	s.addBenign(ioc.Domain, i, j, d, benign)
 	return true
+}
+
+// hasCase reports whether p holds a byte in lo..hi.
+func hasCase(p string, lo, hi byte) bool {
+	for k := 0; k < len(p); k++ {
+		if p[k] >= lo && p[k] <= hi {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *scanner) url(i, end, k int) {

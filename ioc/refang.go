@@ -23,22 +23,31 @@ func Refang(v string) string {
 	if !mayBeDefanged(v) {
 		return v
 	}
+	// Most values with a bracket, an "h" or a space (every URL has an
+	// "h") hold nothing defanged: copy only from the first change.
 	var b strings.Builder
-	b.Grow(len(v))
+	copied := 0 // v[:copied] is in b
 	for i := 0; i < len(v); {
-		if repl, n := DefangAt(v, i); n > 0 {
-			b.WriteString(repl)
-			i += n
+		repl, n := DefangAt(v, i)
+		if n == 0 && v[i] == ' ' && i+2 < len(v) && v[i+1] == '.' && v[i+2] == ' ' && i > 0 && isAlnum(v[i-1]) && i+3 < len(v) && isAlnum(v[i+3]) {
+			repl, n = ".", 3
+		}
+		if n == 0 {
+			i++
 			continue
 		}
-		if v[i] == ' ' && i+2 < len(v) && v[i+1] == '.' && v[i+2] == ' ' && i > 0 && isAlnum(v[i-1]) && i+3 < len(v) && isAlnum(v[i+3]) {
-			b.WriteByte('.')
-			i += 3
-			continue
+		if copied == 0 {
+			b.Grow(len(v))
 		}
-		b.WriteByte(v[i])
-		i++
+		b.WriteString(v[copied:i])
+		b.WriteString(repl)
+		i += n
+		copied = i
 	}
+	if copied == 0 {
+		return v
+	}
+	b.WriteString(v[copied:])
 	return b.String()
 }
 
