@@ -345,6 +345,17 @@ func TestTAXIIDelete(t *testing.T) {
 	if c := findCollection(f.collectionList("analyst-green"), KnowledgeCollection); c == nil || c.CanWrite {
 		t.Errorf("knowledge collection for an analyst: %+v, want read-only", c)
 	}
+	// Writable for an admin: a push imports, as to the inbox.
+	env := []byte(`{"objects":[{"type":"malware","spec_version":"2.1","id":"malware--000000ee-0000-4000-8000-0000000000ee","created":"2024-01-01T00:00:00Z","modified":"2024-01-01T00:00:00Z","name":"Admin Pushed","is_family":true}]}`)
+	if code, _, b := f.do("POST", "analyst-green", col+"/objects/", taxii.MediaTAXII, env); code != 403 {
+		t.Errorf("analyst push to the knowledge collection: %d %s, want 403", code, b)
+	}
+	if code, _, b := f.do("POST", "admin-red", col+"/objects/", taxii.MediaTAXII, env); code != 202 || !strings.Contains(string(b), `"success_count":1`) {
+		t.Errorf("admin push to the knowledge collection: %d %s, want 202 with one success", code, b)
+	}
+	if code, b := f.get("reader-green", obj("malware--000000ee-0000-4000-8000-0000000000ee")); code != 200 || !strings.Contains(string(b), "Admin Pushed") {
+		t.Errorf("the admin's push is not served: %d %s", code, b)
+	}
 	for _, tc := range []struct {
 		name, key, path string
 		want            int
