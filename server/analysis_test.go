@@ -21,6 +21,7 @@ import (
 	"github.com/culprit-cti/culprit/ach"
 	"github.com/culprit-cti/culprit/assess"
 	"github.com/culprit-cti/culprit/graph"
+	"github.com/culprit-cti/culprit/internal/refdata"
 	"github.com/culprit-cti/culprit/investigation"
 	"github.com/culprit-cti/culprit/kb"
 	"github.com/culprit-cti/culprit/navigator"
@@ -655,6 +656,85 @@ func FuzzAnalysisRequests(f *testing.F) {
 		code, _, b := fx.do(method, "analyst-red", path+"?"+url.PathEscape(query), "application/json", body)
 		if code >= 500 {
 			t.Errorf("%s %s?%s: %d %s", method, path, query, code, b)
+		}
+	})
+}
+
+// BenchmarkAnalysisATTACK measures the analysis endpoints through HTTP on
+// ATT&CK Enterprise 18.1, each request computed (no answer cache): the
+// graph and layer of a different actor each time, a case's matrix, its
+// layer, and an override (which attributes the case twice: once to check
+// the row, once with the override).
+func BenchmarkAnalysisATTACK(b *testing.B) {
+	attack := refdata.Path(b, "attack", "enterprise-attack-18.1.json.gz")
+	f := newFixture(b, Config{})
+	ctx := context.Background()
+	objs, err := stix.ReadFile(attack)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := f.store.Import(ctx, kb.Source{Kind: kb.SourceFile, Name: "attack"}, kb.SliceStream(objs), kb.ImportOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.srv.Load(ctx); err != nil {
+		b.Fatal(err)
+	}
+	tok, rec, err := f.tokens.Create(ctx, "analyst-red", token.Analyst, access.Red)
+	if err != nil {
+		b.Fatal(err)
+	}
+	f.tok["analyst-red"], f.ids["analyst-red"] = tok, rec.ID
+	var groups []string
+	for _, o := range objs {
+		if o.Type == "intrusion-set" && !o.Revoked && !o.Deprecated {
+			groups = append(groups, o.ID)
+		}
+	}
+	sony, err := os.ReadFile("../examples/sony-2014/case.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	id := f.newCase("analyst-red", "?tlp=red", sony)
+	if code, _, body := f.do("POST", "analyst-red", "/api/cases/"+id+"/attribute", "", nil); code != 200 {
+		b.Fatalf("attribute: %d %s", code, body)
+	}
+	a := f.achOf("reader-red", id)
+	get := func(b *testing.B, path string) {
+		if code, body := f.get("reader-red", path); code != 200 {
+			b.Fatalf("GET %s: %d %s", path, code, body)
+		}
+	}
+	// A distinct limit makes each graph request a new answer.
+	b.Run("actor graph", func(b *testing.B) {
+		for i := range b.N {
+			get(b, "/api/actors/"+groups[i%len(groups)]+"/graph?limit="+strconv.Itoa(4000+i%1000))
+		}
+	})
+	b.Run("actor layer", func(b *testing.B) {
+		if b.N > len(groups) {
+			b.Skipf("%d requests: more than the %d groups, the layers would come from the cache", b.N, len(groups))
+		}
+		for i := range b.N {
+			get(b, "/api/actors/"+groups[i]+"/navigator")
+		}
+	})
+	b.Run("case matrix", func(b *testing.B) {
+		for range b.N {
+			get(b, "/api/cases/"+id+"/ach")
+		}
+	})
+	b.Run("case layer", func(b *testing.B) {
+		for range b.N {
+			get(b, "/api/cases/"+id+"/navigator")
+		}
+	})
+	b.Run("override", func(b *testing.B) {
+		ratings := []string{"C", "I"}
+		for i := range b.N {
+			body := `{"item":"` + a.Rows[0].Key + `","hypothesis":"` + a.Columns[0].ID + `","rating":"` + ratings[i%2] + `","reason":"bench"}`
+			if code, _, resp := f.do("POST", "analyst-red", "/api/cases/"+id+"/ach/overrides", "application/json", []byte(body)); code != 200 {
+				b.Fatalf("override: %d %s", code, resp)
+			}
 		}
 	})
 }
