@@ -99,19 +99,27 @@ func (c *achClient) login(secret string) string {
 	return c.csrf(home)
 }
 
-// attributedCase logs in as secret, opens a case from the wiper report,
+// attributedCase logs in as secret, opens a case of level tlp from the
+// wiper report,
 // accepts its items but the claims of other actors than Lazarus Group,
 // attributes it, and returns its id and the session's CSRF token.
-func (c *achClient) attributedCase(secret string) (string, string) {
+func (c *achClient) attributedCase(secret, tlp string) (string, string) {
 	c.t.Helper()
 	csrf := c.login(secret)
+	return c.newAttributedCase(csrf, tlp), csrf
+}
+
+// newAttributedCase is attributedCase for a logged-in client: it returns
+// the case's id.
+func (c *achClient) newAttributedCase(csrf, tlp string) string {
+	c.t.Helper()
 	report, err := os.ReadFile(filepath.Join("testdata", "wiper-report.txt"))
 	if err != nil {
 		c.t.Fatal(err)
 	}
 	var b bytes.Buffer
 	mw := multipart.NewWriter(&b)
-	for k, v := range map[string]string{"csrf": csrf, "name": "Matrix case", "tlp": "TLP:GREEN", "text": string(report)} {
+	for k, v := range map[string]string{"csrf": csrf, "name": "Matrix case", "tlp": tlp, "text": string(report)} {
 		mw.WriteField(k, v)
 	}
 	mw.Close()
@@ -144,7 +152,7 @@ func (c *achClient) attributedCase(secret string) (string, string) {
 	if code, _, body := c.post("/ui/cases/"+id+"/attribute", url.Values{"csrf": {csrf}}); code != http.StatusSeeOther {
 		c.t.Fatalf("attribute: %d\n%s", code, body)
 	}
-	return id, csrf
+	return id
 }
 
 var (
@@ -177,7 +185,7 @@ func ranking(t *testing.T, page string) []string {
 func TestACHOverride(t *testing.T) {
 	srv := newUIServer(t, false)
 	c := newACHClient(t, srv.url)
-	id, csrf := c.attributedCase(srv.tok["alice"])
+	id, csrf := c.attributedCase(srv.tok["alice"], "TLP:GREEN")
 	code, page := c.get("/ui/cases/" + id + "/ach")
 	if code != http.StatusOK {
 		t.Fatalf("GET the matrix: %d\n%s", code, page)

@@ -2,13 +2,17 @@ package web
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 
+	"github.com/culprit-cti/culprit/access"
 	"github.com/culprit-cti/culprit/errs"
 	"github.com/culprit-cti/culprit/kb"
 	"github.com/culprit-cti/culprit/navigator"
+	"github.com/culprit-cti/culprit/stix"
 )
 
 // ATT&CK Navigator layers (package navigator) of a case and of an actor,
@@ -16,9 +20,12 @@ import (
 // the user may not see is in no layer.
 
 // caseLayer writes the layer of a case: its techniques and those of its
-// leading hypothesis.
+// leading hypothesis, read at the lower of the user's level and the
+// case's, as the case is attributed: the layer of a GREEN case holds no
+// AMBER relationship of its actor, whoever exports it.
 func caseLayer(w http.ResponseWriter, r *http.Request, q *request, cs *kb.Case) error {
-	l, _, err := navigator.ForCase(r.Context(), q.know, nil, cs)
+	rd := &levelReader{Knowledge: q.know, max: access.CaseLevel(cs.TLP)}
+	l, _, err := navigator.ForCase(r.Context(), rd, nil, cs)
 	if err != nil {
 		return fmt.Errorf("case %s: the Navigator layer: %w", cs.ID, err)
 	}
@@ -52,6 +59,96 @@ func writeLayer(w http.ResponseWriter, l *navigator.Layer, file string) error {
 	w.Header().Set("Content-Disposition", "attachment; filename="+file)
 	_, err := w.Write(buf.Bytes())
 	return err
+}
+
+// levelReader reads a Knowledge as it stands at level max or below: an
+// object whose level (the backend's access index: its markings and those
+// of what it refers to) is above max does not exist.
+type levelReader struct {
+	Knowledge
+	max access.Level
+}
+
+func (lr *levelReader) hidden(id string) error {
+	return errs.Wrap(errs.NotFound, fmt.Errorf("object %s: %w", id, kb.ErrNotFound), "")
+}
+
+func (lr *levelReader) Object(ctx context.Context, id string) (*stix.Object, error) {
+	o, err := lr.Knowledge.Object(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if lr.Level(o) > lr.max {
+		return nil, lr.hidden(id)
+	}
+	return o, nil
+}
+
+func (lr *levelReader) Objects(ctx context.Context, q kb.ObjectQuery, fn func(*stix.Object) error) error {
+	return lr.Knowledge.Objects(ctx, q, func(o *stix.Object) error {
+		if lr.Level(o) > lr.max {
+			return nil
+		}
+		return fn(o)
+	})
+}
+
+func (lr *levelReader) Relationships(ctx context.Context, q kb.RelationshipQuery, fn func(*stix.Object) error) error {
+	return lr.Knowledge.Relationships(ctx, q, func(o *stix.Object) error {
+		if lr.Level(o) > lr.max {
+			return nil
+		}
+		return fn(o)
+	})
+}
+
+// sees reports whether the object id exists at the level.
+func (lr *levelReader) sees(ctx context.Context, id string) (bool, error) {
+	_, err := lr.Object(ctx, id)
+	if errs.KindOf(err) == errs.NotFound || errors.Is(err, kb.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+func (lr *levelReader) LookupName(ctx context.Context, name string) ([]kb.NameMatch, error) {
+	ms, err := lr.Knowledge.LookupName(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	out := ms[:0:0]
+	for _, m := range ms {
+		ok, err := lr.sees(ctx, m.ID)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+func (lr *levelReader) SameAs(ctx context.Context) ([]kb.SameAs, error) {
+	links, err := lr.Knowledge.SameAs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := links[:0:0]
+	for _, l := range links {
+		a, err := lr.sees(ctx, l.A)
+		if err != nil {
+			return nil, err
+		}
+		b, err := lr.sees(ctx, l.B)
+		if err != nil {
+			return nil, err
+		}
+		if a && b {
+			out = append(out, l)
+		}
+	}
+	return out, nil
 }
 
 // fileName keeps the letters, digits, dots and dashes of s, for a

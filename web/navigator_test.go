@@ -90,7 +90,7 @@ func validLayer(t *testing.T, what string, b []byte) (*navLayer, map[string]floa
 func TestNavigatorExports(t *testing.T) {
 	srv := newUIServer(t, false)
 	c := newACHClient(t, srv.url)
-	id, _ := c.attributedCase(srv.tok["alice"])
+	id, _ := c.attributedCase(srv.tok["alice"], "TLP:GREEN")
 	_, casePage := c.get("/ui/cases/" + id)
 	link := "/ui/cases/" + id + "/export/navigator.json"
 	if !strings.Contains(casePage, `href="`+link+`"`) {
@@ -153,7 +153,8 @@ func TestNavigatorExports(t *testing.T) {
 // Lazarus Group uses T1486 Data Encrypted for Impact only through an
 // AMBER relationship: the AMBER analyst's layer has the technique, the
 // GREEN reader's does not. An AMBER actor's layer is, for the GREEN
-// reader, the 404 of an actor that does not exist.
+// reader, the 404 of an actor that does not exist. A case's layer is read
+// at the case's level, whoever exports it.
 func TestNavigatorLayerTLP(t *testing.T) {
 	amber := access.Marking(access.Amber)
 	const t1486 = "attack-pattern--b80d107d-fa0d-4b60-9684-b0433e8bdba0" // in the starter knowledge
@@ -174,9 +175,12 @@ func TestNavigatorLayerTLP(t *testing.T) {
 	path := "/ui/actors/" + lazarus + "/navigator.json"
 	layers := map[string]map[string]float64{}
 	clients := map[string]*achClient{}
+	csrf := ""
 	for _, user := range []string{"alice", "gus"} {
 		c := newACHClient(t, srv.url)
-		c.login(srv.tok[user])
+		if tok := c.login(srv.tok[user]); user == "alice" {
+			csrf = tok
+		}
 		clients[user] = c
 		code, body := c.get(path)
 		if code != http.StatusOK {
@@ -195,6 +199,21 @@ func TestNavigatorLayerTLP(t *testing.T) {
 	}
 	if code, _ := clients["alice"].get("/ui/actors/" + hiddenActor + "/navigator.json"); code != http.StatusOK {
 		t.Errorf("alice: the layer of the AMBER actor: %d", code)
+	}
+	// A case's layer is read at the case's level: alice's AMBER case has
+	// T1486 as Lazarus Group's (score 1), her GREEN case does not.
+	for _, tc := range []struct {
+		tlp  string
+		want float64
+	}{{"TLP:AMBER", 1}, {"TLP:GREEN", 0}} {
+		id := clients["alice"].newAttributedCase(csrf, tc.tlp)
+		code, body := clients["alice"].get("/ui/cases/" + id + "/export/navigator.json")
+		if code != http.StatusOK {
+			t.Fatalf("the layer of the %s case: %d\n%s", tc.tlp, code, body)
+		}
+		if _, scores := validLayer(t, "the layer of the "+tc.tlp+" case", []byte(body)); scores["T1486"] != tc.want || scores["T1485"] != 3 {
+			t.Errorf("alice's layer of her %s case scores T1486 %v, want %v (T1485 %v, want 3)", tc.tlp, scores["T1486"], tc.want, scores["T1485"])
+		}
 	}
 	absent := "intrusion-set--0000aaaa-0000-4000-8000-0000000000ff"
 	hc, hb := clients["gus"].get("/ui/actors/" + hiddenActor + "/navigator.json")
