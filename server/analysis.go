@@ -62,17 +62,21 @@ type overrideAnswer struct {
 // Never nil: ach.Build reads nil as "the result's own".
 func visibleOverrides(ctx context.Context, c *call, cs *kb.Case) ([]kb.CaseOverride, error) {
 	out := []kb.CaseOverride{}
+	// A case has at most investigation.MaxOverrides overrides, of a few
+	// actors: each is looked up once.
+	sees := map[string]bool{attrib.UnknownHypothesis: true}
 	for _, o := range cs.Overrides {
-		if o.Hypothesis != attrib.UnknownHypothesis {
-			ok, err := c.view.SeesID(ctx, o.Hypothesis)
-			if err != nil {
+		ok, known := sees[o.Hypothesis]
+		if !known {
+			var err error
+			if ok, err = c.view.SeesID(ctx, o.Hypothesis); err != nil {
 				return nil, err
 			}
-			if !ok {
-				continue
-			}
+			sees[o.Hypothesis] = ok
 		}
-		out = append(out, o)
+		if ok {
+			out = append(out, o)
+		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
 	return out, nil
