@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/net/publicsuffix"
+
 	"github.com/culprit-cti/culprit/ioc"
 )
 
@@ -84,5 +86,38 @@ func TestNamesPunctuation(t *testing.T) {
 	want := []string{"APT28", "Sandworm Team", "APT28"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("Find = %q, want %q", got, want)
+	}
+}
+
+// TestHostNameCache checks the per-Scan cache of host decisions: answers
+// equal the uncached ones, survive the reuse of the chunk buffer the names
+// were read from, and stay right after the cache is cleared when full.
+func TestHostNameCache(t *testing.T) {
+	s := &scanner{}
+	names := []string{"Example.COM", "example.com", "evil.example.", "report.pdf", "e.g", "foo.blogspot.com", "blogspot.com", "co.uk", "x.co.uk", "bücher.de", "1.2.3.4", "a..b", "-a.com"}
+	for round := 0; round < 3; round++ {
+		for _, n := range names {
+			buf := []byte(n)
+			got, ok := s.hostName(unsafeString(buf))
+			for k := range buf {
+				buf[k] = '#' // the chunk is reused
+			}
+			want, wantOK := ioc.NormalizeDomain(n)
+			if wantOK {
+				suffix, icann := publicsuffix.PublicSuffix(want)
+				wantOK = !(!icann && !strings.Contains(suffix, ".") || want == suffix)
+			}
+			if ok != wantOK || ok && got != want {
+				t.Errorf("round %d: hostName(%q) = %q, %v, want %q, %v", round, n, got, ok, want, wantOK)
+			}
+		}
+		if round == 1 {
+			for k := 0; len(s.hosts) < maxHosts; k++ {
+				s.hostName(fmt.Sprintf("h%d.example", k))
+			}
+		}
+	}
+	if len(s.hosts) > maxHosts {
+		t.Errorf("cache holds %d names, more than %d", len(s.hosts), maxHosts)
 	}
 }

@@ -33,6 +33,7 @@ type scanner struct {
 	// items and nameItems are reused from chunk to chunk.
 	items, nameItems []Item
 	arena            arena
+	hosts            map[string]hostVerdict // see hostName
 }
 
 // lower returns p in lower case (ASCII) and true, written into the arena
@@ -552,12 +553,8 @@ func (s *scanner) domain(i, j int, inURL bool) bool {
 	if !inURL && hasCase(tld, 'A', 'Z') && hasCase(p, 'a', 'z') {
 		return false
 	}
-	d, ok := ioc.NormalizeDomain(p)
+	d, ok := s.hostName(p)
 	if !ok {
-		return false
-	}
-	suffix, icann := publicsuffix.PublicSuffix(d)
-	if !icann && strings.IndexByte(suffix, '.') < 0 || d == suffix {
 		return false
 	}
 	var benign []string
@@ -567,6 +564,47 @@ func (s *scanner) domain(i, j int, inURL bool) bool {
 	}
 	s.addBenign(ioc.Domain, i, j, d, benign)
 	return true
+}
+
+// hostName returns p's canonical form (ioc.NormalizeDomain) and whether
+// it is a host name under a public suffix (ICANN section, or a private
+// suffix of two or more labels) with a registrable part. Answers are
+// cached per Scan: a report names the same hosts, and writes the same
+// dotted words, many times, and publicsuffix allocates an error (of
+// netip.ParseAddr) for every name it is asked about.
+func (s *scanner) hostName(p string) (string, bool) {
+	if v, hit := s.hosts[p]; hit {
+		return v.d, v.ok
+	}
+	d, ok := ioc.NormalizeDomain(p)
+	if ok {
+		suffix, icann := publicsuffix.PublicSuffix(d)
+		ok = !(!icann && strings.IndexByte(suffix, '.') < 0 || d == suffix)
+	}
+	if len(s.hosts) >= maxHosts {
+		clear(s.hosts) // bounded memory; the next names fill it again
+	}
+	if s.hosts == nil {
+		s.hosts = map[string]hostVerdict{}
+	}
+	// p (and d, when NormalizeDomain changed nothing) point into the
+	// chunk, which is reused: the cache keeps copies.
+	k := strings.Clone(p)
+	if d == p {
+		d = k
+	} else {
+		d = strings.Clone(d)
+	}
+	s.hosts[k] = hostVerdict{d, ok}
+	return d, ok
+}
+
+// maxHosts bounds the cache of hostName.
+const maxHosts = 4096
+
+type hostVerdict struct {
+	d  string
+	ok bool
 }
 
 // hasCase reports whether p holds a byte in lo..hi.
