@@ -95,6 +95,7 @@ func TestGoldenPages(t *testing.T) {
 		"actor-lazarus":  {"<h1>Lazarus Group", `class="matrix"`, "heat-", `id="graph-canvas"`},
 		"search-lazarus": {`data-testid="search-results"`, "Lazarus Group"},
 		"home":           {"Northbridge Media wiper", "alice"},
+		"login":          {`action="/ui/login"`, `id="token"`},
 	} {
 		for _, p := range pages {
 			if p.name != name {
@@ -105,6 +106,12 @@ func TestGoldenPages(t *testing.T) {
 					t.Errorf("%s does not show %q", name, w)
 				}
 			}
+		}
+	}
+	// Before a login there is no user: no name, role or Log out form.
+	for _, bad := range []string{`data-testid="user"`, `action="/ui/logout"`, "sees up to"} {
+		if strings.Contains(login.body, bad) {
+			t.Errorf("the login page shows %q, as if someone were logged in", bad)
 		}
 	}
 	if i := strings.Index(pages[3].r.body, `class="hyp-name">`); i < 0 || !strings.HasPrefix(pages[3].r.body[i:], `class="hyp-name">Lazarus Group<`) {

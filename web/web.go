@@ -259,7 +259,12 @@ func (u *UI) render(w http.ResponseWriter, status int, name string, q *request, 
 	}
 	pd := pageData{Title: title, Data: data, Active: name}
 	if q != nil {
-		pd.User, pd.CSRF = &q.user, q.csrf
+		pd.CSRF = q.csrf
+		// The login pages have a form token but no user: no header of
+		// one (an empty name, a Log out form) before anyone logged in.
+		if q.user.TokenID != "" {
+			pd.User = &q.user
+		}
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", pd); err != nil {
