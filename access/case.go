@@ -3,6 +3,7 @@ package access
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/culprit-cti/culprit/kb"
 	"github.com/culprit-cti/culprit/stix"
@@ -33,8 +34,10 @@ func CaseLevel(label string) Level {
 func (v *View) SeesCase(c *kb.Case) bool { return v.SeesLevel(CaseLevel(c.TLP)) }
 
 // Case returns what v may see of c: a copy without the results above v's
-// level and their lines of history, or the error of a case that does not
-// exist when c itself is above it.
+// level and their lines of history, without the analysts' overrides that
+// name an actor v does not see (made where more was visible, by the
+// command line) and their lines of history, or the error of a case that
+// does not exist when c itself is above it.
 func (v *View) Case(c *kb.Case) (*kb.Case, error) {
 	if !v.SeesCase(c) {
 		return nil, kb.CaseNotFound(c.ID)
@@ -52,16 +55,65 @@ func (v *View) Case(c *kb.Case) (*kb.Case, error) {
 	if out.Results == nil {
 		out.Results = []kb.CaseResult{}
 	}
+	hiddenOverride := map[int64]bool{}
+	if len(c.Overrides) > 0 {
+		out.Overrides = nil
+		for _, o := range c.Overrides {
+			if o.Hypothesis == unknownHypothesis || v.seesIndexed(o.Hypothesis) {
+				out.Overrides = append(out.Overrides, o)
+			} else {
+				hiddenOverride[o.At.UnixNano()] = true
+			}
+		}
+	}
 	out.History = nil
 	for _, e := range c.History {
 		// investigation.Service.Attribute stamps a result and its line of
-		// history with the same instant.
-		if e.Action == "attributed" && hidden[e.At.UnixNano()] {
+		// history with the same instant; Override an override and its.
+		if e.Action == "attributed" && hidden[e.At.UnixNano()] ||
+			e.Action == "override" && hiddenOverride[e.At.UnixNano()] ||
+			e.Action == "override removed" && !v.seesRemoval(e.Detail) {
 			continue
 		}
 		out.History = append(out.History, e)
 	}
 	return &out, nil
+}
+
+// unknownHypothesis is attrib.UnknownHypothesis (access does not import
+// the engine): an override of the actor not in the knowledge base.
+const unknownHypothesis = "unknown"
+
+// seesIndexed reports whether the index puts id at or below v's level;
+// an id it does not know is hidden (the safe reading until a reload).
+func (v *View) seesIndexed(id string) bool {
+	e := v.ix.objs[id]
+	return e != nil && e.level <= v.max
+}
+
+// seesRemoval reports whether the line of history of a removed override
+// ("ITEM for HYPOTHESIS: WHAT", investigation.RemoveOverride) names only
+// what v sees: its hypothesis is the last " for " before the last ": "
+// that is followed by what was removed; the safe reading hides a line
+// that does not parse.
+func (v *View) seesRemoval(detail string) bool {
+	head, _, ok := cutLast(detail, ": ")
+	if !ok {
+		return false
+	}
+	_, hyp, ok := cutLast(head, " for ")
+	if !ok {
+		return false
+	}
+	return hyp == unknownHypothesis || v.seesIndexed(hyp)
+}
+
+func cutLast(s, sep string) (before, after string, ok bool) {
+	i := strings.LastIndex(s, sep)
+	if i < 0 {
+		return s, "", false
+	}
+	return s[:i], s[i+len(sep):], true
 }
 
 // Marking returns the TLP 2.0 marking-definition id of level l: what

@@ -111,7 +111,9 @@ func (k *Knowledge) applyOverrides(items []*item, ovs []Override) []string {
 		}
 		ai, ok := k.actorBy[o.Hypothesis]
 		if !ok {
-			warns = append(warns, fmt.Sprintf("override of %q for %s ignored: no such actor in the knowledge base", clip(o.Item), clip(o.Hypothesis)))
+			// The actor is not named: it may be one this knowledge's
+			// level hides (an override made where more was visible).
+			warns = append(warns, fmt.Sprintf("override of %q ignored: its actor is not in the knowledge this attribution used", clip(o.Item)))
 			continue
 		}
 		if _, ok := it.engine[ai]; !ok {

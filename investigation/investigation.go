@@ -231,7 +231,15 @@ func (s *Service) Attribute(ctx context.Context, id string, know *assess.Knowled
 		return nil, nil, fmt.Errorf("case %s: %w", id, err)
 	}
 	if res.Table != nil {
-		res.Table.Overrides = c.Overrides
+		// Only the overrides of actors this knowledge holds: the result
+		// has the knowledge's level, and an override made where more was
+		// visible (the command line) must not name a hidden actor in it.
+		res.Table.Overrides = nil
+		for _, o := range c.Overrides {
+			if o.Hypothesis == attrib.UnknownHypothesis || know.Actor(o.Hypothesis) != nil {
+				res.Table.Overrides = append(res.Table.Overrides, o)
+			}
+		}
 	}
 	tag, err := kb.StateTag(ctx, s.Store)
 	if err != nil {
