@@ -93,6 +93,10 @@ type Change struct {
 type Seen struct {
 	ID       string
 	Modified time.Time
+	// New is set when the object was not stored before this import: it
+	// has no provenance yet, so a backend may append its row without
+	// looking for one (PostgreSQL copies them in bulk).
+	New bool
 }
 
 // Batch is the outcome of planning a whole import (Plan): what a backend
@@ -340,7 +344,7 @@ func (p *Planner) Finish() (*Outcome, error) {
 		if e.outcome == outDropped {
 			continue
 		}
-		out.Seen = append(out.Seen, Seen{ID: o.ID, Modified: o.Modified})
+		out.Seen = append(out.Seen, Seen{ID: o.ID, Modified: o.Modified, New: e.outcome == outNew})
 		ts := out.Stats.ByType[o.Type]
 		switch e.outcome {
 		case outNew:
