@@ -226,6 +226,17 @@ func appendSnippet(dst, b []byte, start, end int) []byte {
 			x := binary.LittleEndian.Uint64(s[r:])
 			// ctl: 0x80 in each ASCII byte below 0x20; sp: in each space.
 			ctl := ^((x&low7 + (0x80-0x20)*ones) | x) & highs
+			if ctl != 0 {
+				// Tabs, line breaks, form feeds (9 to 13) become
+				// spaces here; other control bytes take the byte loop.
+				v := x & low7
+				ws := (v + (0x80-9)*ones) &^ (v + (0x80-14)*ones) &^ x & highs
+				if ctl == ws {
+					mask := (ws >> 7) * 0xff
+					x = x&^mask | mask&(0x20*ones)
+					ctl = 0
+				}
+			}
 			y := x ^ 0x20*ones
 			sp := ^((y&low7 + low7) | y | low7)
 			if ctl == 0 && sp&(sp>>8) == 0 && !(prevSpace && sp&0x80 != 0) {
