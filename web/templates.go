@@ -50,10 +50,20 @@ var funcs = template.FuncMap{
 		}
 		return f.Get(k)
 	},
+	"count":   count,
 	"isSTIX":  func(id string) bool { return strings.Contains(id, "--") },
 	"itoa":    func(i int) string { return fmt.Sprint(i) },
 	"letters": func() []string { return []string{"A", "B", "C", "D", "E", "F"} },
 	"digits":  func() []int { return []int{1, 2, 3, 4, 5, 6} },
+}
+
+// count writes n with the noun (and verb) that agrees with it: count(1,
+// "campaign", "campaigns") is "1 campaign", count(0, ...) "0 campaigns".
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // parsePages parses each page with the layout: the template set of page
