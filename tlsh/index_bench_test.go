@@ -107,3 +107,26 @@ func BenchmarkIndexBuild(b *testing.B) {
 		x.mu.Unlock()
 	}
 }
+
+// BenchmarkSearchLimitCommonDigest measures SearchLimit(q, 30, true, 20)
+// for a digest stored 100,000 times (a file copied everywhere, such as a
+// licence text) among 100,000 others: its cost should not grow with the
+// number of copies, as a group's chain is read only as far as the limit.
+func BenchmarkSearchLimitCommonDigest(b *testing.B) {
+	pop := benchPopulation(100_000)
+	common := pop[0]
+	x := NewIndex()
+	for i, d := range pop {
+		mustAdd(b, x, d, uint32(i))
+		mustAdd(b, x, common, uint32(len(pop)+i))
+	}
+	x.mu.Lock()
+	x.build()
+	x.mu.Unlock()
+	want := len(x.Search(common, DefaultMaxDist, true))
+	for b.Loop() {
+		if m, total := x.SearchLimit(common, DefaultMaxDist, true, 20); total != want || len(m) != 20 {
+			b.Fatalf("SearchLimit = %d matches of %d, want 20 of %d", len(m), total, want)
+		}
+	}
+}
