@@ -85,8 +85,13 @@ func (u *UI) showReview(w http.ResponseWriter, r *http.Request, q *request, stat
 	if err != nil {
 		return err
 	}
+	// The technique fields suggest what the case page's picker does.
+	cat, err := u.catalogOf(r.Context(), q.know)
+	if err != nil {
+		return err
+	}
 	return u.render(w, status, "review", q, "Review "+name, map[string]any{
-		"Case": cs, "Name": name, "Items": reviewItems(c), "Error": msg, "Form": r.PostForm})
+		"Case": cs, "Name": name, "Items": reviewItems(c), "Error": msg, "Form": r.PostForm, "Techniques": cat.techniques})
 }
 
 // review applies the analyst's decisions: the accepted items, as edited,
