@@ -1,7 +1,9 @@
 package server
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,6 +18,7 @@ import (
 	"github.com/culprit-cti/culprit/errs"
 	"github.com/culprit-cti/culprit/investigation"
 	"github.com/culprit-cti/culprit/kb"
+	"github.com/culprit-cti/culprit/navigator"
 	"github.com/culprit-cti/culprit/stix"
 	"github.com/culprit-cti/culprit/token"
 	"github.com/culprit-cti/culprit/web"
@@ -169,7 +172,9 @@ func (k *uiKnowledge) Objects(ctx context.Context, q kb.ObjectQuery, fn func(*st
 }
 
 // Card returns the card of an actor by id, or by a name or alias that
-// only one visible actor has.
+// only one visible actor has. It is the API's answer to
+// GET /api/actors/{id}, cached per snapshot and level (a card of a large
+// actor reads thousands of relationships), decoded for this request.
 func (k *uiKnowledge) Card(ctx context.Context, ref string) (*kb.Card, error) {
 	ref = strings.TrimSpace(ref)
 	if kb.LooksLikeID(ref) {
@@ -180,7 +185,7 @@ func (k *uiKnowledge) Card(ctx context.Context, ref string) (*kb.Card, error) {
 		if !kb.IsActor(o.Type) {
 			return nil, errs.E(errs.NotFound, "%s is a %s, not an actor", ref, o.Type)
 		}
-		return kb.ActorCardWith(ctx, k.actorReader, k.clusters, ref)
+		return k.card(ctx, ref)
 	}
 	found := k.clusters.Candidates(ref)
 	if cl := k.clusters.Of(ref); cl != nil {
@@ -190,7 +195,7 @@ func (k *uiKnowledge) Card(ctx context.Context, ref string) (*kb.Card, error) {
 	case 0:
 		return nil, errs.E(errs.NotFound, "no actor has the name, alias or id %q", ref)
 	case 1:
-		return kb.ActorCardWith(ctx, k.actorReader, k.clusters, found[0].Primary().ID)
+		return k.card(ctx, found[0].Primary().ID)
 	}
 	var names []string
 	for _, cl := range found {
@@ -198,6 +203,82 @@ func (k *uiKnowledge) Card(ctx context.Context, ref string) (*kb.Card, error) {
 	}
 	sort.Strings(names)
 	return nil, errs.E(errs.Invalid, "%q is a name of %d actors (%s): choose one", ref, len(found), strings.Join(names, "; "))
+}
+
+// card is the card of the visible actor id, built once per snapshot and
+// level under the key of handleActor's answer.
+func (k *uiKnowledge) card(ctx context.Context, id string) (*kb.Card, error) {
+	b, err := k.ac.answer("actor\x00"+id, func() ([]byte, error) {
+		card, err := kb.ActorCardWith(ctx, k.actorReader, k.clusters, id)
+		if err != nil {
+			return nil, err
+		}
+		return encodeJSON(card)
+	})
+	if err != nil {
+		return nil, err
+	}
+	var card kb.Card
+	if err := json.Unmarshal(b, &card); err != nil {
+		return nil, fmt.Errorf("decode the card of %s: %w", id, err)
+	}
+	// Not in the encoded card.
+	if card.Primary, err = k.c.view.Object(ctx, card.ID); err != nil {
+		return nil, fmt.Errorf("the card of %s: its primary %s: %w", id, card.ID, err)
+	}
+	return &card, nil
+}
+
+// ActorLayer is the layer of the visible actor id, the answer of
+// handleActorNavigator, cached per snapshot and level under its key.
+func (k *uiKnowledge) ActorLayer(ctx context.Context, id string) ([]byte, error) {
+	return k.ac.answer("navigator\x00"+id, func() ([]byte, error) {
+		card, err := k.card(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		cat, err := navigator.LoadCatalogue(ctx, k.actorReader)
+		if err != nil {
+			return nil, err
+		}
+		layer, err := navigator.Actor(ctx, k.actorReader, cat, card)
+		if err != nil {
+			return nil, err
+		}
+		var buf bytes.Buffer
+		if _, err := layer.WriteTo(&buf); err != nil {
+			return nil, fmt.Errorf("write the layer of %s: %w", id, err)
+		}
+		return buf.Bytes(), nil
+	})
+}
+
+// CaseLayer is the layer of a visible case as handleCaseNavigator builds
+// it: with the reader and clusters of the lower of the user's and the
+// case's level (cached per snapshot), over the case as that level sees
+// it, with the case's TLP and the warnings as metadata.
+func (k *uiKnowledge) CaseLayer(ctx context.Context, id string) (*navigator.Layer, error) {
+	cs, err := k.Case(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	rd, clusters, err := k.s.readerAt(ctx, k.c, caseKnowledge(k.c, cs))
+	if err != nil {
+		return nil, err
+	}
+	lc, err := rd.View.Case(cs)
+	if err != nil {
+		return nil, err
+	}
+	layer, warns, err := navigator.ForCase(ctx, rd, clusters, lc)
+	if err != nil {
+		return nil, err
+	}
+	layer.Metadata = append(layer.Metadata, navigator.Metadata{Name: "TLP", Value: access.CaseLevel(cs.TLP).String()})
+	for _, wn := range warns {
+		layer.Metadata = append(layer.Metadata, navigator.Metadata{Name: "warning", Value: wn})
+	}
+	return layer, nil
 }
 
 func (k *uiKnowledge) Cases(ctx context.Context) ([]*kb.Case, error) {

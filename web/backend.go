@@ -7,6 +7,7 @@ import (
 	"github.com/culprit-cti/culprit/access"
 	"github.com/culprit-cti/culprit/attrib"
 	"github.com/culprit-cti/culprit/kb"
+	"github.com/culprit-cti/culprit/navigator"
 	"github.com/culprit-cti/culprit/stix"
 	"github.com/culprit-cti/culprit/token"
 )
@@ -50,8 +51,19 @@ type Knowledge interface {
 	Key() string
 	// Level is the TLP level of a visible object.
 	Level(o *stix.Object) access.Level
-	// Card is the actor card of id (a name, alias or id).
+	// Card is the actor card of id (a name, alias or id). The card may be
+	// shared with other requests of the same Key: it is read, never
+	// changed.
 	Card(ctx context.Context, id string) (*kb.Card, error)
+	// ActorLayer is the ATT&CK Navigator layer of the actor of STIX id,
+	// encoded, as the API's GET /api/actors/{id}/navigator answers it.
+	ActorLayer(ctx context.Context, id string) ([]byte, error)
+	// CaseLayer is the ATT&CK Navigator layer of a visible case as the
+	// API's GET /api/cases/{id}/navigator answers it: its techniques and
+	// those of its leading hypothesis, read with the knowledge of the
+	// lower of the user's and the case's level (the layer of a GREEN case
+	// holds no AMBER relationship of its actor, whoever exports it).
+	CaseLayer(ctx context.Context, id string) (*navigator.Layer, error)
 
 	// Cases lists the visible cases.
 	Cases(ctx context.Context) ([]*kb.Case, error)

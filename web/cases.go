@@ -417,15 +417,14 @@ func (u *UI) export(w http.ResponseWriter, r *http.Request, q *request) error {
 	ctx := r.Context()
 	id := r.PathValue("id")
 	switch f := r.PathValue("format"); f {
-	case "ach.csv", "navigator.json":
+	case "navigator.json":
+		return caseLayer(w, r, q, id)
+	case "ach.csv":
 		cs, err := q.know.Case(ctx, id)
 		if err != nil {
 			return err
 		}
-		if f == "ach.csv" {
-			return exportMatrix(w, cs)
-		}
-		return caseLayer(w, r, q, cs)
+		return exportMatrix(w, cs)
 	case "stix.json":
 		var buf bytes.Buffer
 		if err := q.know.Export(ctx, id, &buf); err != nil {

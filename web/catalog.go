@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/culprit-cti/culprit/access"
 	"github.com/culprit-cti/culprit/extract"
 	"github.com/culprit-cti/culprit/kb"
+	"github.com/culprit-cti/culprit/navigator"
 	"github.com/culprit-cti/culprit/stix"
 )
 
@@ -27,6 +29,19 @@ type catalog struct {
 	levels     map[string]access.Level
 	entryOf    map[string]int   // STIX id -> index in entries
 	matcher    *extract.Matcher // the names reports are searched for
+
+	// The Navigator's catalogue of the same knowledge, read at its first
+	// use (the comparison layer) rather than on every export.
+	navOnce sync.Once
+	nav     *navigator.Catalogue
+	navErr  error
+}
+
+// navigatorCatalogue returns the ATT&CK Navigator's catalogue of k, the
+// Knowledge c was built from.
+func (c *catalog) navigatorCatalogue(ctx context.Context, k Knowledge) (*navigator.Catalogue, error) {
+	c.navOnce.Do(func() { c.nav, c.navErr = navigator.LoadCatalogue(context.WithoutCancel(ctx), k) })
+	return c.nav, c.navErr
 }
 
 type tactic struct {
