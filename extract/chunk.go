@@ -79,8 +79,13 @@ func (s *scanner) chunk(buf []byte, base int64, from, end int, fn func(Item) err
 		value string
 	}
 	var last key
+	// Spans are in order of start: the move before each start is found
+	// by moving on from the one before (at's binary search, twice per
+	// span, was 3% of the scan), the move before its end from there.
+	mk := -1
 	for _, sp := range s.spans {
-		a, b := s.at(sp.start), s.at(sp.end)
+		mk = s.moveBefore(mk, sp.start)
+		a, b := s.atMove(mk, sp.start), s.atMove(s.moveBefore(mk, sp.end), sp.end)
 		covered = append(covered, [2]int{a, b})
 		if len(maxEnd) > 0 && maxEnd[len(maxEnd)-1] > b {
 			maxEnd = append(maxEnd, maxEnd[len(maxEnd)-1])
@@ -109,9 +114,14 @@ func (s *scanner) chunk(buf []byte, base int64, from, end int, fn func(Item) err
 			items[len(items)-1].Network = s.enrich(sp.t, v)
 		}
 	}
+	// Find reports matches in order, each ending after the one before:
+	// the first span starting at or after a match's end only moves on.
+	next := 0
 	inIndicator := func(a, b int) bool {
-		k := sort.Search(len(covered), func(i int) bool { return covered[i][0] >= b })
-		return k > 0 && maxEnd[k-1] > a
+		for next < len(covered) && covered[next][0] < b {
+			next++
+		}
+		return next > 0 && maxEnd[next-1] > a
 	}
 	var names []NameMatch
 	nameItems := s.nameItems[:0]

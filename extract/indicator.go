@@ -128,13 +128,10 @@ var defangStart = func() (t [256]bool) {
 // chunk; between two moves the texts run in step.
 type move struct{ ref, orig int }
 
-// at maps an offset of the refanged text to the chunk.
-func (s *scanner) at(i int) int {
+// atMove maps offset i of the refanged text to the chunk, given k, the
+// last move with ref <= i (-1 for none; see moveBefore).
+func (s *scanner) atMove(k, i int) int {
 	m := s.moves
-	if len(m) == 0 {
-		return i
-	}
-	k := sort.Search(len(m), func(j int) bool { return m[j].ref > i }) - 1
 	if k < 0 {
 		return i
 	}
@@ -143,6 +140,15 @@ func (s *scanner) at(i int) int {
 		return m[k].orig
 	}
 	return m[k].orig + i - m[k].ref
+}
+
+// moveBefore returns the last move with ref <= i, searching on from k,
+// the answer for an offset at or before i.
+func (s *scanner) moveBefore(k, i int) int {
+	for k+1 < len(s.moves) && s.moves[k+1].ref <= i {
+		k++
+	}
+	return k
 }
 
 // isDelim reports the bytes that end a token: white space, controls,

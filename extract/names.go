@@ -450,17 +450,27 @@ func (m *Matcher) Find(text []byte, fn func(NameMatch)) {
 		return i
 	}
 	for i := 0; i < n; {
-		if c := text[i]; c < utf8.RuneSelf && !wordByte[c] {
-			i++
-			continue
-		}
-		if !inWord(text, i) {
+		if c := text[i]; c < utf8.RuneSelf {
+			if !wordByte[c] {
+				i++
+				continue
+			}
+		} else if !inWord(text, i) {
 			i += runeLen(text, i)
 			continue
 		}
 		// i starts a word.
 		if c0 := lower[text[i]]; !m.one[c0] && c0 < utf8.RuneSelf {
-			if c1, c2, ok := m.next2(text, i+1); ok {
+			// Two more ASCII letters or digits (most words) are read
+			// here; next2 handles joins and other scripts.
+			var c1, c2 byte
+			ok := false
+			if i+2 < n && text[i+1] < utf8.RuneSelf && wordByte[text[i+1]] && text[i+2] < utf8.RuneSelf && wordByte[text[i+2]] {
+				c1, c2, ok = lower[text[i+1]], lower[text[i+2]], true
+			} else {
+				c1, c2, ok = m.next2(text, i+1)
+			}
+			if ok {
 				h := triHash(c0, c1, c2)
 				p := uint32(c0)<<8 | uint32(c1)
 				if m.tri[h/64]&(1<<(h%64)) == 0 && m.pair[p/64]&(1<<(p%64)) == 0 {
