@@ -231,22 +231,49 @@ func (s *Store) Object(ctx context.Context, id string) (*stix.Object, error) {
 // ORDER BY compares bytes, as Go compares strings, whatever the database's
 // default collation.
 func (s *Store) Objects(ctx context.Context, q kb.ObjectQuery, fn func(*stix.Object) error) error {
-	query := `SELECT id, raw FROM objects
-		WHERE (cardinality($1::text[]) = 0 OR type = ANY($1)) AND ($2 OR NOT inactive)
-		ORDER BY type, id`
-	return s.each(ctx, query, []any{nonNil(q.Types), q.IncludeInactive}, true, fn)
+	// Only the filters given are in the text (see Relationships).
+	var where []string
+	var args []any
+	if len(q.Types) > 0 {
+		args = append(args, q.Types)
+		where = append(where, "type = ANY($1)")
+	}
+	if !q.IncludeInactive {
+		where = append(where, "NOT inactive")
+	}
+	query := `SELECT id, raw FROM objects`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	query += " ORDER BY type, id"
+	return s.each(ctx, query, args, true, fn)
 }
 
-// Relationships implements kb.Store.
+// Relationships implements kb.Store. Only the filters given are in the
+// query's text: a generic plan of "cardinality($n) = 0 OR col = ANY($n)"
+// cannot use the (source_ref, type) and (target_ref, type) indexes, and
+// pgx's statement cache lets the server switch to generic plans.
 func (s *Store) Relationships(ctx context.Context, q kb.RelationshipQuery, fn func(*stix.Object) error) error {
-	query := `SELECT o.id, o.raw FROM relationships r JOIN objects o ON o.id = r.id
-		WHERE (cardinality($1::text[]) = 0 OR r.type = ANY($1))
-		AND (cardinality($2::text[]) = 0 OR r.source_ref = ANY($2))
-		AND (cardinality($3::text[]) = 0 OR r.target_ref = ANY($3))
-		AND ($4 OR NOT r.inactive)
-		ORDER BY r.id`
-	return s.each(ctx, query, []any{nonNil(q.Types), nonNil(q.SourceRefs), nonNil(q.TargetRefs), q.IncludeInactive},
-		len(q.SourceRefs) == 0 && len(q.TargetRefs) == 0, fn)
+	var where []string
+	var args []any
+	in := func(col string, vals []string) {
+		if len(vals) > 0 {
+			args = append(args, vals)
+			where = append(where, fmt.Sprintf("r.%s = ANY($%d)", col, len(args)))
+		}
+	}
+	in("type", q.Types)
+	in("source_ref", q.SourceRefs)
+	in("target_ref", q.TargetRefs)
+	if !q.IncludeInactive {
+		where = append(where, "NOT r.inactive")
+	}
+	query := `SELECT o.id, o.raw FROM relationships r JOIN objects o ON o.id = r.id`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	query += " ORDER BY r.id"
+	return s.each(ctx, query, args, len(q.SourceRefs) == 0 && len(q.TargetRefs) == 0, fn)
 }
 
 // nonNil gives an empty array for a nil slice, which pgx would send as
