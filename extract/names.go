@@ -37,8 +37,9 @@ type Candidate struct {
 // between words. It is a trie walked from each word start, which is the
 // Aho-Corasick automaton without failure links: those are not needed
 // because a match can only start at a word start. The trie is stored as a
-// double array (base and check, one pair of loads per byte, 0.4 MB for
-// the 9,000 names of the benchmarks, which stays in cache).
+// double array (base and check side by side, one 8-byte slot read per
+// byte: 0.3 MB for the 41,000 states of the 9,000 names of the
+// benchmarks, which stays in cache).
 //
 // Case rules keep short and common-word names from firing on ordinary
 // words: a name whose key has at most four characters ("APT1", "Zox",
@@ -52,11 +53,12 @@ type Matcher struct {
 	root  [256]int32
 	pats  int
 	// The trie as a double array: state s goes on byte c to t =
-	// base[s]+code[c] when check[t] == s (state 0 is the root). node[t]
-	// is t's trie node and flags[t] its stateCands and stateEdges bits.
+	// da[s].base+code[c] when da[t].check == s (state 0 is the root).
+	// A slot's base and check are side by side, so the load that checks
+	// a step brings the next step's base. node[t] is t's trie node and
+	// flags[t] its stateCands and stateEdges bits.
 	code  [256]int32
-	base  []int32
-	check []int32
+	da    []daSlot
 	node  []int32
 	flags []uint8
 	// tri has a bit set for the hash of the first three characters of
@@ -69,6 +71,8 @@ type Matcher struct {
 	pair [1 << 16 / 64]uint64
 	one  [256]bool
 }
+
+type daSlot struct{ base, check int32 }
 
 // Bits of Matcher.flags.
 const (
@@ -272,15 +276,13 @@ func (m *Matcher) compile() {
 		}
 	}
 	size := len(m.nodes) + int(codes) + 1
-	m.base = make([]int32, 1, size)
-	m.check = make([]int32, 1, size)
+	m.da = make([]daSlot, 1, size)
 	m.node = make([]int32, 1, size)
 	m.flags = make([]uint8, 1, size)
-	m.check[0] = -2 // the root has no parent
+	m.da[0].check = -2 // the root has no parent
 	grow := func(n int) {
-		for len(m.check) < n {
-			m.base = append(m.base, -1)
-			m.check = append(m.check, -1)
+		for len(m.da) < n {
+			m.da = append(m.da, daSlot{-1, -1})
 			m.node = append(m.node, -1)
 			m.flags = append(m.flags, 0)
 		}
@@ -294,7 +296,7 @@ func (m *Matcher) compile() {
 		}
 		kids := kidsOf(n)
 		if len(kids) == 0 {
-			m.base[st] = -1 // base+code lands on slots whose check is not st
+			m.da[st].base = -1 // base+code lands on slots whose check is not st
 			continue
 		}
 		m.flags[st] |= stateEdges
@@ -305,12 +307,12 @@ func (m *Matcher) compile() {
 		var b int
 		for q := firstFree; ; q++ {
 			b = q - minCode
-			if b < 0 || q < len(m.check) && m.check[q] != -1 {
+			if b < 0 || q < len(m.da) && m.da[q].check != -1 {
 				continue
 			}
 			ok := true
 			for _, e := range kids {
-				if t := b + int(m.code[e.c]); t < len(m.check) && m.check[t] != -1 {
+				if t := b + int(m.code[e.c]); t < len(m.da) && m.da[t].check != -1 {
 					ok = false
 					break
 				}
@@ -319,15 +321,15 @@ func (m *Matcher) compile() {
 				break
 			}
 		}
-		m.base[st] = int32(b)
+		m.da[st].base = int32(b)
 		for _, e := range kids {
 			t := b + int(m.code[e.c])
 			grow(t + 1)
-			m.check[t] = st
+			m.da[t].check = st
 			m.node[t] = e.next
 			stateOf[e.next] = int32(t)
 		}
-		for firstFree < len(m.check) && m.check[firstFree] != -1 {
+		for firstFree < len(m.da) && m.da[firstFree].check != -1 {
 			firstFree++
 		}
 	}
@@ -342,8 +344,8 @@ func (m *Matcher) step(s int32, c byte) int32 {
 	if k == 0 {
 		return -1
 	}
-	t := m.base[s] + k
-	if uint32(t) >= uint32(len(m.check)) || m.check[t] != s {
+	t := m.da[s].base + k
+	if uint32(t) >= uint32(len(m.da)) || m.da[t].check != s {
 		return -1
 	}
 	return t
