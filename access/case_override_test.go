@@ -82,3 +82,33 @@ func TestCaseHidesOverridesOfHiddenActors(t *testing.T) {
 		t.Error("Case changed its argument")
 	}
 }
+
+// TestViewObjectsByID: the batch read shows what Object shows, no more.
+func TestViewObjectsByID(t *testing.T) {
+	ctx := context.Background()
+	st := openFixture(t)
+	ix, err := access.Build(ctx, st, access.Clear)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{
+		"intrusion-set--0000000a-0000-4000-8000-00000000000a", // Open Bear, GREEN now
+		"intrusion-set--0000000b-0000-4000-8000-00000000000b", // Amber Kitten
+		"intrusion-set--0000000c-0000-4000-8000-00000000000c", // Red Panda
+		"intrusion-set--0000000d-0000-4000-8000-00000000000d", // Scarlet Heron
+		"intrusion-set--000000ff-0000-4000-8000-0000000000ff", // absent
+	}
+	for _, l := range []access.Level{access.Clear, access.Green, access.Amber, access.Red} {
+		v := ix.View(st, l)
+		got, err := v.ObjectsByID(ctx, ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range ids {
+			_, err := v.Object(ctx, id)
+			if (err == nil) != (got[id] != nil) {
+				t.Errorf("%v: ObjectsByID has %s: %v; Object: %v", l, id, got[id] != nil, err)
+			}
+		}
+	}
+}

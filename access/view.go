@@ -301,6 +301,36 @@ func (v *View) Object(ctx context.Context, id string) (*stix.Object, error) {
 	return o, nil
 }
 
+// ObjectsByID implements kb.ObjectsByID: the visible objects of ids, in
+// one read when the store can (else one at a time).
+func (v *View) ObjectsByID(ctx context.Context, ids []string) (map[string]*stix.Object, error) {
+	var all map[string]*stix.Object
+	if b, ok := v.st.(kb.ObjectsByID); ok {
+		var err error
+		if all, err = b.ObjectsByID(ctx, ids); err != nil {
+			return nil, err
+		}
+	} else {
+		all = make(map[string]*stix.Object, len(ids))
+		for _, id := range ids {
+			o, err := v.st.Object(ctx, id)
+			if errors.Is(err, kb.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			all[id] = o
+		}
+	}
+	for id, o := range all {
+		if !v.Sees(o) {
+			delete(all, id)
+		}
+	}
+	return all, nil
+}
+
 // Objects calls fn for each visible object selected by q.
 func (v *View) Objects(ctx context.Context, q kb.ObjectQuery, fn func(*stix.Object) error) error {
 	return v.st.Objects(ctx, q, func(o *stix.Object) error {

@@ -90,6 +90,15 @@ type Reader interface {
 	Provenance(ctx context.Context, id string) ([]Provenance, error)
 }
 
+// ObjectsByID is a Reader that reads many objects at once (sqlite,
+// postgres, access.View): a card's techniques and software are then one
+// query instead of one round trip each, which under load is most of a
+// card's time. The map holds the objects found; an id it lacks is one
+// Object would not find.
+type ObjectsByID interface {
+	ObjectsByID(ctx context.Context, ids []string) (map[string]*stix.Object, error)
+}
+
 // FindActors returns the actor cards for a query (a name, alias, external id
 // or STIX id): the cluster of each actor object the query matches, folded
 // at the fold threshold (fold <= 0 means DefaultFold). Matches in one
@@ -343,11 +352,12 @@ func related(ctx context.Context, r Reader, c *Card, o *stix.Object) error {
 			have[x.ID] = true
 		}
 	}
+	fetch := func(id string) (*stix.Object, error) { return r.Object(ctx, id) }
 	add := func(id string) error {
 		if have[id] {
 			return nil
 		}
-		t, err := r.Object(ctx, id)
+		t, err := fetch(id)
 		if err != nil {
 			return fmt.Errorf("relationship of %s: %w", o.ID, err)
 		}
@@ -383,7 +393,20 @@ func related(ctx context.Context, r Reader, c *Card, o *stix.Object) error {
 	if err != nil {
 		return err
 	}
-	for _, id := range append(targets, sources...) {
+	ids := append(targets, sources...)
+	if b, ok := r.(ObjectsByID); ok && len(ids) > 1 {
+		objs, err := b.ObjectsByID(ctx, ids)
+		if err != nil {
+			return fmt.Errorf("relationships of %s: %w", o.ID, err)
+		}
+		fetch = func(id string) (*stix.Object, error) {
+			if t := objs[id]; t != nil {
+				return t, nil
+			}
+			return r.Object(ctx, id) // its error, as without the batch
+		}
+	}
+	for _, id := range ids {
 		if err := add(id); err != nil {
 			return err
 		}

@@ -516,3 +516,17 @@ func parseStored(raw []byte) (*stix.Object, error) {
 	}
 	return o, nil
 }
+
+// ObjectsByID implements kb.ObjectsByID: the objects of ids that exist,
+// in one query.
+func (s *Store) ObjectsByID(ctx context.Context, ids []string) (map[string]*stix.Object, error) {
+	out := make(map[string]*stix.Object, len(ids))
+	err := s.each(ctx, `SELECT id, raw FROM objects WHERE id = ANY($1)`, []any{nonNil(ids)}, false, func(o *stix.Object) error {
+		out[o.ID] = o
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -704,3 +704,41 @@ func (s *Store) Stats(ctx context.Context) (kb.Stats, error) {
 	}
 	return st, nil
 }
+
+// ObjectsByID implements kb.ObjectsByID: the objects of ids that exist,
+// read a few hundred to a query.
+func (s *Store) ObjectsByID(ctx context.Context, ids []string) (map[string]*stix.Object, error) {
+	out := make(map[string]*stix.Object, len(ids))
+	const chunk = 500 // well under SQLite's limit of bound parameters
+	for len(ids) > 0 {
+		n := min(chunk, len(ids))
+		args := make([]any, n)
+		for i, id := range ids[:n] {
+			args[i] = id
+		}
+		ids = ids[n:]
+		rows, err := s.db.QueryContext(ctx, `SELECT id, raw FROM objects WHERE id IN (`+placeholders(n)+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("read objects: %w", err)
+		}
+		for rows.Next() {
+			var id string
+			var raw []byte
+			if err := rows.Scan(&id, &raw); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("read objects: %w", err)
+			}
+			o, err := stix.ParseObject(raw)
+			if err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("stored object %s: %w", id, err)
+			}
+			out[id] = o
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("read objects: %w", err)
+		}
+	}
+	return out, nil
+}

@@ -54,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T) kb.Store) {
 		{"CasesConcurrent", testCasesConcurrent},
 		{"Delete", testDelete},
 		{"DeleteVersions", testDeleteVersions},
+		{"ObjectsByID", testObjectsByID},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -831,5 +832,45 @@ func testBlobs(t *testing.T, s kb.Store) {
 		if !ok || err != nil || tag != want.tag || string(data) != want.data {
 			t.Errorf("Blob(%q) = %q, %q, %v, %v; want %q, %q", want.key, data, tag, ok, err, want.data, want.tag)
 		}
+	}
+}
+
+// testObjectsByID checks kb.ObjectsByID, where the store has it, against
+// Object: the same objects, none for absent ids, any number of ids.
+func testObjectsByID(t *testing.T, s kb.Store) {
+	b, ok := s.(kb.ObjectsByID)
+	if !ok {
+		t.Skipf("%T does not implement kb.ObjectsByID (optional)", s)
+	}
+	ctx := context.Background()
+	objs := attackSet(t)
+	importObjs(t, s, "attack.json", objs)
+	absent := stix.DeterministicID("intrusion-set", "absent")
+	var ids []string
+	for i := 0; i < 1200; i++ { // more than one query's worth where a backend chunks
+		ids = append(ids, objs[i%len(objs)].ID)
+	}
+	ids = append(ids, absent)
+	got, err := b.ObjectsByID(ctx, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(objs) {
+		t.Errorf("ObjectsByID gave %d objects, want %d", len(got), len(objs))
+	}
+	for _, o := range objs {
+		want, err := s.Object(ctx, o.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, got[o.ID]); diff != "" {
+			t.Errorf("ObjectsByID[%s] mismatch (-Object +ObjectsByID):\n%s", o.ID, diff)
+		}
+	}
+	if got[absent] != nil {
+		t.Error("ObjectsByID gave an absent object")
+	}
+	if none, err := b.ObjectsByID(ctx, nil); err != nil || len(none) != 0 {
+		t.Errorf("ObjectsByID(nil) = %v, %v", none, err)
 	}
 }
