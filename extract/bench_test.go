@@ -103,6 +103,41 @@ func BenchmarkIndicatorsAndNames(b *testing.B) {
 	benchScan(b, Options{Names: m, NoStatements: true})
 }
 
+// BenchmarkIndicatorsAndNamesPerReport: the ESET write-ups each scanned
+// once by its own Scan, as culprit extract reads reports: nothing repeats
+// across reports, so per-Scan caches hold only what one report repeats.
+func BenchmarkIndicatorsAndNamesPerReport(b *testing.B) {
+	m := NewMatcher(benchPatterns(b))
+	files, err := filepath.Glob(filepath.Join(refdata.Path(b, "ioc", "eset-malware-ioc"), "*", "README.adoc"))
+	if err != nil || len(files) == 0 {
+		b.Fatalf("no ESET texts: %v", err)
+	}
+	var texts [][]byte
+	n := 0
+	for _, f := range files {
+		t, err := os.ReadFile(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		texts = append(texts, t)
+		n += len(t)
+	}
+	opt := Options{Names: m, NoStatements: true}
+	b.SetBytes(int64(n))
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for i := 0; i < b.N; i++ {
+		for _, t := range texts {
+			if err := Scan(bytes.NewReader(t), opt, func(Item) error { return nil }); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	if d := cpuTime() - cpu0; d > 0 {
+		b.ReportMetric(float64(n)*float64(b.N)/1e6/d.Seconds(), "MB/cpu-s")
+	}
+}
+
 // BenchmarkAll: indicators, names and attribution statements.
 func BenchmarkAll(b *testing.B) {
 	m := NewMatcher(benchPatterns(b))

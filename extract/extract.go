@@ -108,14 +108,30 @@ func Scan(r io.Reader, opt Options, fn func(Item) error) error {
 		limit = DefaultMaxBytes
 	}
 	s := newScanner(opt)
-	buf := make([]byte, 0, chunkSize+overlap+context)
+	// The buffer starts small and grows to a whole chunk only when the
+	// input fills it: most reports are a few tens of kilobytes, and a
+	// zeroed megabyte per Scan cost more than scanning them (chunks are
+	// the same as with a whole-chunk buffer from the start).
+	const full = chunkSize + overlap + context
+	buf := make([]byte, 0, 64<<10)
+	fill := func() (int, error) {
+		n := 0
+		for {
+			k, err := io.ReadFull(r, buf[len(buf):cap(buf)])
+			buf = buf[:len(buf)+k]
+			n += k
+			if err != nil || cap(buf) >= full {
+				return n, err
+			}
+			buf = append(make([]byte, 0, full), buf...)
+		}
+	}
 	var base int64 // offset of buf[0] in the input
 	var read int64
 	from := 0 // items starting before buf[from] were reported already
 	first := true
 	for {
-		n, err := io.ReadFull(r, buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
+		n, err := fill()
 		read += int64(n)
 		if read > limit {
 			return errs.E(errs.TooLarge, "input is larger than %d bytes", limit)
