@@ -130,6 +130,12 @@ func TestBrowserCase(t *testing.T) {
 	graphMS := get(b, "wait for the graph", chromedp.Poll[float64](`window.culpritGraph && window.culpritGraph.ready && window.culpritGraph.nodes.length > 1 ? performance.now() : 0`, chromedp.WithPollingTimeout(30*time.Second)))
 	times["actor graph"] = graphMS
 	before := get(b, "count nodes", chromedp.Evaluate[int](`window.culpritGraph.nodes.length`))
+	// The first layout spreads the nodes so that their labels can be read
+	// (it once dropped them at random within 80 units of the actor).
+	gap := get(b, "closest two nodes", chromedp.Evaluate[float64](`(() => { const n = window.culpritGraph.nodes; let m = 1e9; for (let i = 0; i < n.length; i++) for (let j = i + 1; j < n.length; j++) m = Math.min(m, Math.hypot(n[i].x - n[j].x, n[i].y - n[j].y)); return m; })()`))
+	if gap < 20 {
+		t.Errorf("the graph's first layout puts two of its %d nodes %.1f units apart, want at least 20", before, gap)
+	}
 	// Expand a piece of software (keyboard: focus its button in the node
 	// list and press Enter).
 	// Expand pieces of software (keyboard: focus a button of the node list

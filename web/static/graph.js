@@ -1,9 +1,15 @@
-// culprit relationship graph: a canvas force layout that grows node by
-// node. The page gives the root in data-root; each expansion fetches
+// culprit relationship graph: a canvas layout that grows node by node.
+// The page gives the root in data-root; each expansion fetches
 // /ui/graph.json?id=ID (the server answers only with what the user's TLP
-// level lets them see). Repulsion is computed on a grid of cells, so a
-// layout step stays near linear in the number of nodes and a graph of a
-// few thousand nodes stays responsive.
+// level lets them see). The new neighbours of a node are placed on
+// concentric rings around it (a full circle for the root, a fan facing
+// away from its parent otherwise), grouped by type, far enough apart for
+// their labels, which are drawn along the radius; a short force
+// simulation then only resolves overlaps, its springs keeping the length
+// each edge was placed at. Repulsion is computed on a grid of cells, so a
+// step stays near linear in the number of nodes, and the simulation runs
+// a bounded number of steps, so a graph of a few thousand nodes stays
+// responsive.
 "use strict";
 (function () {
   const box = document.getElementById("graph");
@@ -15,7 +21,12 @@
   const colours = { "intrusion-set": "#8e1b54", "threat-actor": "#8e1b54", alias: "#c2185b", malware: "#0f6b4d", tool: "#2e7d32",
     "attack-pattern": "#0b57a4", campaign: "#6b4e00", incident: "#b71c1c", infrastructure: "#5d4037", indicator: "#455a64" };
   const nodes = [], byId = new Map(), edges = [], edgeKeys = new Set();
-  let view = { x: 0, y: 0, k: 1 }, alpha = 1, running = false, expanding = 0;
+  let view = { x: 0, y: 0, k: 1 }, alpha = 1, running = false, expanding = 0, fitted = false;
+  // Layout constants, in graph units: the distance between neighbours on
+  // a ring (room for a label's height twice over), the first ring's
+  // radius, the gap between rings and the widest single ring
+  // (and, for a fan, the room left for the labels of its parent's rings).
+  const spacing = 26, ring0 = 110, ringGap = 70, ringOne = 420, labelRoom = 170, restMin = 70;
   window.culpritGraph = { nodes, edges, expand: (id) => expand(id), ready: false };
 
   function resize() {
@@ -26,8 +37,10 @@
   }
   function addNode(n, near) {
     if (byId.has(n.id)) return byId.get(n.id);
-    const a = Math.random() * Math.PI * 2, r = near ? 40 + Math.random() * 40 : 0;
-    const node = Object.assign({ x: (near ? near.x : 0) + Math.cos(a) * r, y: (near ? near.y : 0) + Math.sin(a) * r, vx: 0, vy: 0, expanded: false, deg: 0 }, n);
+    const node = Object.assign({ x: near ? near.x : 0, y: near ? near.y : 0, vx: 0, vy: 0, expanded: false, deg: 0, anchor: near }, n);
+    // The canvas shows at most 26 characters of a ray's label; hovering
+    // shows the whole, and so does the list.
+    node.short = n.label.length > 26 ? n.label.slice(0, 25) + "\u2026" : n.label;
     nodes.push(node); byId.set(n.id, node);
     const li = document.createElement("li");
     const b = document.createElement("button");
@@ -42,7 +55,49 @@
     edgeKeys.add(k);
     const s = byId.get(e.source), t = byId.get(e.target);
     s.deg++; t.deg++;
-    edges.push({ s, t, type: e.type });
+    // The spring keeps the length the edge has now (a new node's ring
+    // radius), so relaxing the layout does not pull the rings back in.
+    const rest = Math.max(restMin, Math.hypot(t.x - s.x, t.y - s.y));
+    edges.push({ s, t, type: e.type, rest });
+  }
+  // place puts fresh nodes on rings around centre, from radius r0 out:
+  // over the whole circle, or over a fan of the given span facing dir.
+  // Up to a hundred or so take one ring, as wide as they need (a label's
+  // ray then crosses no other ring); more fill rings from the inside, each
+  // holding as many as fit at the spacing. A ring's nodes share its span
+  // evenly. It returns the outermost radius used.
+  function place(centre, fresh, dir, span, r0) {
+    fresh.sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : a.label.localeCompare(b.label)));
+    const one = fresh.length * spacing / span;
+    let i = 0, outer = r0;
+    for (let ring = 0; i < fresh.length; ring++) {
+      const r = one <= ringOne ? Math.max(r0, one) : r0 + ring * ringGap;
+      outer = r;
+      const room = one <= ringOne ? fresh.length : Math.max(1, Math.floor(span * r / spacing));
+      const take = Math.min(room, fresh.length - i);
+      // A full circle has no ends; a fan has two, both used.
+      const gaps = span >= 2 * Math.PI - 1e-9 ? take : Math.max(1, take - 1);
+      const start = take === 1 ? dir : dir - span / 2;
+      // Stagger rings by half a step so rays do not line up.
+      const off = (ring % 2) * 0.5 * span / gaps * (span >= 2 * Math.PI - 1e-9 ? 1 : 0);
+      for (let j = 0; j < take; j++, i++) {
+        const a = start + off + (take === 1 ? 0 : j * span / gaps);
+        fresh[i].x = centre.x + Math.cos(a) * r;
+        fresh[i].y = centre.y + Math.sin(a) * r;
+      }
+    }
+    return outer;
+  }
+  // fit zooms out so the root's rings and their labels fit the canvas,
+  // once, after the first expansion (the user's zoom is theirs after).
+  function fit() {
+    let fx = 1, fy = 1;
+    for (const a of nodes) { fx = Math.max(fx, Math.abs(a.x)); fy = Math.max(fy, Math.abs(a.y)); }
+    // Labels are drawn at a fixed size on screen: leave them room.
+    const w = canvas.clientWidth, h = canvas.clientHeight, label = Math.min(170, w / 5);
+    const k = Math.min((w / 2 - label) / fx, (h / 2 - label - 20) / fy);
+    view.k = Math.max(0.1, Math.min(1.5, k));
+    fitted = true;
   }
   async function expand(id) {
     const n = byId.get(id);
@@ -55,11 +110,23 @@
       const g = await r.json();
       const root = addNode(g.node, null);
       root.expanded = true;
-      for (const m of g.nodes) addNode(m, root);
+      const fresh = [];
+      for (const m of g.nodes) if (!byId.has(m.id)) fresh.push(addNode(m, root));
+      if (root.anchor) {
+        // A fan facing away from the node's parent, wider for more,
+        // starting beyond the parent's rings so that it crosses none.
+        const p = root.anchor, d = Math.hypot(root.x - p.x, root.y - p.y);
+        const dir = Math.atan2(root.y - p.y, root.x - p.x);
+        const r0 = Math.max(ring0, (p.outer || 0) - d + labelRoom);
+        root.outer = place(root, fresh, dir, Math.min(2 * Math.PI, Math.PI * 0.7 + fresh.length / 60), r0);
+      } else {
+        root.outer = place(root, fresh, -Math.PI / 2, 2 * Math.PI, ring0);
+      }
       for (const e of g.edges) addEdge(e);
-      alpha = Math.max(alpha, 0.8);
+      if (!fitted) fit();
+      alpha = Math.max(alpha, 0.25);
       kick();
-      setStatus(nodes.length + " nodes, " + edges.length + " relationships" + (g.truncated ? " (this node has more than shown)" : ""));
+      setStatus(plural(nodes.length, "node", "nodes") + ", " + plural(edges.length, "relationship", "relationships") + (g.truncated ? " (this node has more than shown)" : ""));
     } catch (e) {
       setStatus("could not expand: " + e.message);
     } finally {
@@ -68,6 +135,7 @@
     }
   }
   function setStatus(s) { status.textContent = s; }
+  function plural(n, one, many) { return n + " " + (n === 1 ? one : many); }
 
   function step() {
     const n = nodes.length, cell = 60, grid = new Map();
@@ -88,11 +156,10 @@
           a.vx += x * f / Math.sqrt(d2); a.vy += y * f / Math.sqrt(d2);
         }
       }
-      a.vx -= a.x * 0.002 * alpha; a.vy -= a.y * 0.002 * alpha;
     }
     for (const e of edges) {
       const x = e.t.x - e.s.x, y = e.t.y - e.s.y, d = Math.sqrt(x * x + y * y) || 1;
-      const f = (d - 70) * 0.02 * alpha / d;
+      const f = (d - e.rest) * 0.02 * alpha / d;
       e.s.vx += x * f; e.s.vy += y * f; e.t.vx -= x * f; e.t.vy -= y * f;
     }
     for (const a of nodes) {
@@ -100,7 +167,7 @@
       a.vx *= 0.6; a.vy *= 0.6;
       a.x += Math.max(-20, Math.min(20, a.vx)); a.y += Math.max(-20, Math.min(20, a.vy));
     }
-    alpha *= 0.985;
+    alpha *= 0.95;
     return n;
   }
   function draw() {
@@ -114,11 +181,36 @@
     ctx.stroke();
     const labels = nodes.length < 300 || view.k > 1.5;
     ctx.font = (11 / view.k) + "px system-ui, sans-serif";
+    ctx.textBaseline = "middle";
     for (const a of nodes) {
       const r = (a.expanded ? 7 : 4.5) / Math.sqrt(view.k);
       ctx.fillStyle = colours[a.type] || "#37474f";
       ctx.beginPath(); ctx.arc(a.x, a.y, r, 0, Math.PI * 2); ctx.fill();
-      if (a === hover || a.expanded || labels) { ctx.fillStyle = "#1b1f24"; ctx.fillText(a.label, a.x + r + 2, a.y + 3 / view.k); }
+    }
+    // Labels after the dots, so no dot covers a label. A node's label
+    // points away from the node it was placed around, as the rings' rays
+    // do, so that neighbours' labels lie side by side, not on top of each
+    // other. An expanded node's label is level, on a white halo, and drawn
+    // last, over the rays'.
+    ctx.fillStyle = "#1b1f24";
+    const level = [];
+    for (const a of nodes) {
+      if (!(a === hover || a.expanded || labels)) continue;
+      const r = (a.expanded ? 7 : 4.5) / Math.sqrt(view.k) + 3 / view.k;
+      if (a.expanded || !a.anchor || a === hover) { level.push(a); continue; }
+      let t = Math.atan2(a.y - a.anchor.y, a.x - a.anchor.x);
+      const left = Math.abs(t) > Math.PI / 2;
+      if (left) t += Math.PI;
+      ctx.save(); ctx.translate(a.x, a.y); ctx.rotate(t);
+      ctx.textAlign = left ? "right" : "left";
+      ctx.fillText(a.short, left ? -r : r, 0);
+      ctx.restore();
+    }
+    ctx.textAlign = "left";
+    ctx.lineWidth = 3 / view.k; ctx.strokeStyle = "rgba(255,255,255,.9)";
+    for (const a of level) {
+      const r = (a.expanded ? 7 : 4.5) / Math.sqrt(view.k) + 3 / view.k;
+      ctx.strokeText(a.label, a.x + r, a.y); ctx.fillText(a.label, a.x + r, a.y);
     }
     ctx.restore();
   }
