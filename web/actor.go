@@ -201,7 +201,6 @@ func (u *UI) actorPage(w http.ResponseWriter, r *http.Request, q *request) error
 type compareView struct {
 	Actors []compareActor
 	Matrix []matrixColumn
-	All    []entry
 	Both   int
 }
 
@@ -218,7 +217,7 @@ func (u *UI) comparePage(w http.ResponseWriter, r *http.Request, q *request) err
 	if err != nil {
 		return err
 	}
-	v := &compareView{All: cat.actors}
+	v := &compareView{}
 	var sets []map[string]bool
 	var letters []string
 	for i, ref := range r.URL.Query()["a"] {

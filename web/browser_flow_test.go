@@ -102,6 +102,13 @@ func TestBrowserCase(t *testing.T) {
 	caseURL := get(b, "case url", chromedp.Location())
 	caseURL = strings.TrimSuffix(caseURL, "#result")
 	timed("case", caseURL)
+	// The suggestions of software and claimed actors are not in the page
+	// (thousands of names at full scale): the first focus or key loads
+	// them.
+	b.run("type in the software input", chromedp.Focus(chromedp.CSS(`#add-software`)), chromedp.SendKeys(chromedp.CSS(`#add-software`), "Kill"))
+	if n := get(b, "wait for the software suggestions", chromedp.Poll[int](`document.querySelectorAll('#software option').length`, chromedp.WithPollingTimeout(10*time.Second))); n < 5 {
+		t.Errorf("the software input offers %d suggestions", n)
+	}
 	b.run("scroll to the result", chromedp.ScrollIntoView(chromedp.ID(`#result-h`)))
 	b.shot("case-ranked")
 

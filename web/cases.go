@@ -358,8 +358,6 @@ type caseView struct {
 	Results    []*resultView
 	CanWrite   bool
 	Techniques []technique
-	Software   []entry
-	Actors     []entry
 }
 
 func (u *UI) casePage(w http.ResponseWriter, r *http.Request, q *request) error {
@@ -380,7 +378,7 @@ func (u *UI) caseView(r *http.Request, q *request) (*caseView, error) {
 		return nil, err
 	}
 	v := &caseView{Case: cs, TLP: access.CaseLevel(cs.TLP), CanWrite: q.user.Role.Allows(token.Analyst) && cs.Status == kb.CaseOpen,
-		Techniques: cat.techniques, Software: cat.software, Actors: cat.actors}
+		Techniques: cat.techniques}
 	names := map[string]bool{}
 	for _, e := range cs.Evidence {
 		names[e.Name] = true

@@ -138,6 +138,7 @@ func (u *UI) routes() {
 	m.Handle("POST /ui/cases/{id}/ach", u.page(u.override))
 	m.Handle("GET /ui/search", u.page(u.searchPage))
 	m.Handle("GET /ui/search.json", u.page(u.searchJSON))
+	m.Handle("GET /ui/lists/{name}", u.page(u.listsJSON))
 	m.Handle("GET /ui/actors/{id}", u.page(u.actorPage))
 	m.Handle("GET /ui/actors/{id}/navigator.json", u.page(u.actorLayer))
 	m.Handle("GET /ui/objects/{id}", u.page(u.objectPage))

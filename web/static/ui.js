@@ -1,7 +1,9 @@
 // culprit web UI: progressive enhancement only. Every page works without
 // this script; it adds the search box's suggestions with keyboard
-// navigation, the "/" shortcut, the review page's accept-all buttons, and
-// the matrix page's cell editor (its "Rate" links fill the form in place).
+// navigation, the "/" shortcut, the review page's accept-all buttons, the
+// matrix page's cell editor (its "Rate" links fill the form in place), and
+// the suggestions of software and actors (without it those inputs take
+// free text, with no suggestions).
 "use strict";
 document.documentElement.classList.add("js");
 
@@ -106,4 +108,36 @@ function initACH() {
   show();
 }
 
-document.addEventListener("DOMContentLoaded", () => { initSearch(); initReview(); initACH(); });
+// initLists fills a datalist that names its options' source (data-src:
+// thousands of names, too many to send with every page) the first time
+// one of its inputs has the focus.
+function initLists() {
+  document.querySelectorAll("datalist[data-src]").forEach((dl) => {
+    let state = "";
+    const fill = () => {
+      if (state) return;
+      state = "loading";
+      fetch(dl.dataset.src, { credentials: "same-origin" })
+        .then((r) => { if (!r.ok) throw new Error(dl.dataset.src + ": " + r.status); return r.json(); })
+        .then((opts) => {
+          const frag = document.createDocumentFragment();
+          for (const o of opts) {
+            const el = document.createElement("option");
+            el.value = o.value;
+            if (o.label) el.textContent = o.label;
+            frag.appendChild(el);
+          }
+          dl.replaceChildren(frag);
+          state = "done";
+        })
+        .catch(() => { state = ""; });
+    };
+    // Focus alone may come without its event (a window in the background):
+    // typing fills it too.
+    document.querySelectorAll('input[list="' + dl.id + '"]').forEach((i) => {
+      for (const ev of ["focus", "pointerdown", "keydown", "input"]) i.addEventListener(ev, fill);
+    });
+  });
+}
+
+document.addEventListener("DOMContentLoaded", () => { initSearch(); initReview(); initACH(); initLists(); });
