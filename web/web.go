@@ -192,11 +192,38 @@ func (u *UI) page(h handler) http.Handler {
 			u.fail(w, r, q, err)
 			return
 		}
-		if err := h(w, r, q); err != nil {
+		sw := &sentWriter{ResponseWriter: w}
+		if err := h(sw, r, q); err != nil {
+			if sw.sent {
+				// The answer had begun (a browser that went away while
+				// a large graph streamed): an error page now would be
+				// appended to it.
+				u.cfg.Logger.Info("ui response cut short", "path", r.URL.Path, "err", err)
+				return
+			}
 			u.fail(w, r, q, err)
 		}
 	})
 }
+
+// sentWriter records whether the answer's status has been sent.
+type sentWriter struct {
+	http.ResponseWriter
+	sent bool
+}
+
+func (w *sentWriter) WriteHeader(code int) {
+	w.sent = true
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *sentWriter) Write(b []byte) (int, error) {
+	w.sent = true
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap gives http.ResponseController the server's writer.
+func (w *sentWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // parseForm reads a urlencoded or multipart form, within the body limit.
 func parseForm(r *http.Request) error {
