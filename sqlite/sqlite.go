@@ -60,6 +60,7 @@ type Store struct {
 
 	dvMu    sync.Mutex
 	dvConn  *sql.Conn // kept for DataVersion, never used for writes
+	dvStmt  *sql.Stmt // its PRAGMA data_version, prepared once: it runs on every request of a server
 	dvConns int64     // connections taken for DataVersion so far
 }
 
@@ -255,12 +256,21 @@ func initFile(ctx context.Context, path string) error {
 // Close closes the database.
 func (s *Store) Close() error {
 	s.dvMu.Lock()
+	s.dropDataVersionConn()
+	s.dvMu.Unlock()
+	return s.db.Close()
+}
+
+// dropDataVersionConn gives back DataVersion's connection (dvMu held).
+func (s *Store) dropDataVersionConn() {
+	if s.dvStmt != nil {
+		s.dvStmt.Close()
+		s.dvStmt = nil
+	}
 	if s.dvConn != nil {
 		s.dvConn.Close()
 		s.dvConn = nil
 	}
-	s.dvMu.Unlock()
-	return s.db.Close()
 }
 
 // DataVersion returns a number that differs from the one of the previous
@@ -278,14 +288,18 @@ func (s *Store) DataVersion(ctx context.Context) (int64, error) {
 		if err != nil {
 			return 0, fmt.Errorf("data version: %w", err)
 		}
-		s.dvConn = c
+		st, err := c.PrepareContext(ctx, `PRAGMA data_version`)
+		if err != nil {
+			c.Close()
+			return 0, fmt.Errorf("data version: %w", err)
+		}
+		s.dvConn, s.dvStmt = c, st
 		s.dvConns++
 	}
 	var v int64
-	if err := s.dvConn.QueryRowContext(ctx, `PRAGMA data_version`).Scan(&v); err != nil {
+	if err := s.dvStmt.QueryRowContext(ctx).Scan(&v); err != nil {
 		// A broken connection is not kept: the next call takes another.
-		s.dvConn.Close()
-		s.dvConn = nil
+		s.dropDataVersionConn()
 		return 0, fmt.Errorf("data version: %w", err)
 	}
 	// A new connection counts afresh: the number of connections taken

@@ -23,8 +23,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/culprit-cti/culprit/access"
@@ -96,6 +98,21 @@ type Set struct {
 	st     Blobs
 	secret []byte
 	Now    func() time.Time // the clock; nil means time.Now
+
+	// The document as last read, and the store's data version then
+	// (with a store that has one): Check runs on every request, and
+	// reading and decoding the document was a tenth of a busy server's
+	// CPU. Any commit to the store, by any process, moves the version,
+	// so a revocation elsewhere is still seen by the next Check.
+	mu       sync.Mutex
+	cached   *document
+	cachedAt int64
+}
+
+// dataVersioner is a store that tells cheaply whether anything was
+// committed since it last answered (sqlite.Store.DataVersion).
+type dataVersioner interface {
+	DataVersion(ctx context.Context) (int64, error)
 }
 
 // New returns the token set kept in st, hashed with secret.
@@ -159,6 +176,35 @@ type document struct {
 }
 
 func (s *Set) load(ctx context.Context) (document, error) {
+	dv, ok := s.st.(dataVersioner)
+	if !ok {
+		return s.read(ctx)
+	}
+	// The version is read before the document: a commit in between makes
+	// the next call read it again, never keeps a stale one.
+	v, err := dv.DataVersion(ctx)
+	if err != nil {
+		return s.read(ctx)
+	}
+	s.mu.Lock()
+	if s.cached != nil && s.cachedAt == v {
+		d := document{Tokens: slices.Clone(s.cached.Tokens)}
+		s.mu.Unlock()
+		return d, nil
+	}
+	s.mu.Unlock()
+	d, err := s.read(ctx)
+	if err != nil {
+		return d, err
+	}
+	s.mu.Lock()
+	s.cached, s.cachedAt = &document{Tokens: slices.Clone(d.Tokens)}, v
+	s.mu.Unlock()
+	return d, nil
+}
+
+// read reads the token document from the store.
+func (s *Set) read(ctx context.Context) (document, error) {
 	var d document
 	b, _, ok, err := s.st.Blob(ctx, BlobKey)
 	if err != nil {

@@ -115,3 +115,80 @@ func TestLoadSecretFile(t *testing.T) {
 		t.Errorf("a short secret: %v, want an error", err)
 	}
 }
+
+// TestCheckSeesOtherProcesses: Check keeps the document it read while the
+// store's data version stays, and reads it again after any commit, so a
+// token revoked or created by another process (another store on the same
+// file) is refused or accepted at the next Check.
+func TestCheckSeesOtherProcesses(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "kb.db")
+	mine, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mine.Close()
+	theirs, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer theirs.Close()
+	secret := []byte("0123456789abcdef0123456789abcdef")
+	set, other := token.New(mine, secret), token.New(theirs, secret)
+
+	tok, rec, err := set.Create(ctx, "a", token.Reader, access.Green)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ { // the cached document answers
+		if _, err := set.Check(ctx, tok); err != nil {
+			t.Fatalf("Check %d: %v", i, err)
+		}
+	}
+	tok2, _, err := other.Create(ctx, "b", token.Reader, access.Green)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := set.Check(ctx, tok2); err != nil {
+		t.Errorf("a token created by another process: %v", err)
+	}
+	if err := other.Revoke(ctx, rec.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := set.Check(ctx, tok); !errors.Is(err, token.ErrInvalid) {
+		t.Errorf("a token revoked by another process: Check = %v, want ErrInvalid", err)
+	}
+	// An unrelated commit (a blob) makes it read again, and nothing else.
+	if err := theirs.PutBlob(ctx, "other", "t", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := set.Check(ctx, tok2); err != nil {
+		t.Errorf("after an unrelated commit: %v", err)
+	}
+}
+
+// BenchmarkCheck is the check every request of a server makes, from
+// concurrent requests, on a SQLite store.
+func BenchmarkCheck(b *testing.B) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "kb.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	set := token.New(st, []byte("0123456789abcdef0123456789abcdef"))
+	var tok string
+	for i := range 20 {
+		if tok, _, err = set.Create(ctx, strings.Repeat("x", i+1), token.Reader, access.Green); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := set.Check(ctx, tok); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
