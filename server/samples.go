@@ -81,22 +81,37 @@ func (s *Server) handleSampleUpload(w http.ResponseWriter, r *http.Request, c *c
 			return errs.E(errs.Forbidden, "a sample of %s is above your token's level, %s", level, c.tok.TLP)
 		}
 	}
+	out, err := s.uploadSample(ctx, c, level, r.Body)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/samples/"+out.SHA256)
+	// The same answer whether the bytes were uploaded before or not: a
+	// GREEN uploader must not learn that a RED one had the file.
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// uploadSample streams body to a temporary file (never executed, removed
+// after), analyses it, keeps it content-addressed at level (or at the
+// lower level it was kept at before) and answers it as c sees it. Both
+// POST /api/samples and the UI's upload (server/ui.go) go through it.
+func (s *Server) uploadSample(ctx context.Context, c *call, level access.Level, body io.Reader) (sampleJSON, error) {
 	f, err := os.CreateTemp("", "culprit-sample-*")
 	if err != nil {
-		return fmt.Errorf("keep the upload: %w", err)
+		return sampleJSON{}, fmt.Errorf("keep the upload: %w", err)
 	}
 	defer os.Remove(f.Name())
 	defer f.Close()
-	size, err := io.Copy(f, r.Body)
+	size, err := io.Copy(f, body)
 	if err != nil {
-		return err // too large (413), too slow (408) or the client gone
+		return sampleJSON{}, err // too large (413), too slow (408) or the client gone
 	}
 	if size == 0 {
-		return errs.E(errs.Invalid, "the body is empty: post the sample's bytes")
+		return sampleJSON{}, errs.E(errs.Invalid, "the body is empty: post the sample's bytes")
 	}
 	rep, err := sample.Analyze(f, size, sample.Options{Now: s.cfg.Now()})
 	if err != nil {
-		return fmt.Errorf("analyse the upload: %w", err)
+		return sampleJSON{}, fmt.Errorf("analyse the upload: %w", err)
 	}
 	rep.Path = ""
 	sum := rep.SHA256
@@ -107,35 +122,28 @@ func (s *Server) handleSampleUpload(w http.ResponseWriter, r *http.Request, c *c
 	defer s.writeMu.Unlock()
 	rec, found, err := s.sampleRecord(ctx, sum)
 	if err != nil {
-		return err
+		return sampleJSON{}, err
 	}
 	if found {
 		level = min(level, access.CaseLevel(rec.TLP))
 	} else {
 		content, err := os.ReadFile(f.Name())
 		if err != nil {
-			return fmt.Errorf("keep the upload: %w", err)
+			return sampleJSON{}, fmt.Errorf("keep the upload: %w", err)
 		}
 		if err := s.cfg.Store.PutBlob(ctx, sampleContentKey(sum), "sha256:"+sum, content); err != nil {
-			return fmt.Errorf("keep sample %s: %w", sum, err)
+			return sampleJSON{}, fmt.Errorf("keep sample %s: %w", sum, err)
 		}
 	}
 	rec = sampleRecord{TLP: level.String(), Report: rep}
 	data, err := json.Marshal(rec)
 	if err != nil {
-		return fmt.Errorf("keep sample %s: %w", sum, err)
+		return sampleJSON{}, fmt.Errorf("keep sample %s: %w", sum, err)
 	}
 	if err := s.cfg.Store.PutBlob(ctx, sampleKey(sum), "sha256:"+sum, data); err != nil {
-		return fmt.Errorf("keep sample %s: %w", sum, err)
+		return sampleJSON{}, fmt.Errorf("keep sample %s: %w", sum, err)
 	}
-	w.Header().Set("Location", "/api/samples/"+sum)
-	out, err := s.sampleAnswer(ctx, c, rec, sum)
-	if err != nil {
-		return err
-	}
-	// The same answer whether the bytes were uploaded before or not: a
-	// GREEN uploader must not learn that a RED one had the file.
-	return writeJSON(w, http.StatusOK, out)
+	return s.sampleAnswer(ctx, c, rec, sum)
 }
 
 // sampleRecord reads the record of the sample sum, if there is one.
