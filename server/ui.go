@@ -19,6 +19,7 @@ import (
 	"github.com/culprit-cti/culprit/investigation"
 	"github.com/culprit-cti/culprit/kb"
 	"github.com/culprit-cti/culprit/navigator"
+	"github.com/culprit-cti/culprit/similarity"
 	"github.com/culprit-cti/culprit/stix"
 	"github.com/culprit-cti/culprit/token"
 	"github.com/culprit-cti/culprit/web"
@@ -32,7 +33,7 @@ import (
 
 // mountUI adds the UI's routes to the server's mux.
 func (s *Server) mountUI() error {
-	ui, err := web.New(web.Config{Backend: uiBackend{s}, Logger: s.log, Now: s.cfg.Now})
+	ui, err := web.New(web.Config{Backend: uiBackend{s}, Logger: s.log, Now: s.cfg.Now, MaxSample: s.cfg.MaxSample})
 	if err != nil {
 		return err
 	}
@@ -446,4 +447,43 @@ func (k *uiKnowledge) Override(ctx context.Context, id string, o web.Override) (
 	}
 	return k.s.service().Override(ctx, cs.ID, know, investigation.Override{Item: o.Item, Hypothesis: o.Hypothesis,
 		Rating: o.Rating, Analyst: k.c.tok.Name, Reason: o.Reason, Version: o.Version})
+}
+
+// UploadSample keeps a sample as POST /api/samples does (uploadSample),
+// at the lower of the user's and the case's levels: a sample added to a
+// GREEN case is GREEN, whoever uploads it.
+func (k *uiKnowledge) UploadSample(ctx context.Context, id, name string, body io.Reader) (web.Sample, error) {
+	if err := k.write(); err != nil {
+		return web.Sample{}, err
+	}
+	cs, err := k.Case(ctx, id)
+	if err != nil {
+		return web.Sample{}, err
+	}
+	out, err := k.s.uploadSample(ctx, k.c, caseKnowledge(k.c, cs), body)
+	if err != nil {
+		return web.Sample{}, err
+	}
+	rep := out.Report
+	smp := web.Sample{Name: name, Size: rep.Size, MD5: rep.MD5, SHA1: rep.SHA1, SHA256: rep.SHA256, TLSH: rep.TLSH,
+		SSDEEP: rep.SSDEEP, Type: string(rep.Type), Detail: rep.Detail, TLP: access.CaseLevel(out.TLP)}
+	links := func(ls []similarity.Link) []web.SampleLink {
+		out := make([]web.SampleLink, 0, len(ls))
+		for _, l := range ls {
+			out = append(out, web.SampleLink{ID: l.ID, Name: l.Name, Via: l.Via})
+		}
+		return out
+	}
+	for _, m := range out.Similar {
+		sm := web.SimilarSample{ID: m.ID, Name: m.Name, SHA256: m.SHA256, TLSHDistance: -1, SSDEEPScore: -1,
+			Families: links(m.Families), Actors: links(m.Actors)}
+		if m.TLSHDistance != nil {
+			sm.TLSHDistance = *m.TLSHDistance
+		}
+		if m.SSDEEPScore != nil {
+			sm.SSDEEPScore = *m.SSDEEPScore
+		}
+		smp.Similar = append(smp.Similar, sm)
+	}
+	return smp, nil
 }

@@ -118,3 +118,40 @@ type Override struct {
 	Reason     string
 	Version    int // the case's version the analyst read (0: any)
 }
+
+// SampleUploader is the part of a Knowledge that keeps uploaded samples,
+// as POST /api/samples does. Like Overrider it is asked for apart, so
+// that a backend without it serves every other page: the case page then
+// has no sample form.
+type SampleUploader interface {
+	// UploadSample analyses the file body (statically: it is never run),
+	// keeps it content-addressed at the lower of the user's and case id's
+	// levels, and returns its hashes with the known samples near it that
+	// the user may read. The UI bounds body (Config.MaxSample).
+	UploadSample(ctx context.Context, id, name string, body io.Reader) (Sample, error)
+}
+
+// Sample is an uploaded file as its analysis describes it.
+type Sample struct {
+	Name              string
+	Size              int64
+	MD5, SHA1, SHA256 string
+	TLSH, SSDEEP      string // empty when the file is too small or too uniform for a digest
+	Type, Detail      string
+	TLP               access.Level
+	Similar           []SimilarSample
+}
+
+// SimilarSample is a known sample near an uploaded one.
+type SimilarSample struct {
+	ID, Name, SHA256 string
+	TLSHDistance     int // -1: not compared by TLSH
+	SSDEEPScore      int // -1: not compared by ssdeep
+	Families, Actors []SampleLink
+}
+
+// SampleLink is a malware family or an actor a known sample leads to
+// (an actor through the family Via).
+type SampleLink struct {
+	ID, Name, Via string
+}

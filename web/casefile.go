@@ -64,6 +64,18 @@ func caseYAML(c *casefile.Case, header string) []byte {
 			b.WriteString(s + "}\n")
 		}
 	}
+	if len(c.Samples) > 0 {
+		b.WriteString("samples:\n")
+		for _, sm := range c.Samples {
+			s := "  - {name: " + q(sm.Name)
+			for _, kv := range [][2]string{{"sha256", sm.SHA256}, {"tlsh", sm.TLSH}, {"ssdeep", sm.SSDEEP}, {"source", sm.Source}} {
+				if kv[1] != "" {
+					s += ", " + kv[0] + ": " + q(kv[1])
+				}
+			}
+			b.WriteString(s + "}\n")
+		}
+	}
 	if len(c.Claims) > 0 {
 		b.WriteString("claims:\n")
 		for _, cl := range c.Claims {

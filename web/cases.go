@@ -358,6 +358,11 @@ type caseView struct {
 	Results    []*resultView
 	CanWrite   bool
 	Techniques []technique
+	// CanUpload: the backend keeps samples (SampleUploader), up to
+	// MaxSample; Uploaded is the sample just uploaded.
+	CanUpload bool
+	MaxSample string
+	Uploaded  *Sample
 }
 
 func (u *UI) casePage(w http.ResponseWriter, r *http.Request, q *request) error {
@@ -378,7 +383,8 @@ func (u *UI) caseView(r *http.Request, q *request) (*caseView, error) {
 		return nil, err
 	}
 	v := &caseView{Case: cs, TLP: access.CaseLevel(cs.TLP), CanWrite: q.user.Role.Allows(token.Analyst) && cs.Status == kb.CaseOpen,
-		Techniques: cat.techniques}
+		Techniques: cat.techniques, MaxSample: sizeOf(u.cfg.MaxSample)}
+	_, v.CanUpload = q.know.(SampleUploader)
 	names := map[string]bool{}
 	for _, e := range cs.Evidence {
 		names[e.Name] = true

@@ -46,6 +46,7 @@ func FuzzFormRoutes(f *testing.F) {
 	seed("/ui/cases/{id}/confirm", "", 0, "which=known&actor=Lazarus+Group&confidence=70&reason=r")
 	seed("/ui/cases/{id}/reopen", "", 0, "reason=%ff%fe")
 	seed("/ui/cases/{id}/report", "", 1, "--"+fuzzBoundary+"\r\nContent-Disposition: form-data; name=\"text\"\r\n\r\nKillDisk\r\n--"+fuzzBoundary+"--\r\n")
+	seed("/ui/cases/{id}/samples", "", 1, "--"+fuzzBoundary+"\r\nContent-Disposition: form-data; name=\"sample\"; filename=\"..\\\\a.exe\"\r\nContent-Type: application/octet-stream\r\n\r\nMZ\x90\x00\x03 GetProcAddress kernel32.dll\r\n--"+fuzzBoundary+"--\r\n")
 	seed("/ui/cases/{id}/attribute", "x=%", 2, "--"+fuzzBoundary+"\r\n\r\n")
 	seed("/ui/login", "next=//evil", 0, "token=culprit_1_2&next=https://evil")
 	seed("/ui/logout", "", 3, "csrf=")

@@ -20,6 +20,7 @@ import (
 
 	"github.com/culprit-cti/culprit/access"
 	"github.com/culprit-cti/culprit/examples"
+	"github.com/culprit-cti/culprit/kb"
 	"github.com/culprit-cti/culprit/server"
 	"github.com/culprit-cti/culprit/sqlite"
 	"github.com/culprit-cti/culprit/stix"
@@ -64,7 +65,8 @@ var hiddenFromGreen = []string{"Red Panda", "Crimson Panda", "Amber Kitten", "Co
 
 // webFixture is a culprit server with the UI, on a SQLite store holding
 // the starter knowledge and the TLP fixture, with tokens of several roles
-// and levels and a settable clock.
+// and levels and a settable clock. Each setup may add to the store and
+// change the server's configuration before the server starts.
 type webFixture struct {
 	t      testing.TB
 	url    string
@@ -75,7 +77,7 @@ type webFixture struct {
 	clock  *clock
 }
 
-func newWebFixture(t testing.TB) *webFixture {
+func newWebFixture(t testing.TB, setup ...func(kb.Store, *server.Config)) *webFixture {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -116,7 +118,11 @@ func newWebFixture(t testing.TB) *webFixture {
 		}
 		f.tok[k.name], f.ids[k.name] = tok, rec.ID
 	}
-	srv, err := server.New(server.Config{Store: st, Tokens: f.tokens, RateLimit: -1, Now: f.clock.Now})
+	cfg := server.Config{Store: st, Tokens: f.tokens, RateLimit: -1, Now: f.clock.Now}
+	for _, fn := range setup {
+		fn(st, &cfg)
+	}
+	srv, err := server.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

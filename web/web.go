@@ -49,6 +49,9 @@ type Config struct {
 	IdleTTL    time.Duration
 	// MaxUpload bounds a posted form, with its report file (0 means 8 MiB).
 	MaxUpload int64
+	// MaxSample bounds a posted sample (0 means 64 MiB, the server's
+	// default MaxSample): the sample form's route alone has it.
+	MaxSample int64
 	Now       func() time.Time // nil means time.Now
 }
 
@@ -79,6 +82,9 @@ func New(cfg Config) (*UI, error) {
 	}
 	if cfg.MaxUpload == 0 {
 		cfg.MaxUpload = 8 << 20
+	}
+	if cfg.MaxSample == 0 {
+		cfg.MaxSample = 64 << 20
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -130,6 +136,7 @@ func (u *UI) routes() {
 	m.Handle("GET /ui/cases/{id}/review/{name}", u.page(u.reviewPage))
 	m.Handle("POST /ui/cases/{id}/review/{name}", u.page(u.review))
 	m.Handle("POST /ui/cases/{id}/items", u.page(u.addItem))
+	m.Handle(sampleRoute, u.page(u.addSample))
 	m.Handle("POST /ui/cases/{id}/attribute", u.page(u.attribute))
 	m.Handle("POST /ui/cases/{id}/confirm", u.page(u.confirm))
 	m.Handle("POST /ui/cases/{id}/reopen", u.page(u.reopen))
@@ -156,7 +163,7 @@ func (u *UI) routes() {
 func (u *UI) page(h handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
-		r.Body = http.MaxBytesReader(w, r.Body, u.cfg.MaxUpload)
+		r.Body = http.MaxBytesReader(w, r.Body, u.bodyLimit(r))
 		var sid string
 		if c, err := r.Cookie(sessionCookie); err == nil {
 			sid = c.Value
@@ -236,7 +243,7 @@ func parseForm(r *http.Request) error {
 	if err != nil {
 		var mb *http.MaxBytesError
 		if errors.As(err, &mb) {
-			return errs.E(errs.TooLarge, "the form is larger than the limit of %d MiB", mb.Limit>>20)
+			return errs.E(errs.TooLarge, "the form is larger than the limit of %s", sizeOf(mb.Limit))
 		}
 		return errs.Wrap(errs.Invalid, err, "read the form")
 	}

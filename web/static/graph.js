@@ -27,6 +27,8 @@
   // radius, the gap between rings and the widest single ring
   // (and, for a fan, the room left for the labels of its parent's rings).
   const spacing = 26, ring0 = 110, ringGap = 70, ringOne = 420, labelRoom = 170, restMin = 70;
+  // With this many nodes or more, labels show only when zoomed in.
+  const maxLabels = 300;
   window.culpritGraph = { nodes, edges, expand: (id) => expand(id), ready: false };
 
   function resize() {
@@ -93,8 +95,9 @@
   function fit() {
     let fx = 1, fy = 1;
     for (const a of nodes) { fx = Math.max(fx, Math.abs(a.x)); fy = Math.max(fy, Math.abs(a.y)); }
-    // Labels are drawn at a fixed size on screen: leave them room.
-    const w = canvas.clientWidth, h = canvas.clientHeight, label = Math.min(170, w / 5);
+    // Labels are drawn at a fixed size on screen: leave them room, if
+    // there are few enough nodes to show them (see draw).
+    const w = canvas.clientWidth, h = canvas.clientHeight, label = nodes.length < maxLabels ? Math.min(170, w / 5) : 10;
     const k = Math.min((w / 2 - label) / fx, (h / 2 - label - 20) / fy);
     view.k = Math.max(0.1, Math.min(1.5, k));
     fitted = true;
@@ -179,7 +182,7 @@
     ctx.beginPath();
     for (const e of edges) { ctx.moveTo(e.s.x, e.s.y); ctx.lineTo(e.t.x, e.t.y); }
     ctx.stroke();
-    const labels = nodes.length < 300 || view.k > 1.5;
+    const labels = nodes.length < maxLabels || view.k > 1.5;
     ctx.font = (11 / view.k) + "px system-ui, sans-serif";
     ctx.textBaseline = "middle";
     for (const a of nodes) {
