@@ -12,7 +12,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -27,7 +26,6 @@ import (
 	"github.com/culprit-cti/culprit/navigator"
 	"github.com/culprit-cti/culprit/stix"
 	"github.com/culprit-cti/culprit/token"
-	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 var updateAnalysis = flag.Bool("update-analysis", false, "rewrite the golden files of the analysis endpoints (testdata/analysis)")
@@ -327,24 +325,6 @@ func TestCaseOverride(t *testing.T) {
 }
 
 var (
-	layerSchemaOnce = sync.OnceValues(func() (*jsonschema.Schema, error) {
-		// The schema package navigator validates its layers with, written
-		// from the Navigator's layer format 4.5.
-		f, err := os.Open("../navigator/testdata/layer-4.5.schema.json")
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		doc, err := jsonschema.UnmarshalJSON(f)
-		if err != nil {
-			return nil, err
-		}
-		c := jsonschema.NewCompiler()
-		if err := c.AddResource("layer.json", doc); err != nil {
-			return nil, err
-		}
-		return c.Compile("layer.json")
-	})
 	techniqueID = regexp.MustCompile(`"techniqueID": "(T[0-9.]+)"`)
 )
 
@@ -356,16 +336,8 @@ func (f *fixture) layerOf(key, path string) (navigator.Layer, map[string]bool) {
 	if code != 200 || hdr.Get("Content-Type") != "application/json" || !strings.Contains(hdr.Get("Content-Disposition"), "-layer.json") {
 		f.t.Fatalf("GET %s as %s: %d %v %s", path, key, code, hdr, b)
 	}
-	s, err := layerSchemaOnce()
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	if err := s.Validate(doc); err != nil {
-		f.t.Errorf("%s does not validate as a Navigator layer: %v\n%s", path, err, b)
+	if err := navigator.Validate(b); err != nil {
+		f.t.Errorf("%s: %v\n%s", path, err, b)
 	}
 	var l navigator.Layer
 	decodeJSON(f.t, b, &l)

@@ -1,41 +1,18 @@
 package web_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"html"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/culprit-cti/culprit/access"
+	"github.com/culprit-cti/culprit/navigator"
 	"github.com/culprit-cti/culprit/stix"
-	"github.com/santhosh-tekuri/jsonschema/v6"
 )
-
-// layerSchema is the JSON Schema of the Navigator's layer format 4.5 that
-// package navigator's tests validate every layer against.
-var layerSchema = sync.OnceValues(func() (*jsonschema.Schema, error) {
-	f, err := os.Open(filepath.Join("..", "navigator", "testdata", "layer-4.5.schema.json"))
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	doc, err := jsonschema.UnmarshalJSON(f)
-	if err != nil {
-		return nil, err
-	}
-	c := jsonschema.NewCompiler()
-	if err := c.AddResource("layer.json", doc); err != nil {
-		return nil, err
-	}
-	return c.Compile("layer.json")
-})
 
 // navLayer is what the tests read of a layer.
 type navLayer struct {
@@ -55,16 +32,8 @@ type navLayer struct {
 // it with its scores by technique.
 func validLayer(t *testing.T, what string, b []byte) (*navLayer, map[string]float64) {
 	t.Helper()
-	s, err := layerSchema()
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
-	if err != nil {
-		t.Fatalf("%s is not JSON: %v\n%s", what, err, b)
-	}
-	if err := s.Validate(doc); err != nil {
-		t.Fatalf("%s does not validate as a Navigator layer 4.5: %v", what, err)
+	if err := navigator.Validate(b); err != nil {
+		t.Fatalf("%s: %v\n%s", what, err, b)
 	}
 	var l navLayer
 	if err := json.Unmarshal(b, &l); err != nil {
