@@ -9,9 +9,13 @@ import (
 	"math/rand/v2"
 	"mime/multipart"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/culprit-cti/culprit/kb"
 	"github.com/culprit-cti/culprit/server"
@@ -274,5 +278,45 @@ func TestSampleUploadRefused(t *testing.T) {
 	sum := sha256.Sum256(upload)
 	if code, body := f.apiSample(t, "rita", hex.EncodeToString(sum[:])); code != http.StatusNotFound {
 		t.Errorf("the sample refused for its CSRF token was kept: %d %s", code, body)
+	}
+}
+
+// TestGoldenSamplePage compares the case page an upload answers with
+// testdata/golden/case-sample.html (go test -run TestGoldenSamplePage
+// ./web -update rewrites it): the sample's hashes, the similar known
+// sample with its family, the case's evidence with the sample and the
+// result of the attribution the upload ran.
+func TestGoldenSamplePage(t *testing.T) {
+	upload := sampleFile(7, 8<<10)
+	f := sampleFixture(t, upload)
+	c, csrf := f.loggedIn("alice")
+	id, evidence := c.newCase(csrf, "Northbridge Media wiper", "TLP:GREEN")
+	c.acceptAll(csrf, id, evidence)
+	r := c.postFile("/ui/cases/"+id+"/samples", map[string]string{"csrf": csrf}, "sample", "wiper.exe", upload)
+	if r.code != http.StatusOK {
+		t.Fatalf("upload: %d\n%s", r.code, r.body)
+	}
+	// What the page must show, so that an -update cannot bless a broken
+	// one.
+	for _, want := range []string{`data-testid="uploaded-sample"`, "<h2 id=\"sample-h\">Sample wiper.exe", `data-testid="similar-sample"`,
+		"visible.bin", "SecretLoader", "<h3>Samples</h3>", `class="hyp-name">`, "<details open><summary>Add a sample"} {
+		if !strings.Contains(r.body, want) {
+			t.Errorf("the upload's page does not show %q", want)
+		}
+	}
+	got := normalizePage(r.body)
+	path := filepath.Join("testdata", "golden", "case-sample.html")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test -run TestGoldenSamplePage ./web -update writes it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("the upload's page differs from %s (-want +got; -update rewrites it):\n%s", path, cmp.Diff(string(want), got))
 	}
 }
