@@ -7,7 +7,6 @@
 package objstream
 
 import (
-	"errors"
 	"fmt"
 	"runtime"
 	"sync"
@@ -32,9 +31,6 @@ type batch struct {
 	next error         // an error of next after the batch's rows
 	done chan struct{} // closed when parsed
 }
-
-// errStopped ends the reader when Each returns early.
-var errStopped = errors.New("stopped")
 
 // Each calls next until it reports no more rows or an error, parses each
 // row's bytes with stix.ParseObject and calls fn with the objects in the
