@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"sort"
@@ -224,14 +223,8 @@ func (s *Server) handleCaseOverride(w http.ResponseWriter, r *http.Request, c *c
 		return err
 	}
 	var body overrideBody
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&body); err != nil {
-		var mb *http.MaxBytesError
-		if errors.As(err, &mb) {
-			return err
-		}
-		return errs.Wrap(errs.Invalid, err, "override body: want JSON {item, hypothesis, rating, reason, version}")
+	if err := decodeBody(r, &body, "override body: want JSON {item, hypothesis, rating, reason, version}"); err != nil {
+		return err
 	}
 	switch {
 	case strings.TrimSpace(body.Item) == "":
@@ -245,8 +238,7 @@ func (s *Server) handleCaseOverride(w http.ResponseWriter, r *http.Request, c *c
 	if err != nil {
 		return err
 	}
-	l := min(caseKnowledge(c, cs), c.snap.highest)
-	know, err := s.knowledge(ctx, c.snap, l)
+	know, l, err := s.caseAttribution(ctx, c, cs)
 	if err != nil {
 		return err
 	}

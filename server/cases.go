@@ -49,6 +49,32 @@ func caseKnowledge(c *call, cs *kb.Case) access.Level {
 	return min(c.tok.TLP, access.CaseLevel(cs.TLP))
 }
 
+// decodeBody decodes r's JSON body into v, refusing unknown fields: a
+// body over the route's limit keeps its error (413), any other is an
+// invalid request that says what was wanted.
+func decodeBody(r *http.Request, v any, want string) error {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mb *http.MaxBytesError
+		if errors.As(err, &mb) {
+			return err
+		}
+		return errs.Wrap(errs.Invalid, err, "%s", want)
+	}
+	return nil
+}
+
+// caseAttribution is the knowledge a case is attributed (and its matrix
+// overridden) with, and its level: caseKnowledge, capped at the highest
+// level the snapshot holds, since the knowledge of a level above it is
+// the same knowledge.
+func (s *Server) caseAttribution(ctx context.Context, c *call, cs *kb.Case) (*assess.Knowledge, access.Level, error) {
+	l := min(caseKnowledge(c, cs), c.snap.highest)
+	know, err := s.knowledge(ctx, c.snap, l)
+	return know, l, err
+}
+
 // writeCase answers with what the caller may see of cs.
 func (s *Server) writeCase(w http.ResponseWriter, c *call, status int, cs *kb.Case) error {
 	v, err := c.view.Case(cs)
@@ -253,8 +279,7 @@ func (s *Server) handleCaseAttribute(w http.ResponseWriter, r *http.Request, c *
 	if err != nil {
 		return err
 	}
-	l := min(caseKnowledge(c, cs), c.snap.highest) // what the knowledge of l holds at most
-	know, err := s.knowledge(ctx, c.snap, l)
+	know, l, err := s.caseAttribution(ctx, c, cs)
 	if err != nil {
 		return err
 	}
@@ -308,14 +333,8 @@ func (s *Server) handleCaseConfirm(w http.ResponseWriter, r *http.Request, c *ca
 		return err
 	}
 	var body confirmBody
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&body); err != nil {
-		var mb *http.MaxBytesError
-		if errors.As(err, &mb) {
-			return err
-		}
-		return errs.Wrap(errs.Invalid, err, "confirmation body: want JSON {actor or new_actor, confidence, reason}")
+	if err := decodeBody(r, &body, "confirmation body: want JSON {actor or new_actor, confidence, reason}"); err != nil {
+		return err
 	}
 	l := caseKnowledge(c, cs)
 	actor, err := s.visibleActor(ctx, c, l, cs.ID, body)

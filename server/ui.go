@@ -353,8 +353,7 @@ func (k *uiKnowledge) Attribute(ctx context.Context, id string) (*attrib.Result,
 	if err != nil {
 		return nil, err
 	}
-	l := min(caseKnowledge(k.c, cs), k.c.snap.highest)
-	know, err := k.s.knowledge(ctx, k.c.snap, l)
+	know, l, err := k.s.caseAttribution(ctx, k.c, cs)
 	if err != nil {
 		return nil, err
 	}
@@ -440,8 +439,7 @@ func (k *uiKnowledge) Override(ctx context.Context, id string, o web.Override) (
 	if err != nil {
 		return nil, err
 	}
-	l := min(caseKnowledge(k.c, cs), k.c.snap.highest)
-	know, err := k.s.knowledge(ctx, k.c.snap, l)
+	know, _, err := k.s.caseAttribution(ctx, k.c, cs)
 	if err != nil {
 		return nil, err
 	}
