@@ -296,21 +296,7 @@ func (s *Store) each(ctx context.Context, query string, args []any, parallel boo
 		return fmt.Errorf("query objects: %w", err)
 	}
 	defer rows.Close()
-	next := func() (string, []byte, bool, error) {
-		if !rows.Next() {
-			if err := rows.Err(); err != nil {
-				return "", nil, false, fmt.Errorf("query objects: %w", err)
-			}
-			return "", nil, false, nil
-		}
-		var id string
-		var raw []byte // a new one per row: the parse may run after the next Scan
-		if err := rows.Scan(&id, &raw); err != nil {
-			return "", nil, false, fmt.Errorf("query objects: %w", err)
-		}
-		return id, raw, true, nil
-	}
-	return objstream.Each(next, fn, parallel)
+	return objstream.Each(objstream.FromRows(rows), fn, parallel)
 }
 
 // LookupName implements kb.Store: one indexed query on names.norm.

@@ -558,21 +558,7 @@ func (s *Store) each(ctx context.Context, query string, args []any, parallel boo
 		return fmt.Errorf("query objects: %w", err)
 	}
 	defer rows.Close()
-	next := func() (string, []byte, bool, error) {
-		if !rows.Next() {
-			if err := rows.Err(); err != nil {
-				return "", nil, false, fmt.Errorf("query objects: %w", err)
-			}
-			return "", nil, false, nil
-		}
-		var id string
-		var raw []byte // a new one per row: the parse may run after the next Scan
-		if err := rows.Scan(&id, &raw); err != nil {
-			return "", nil, false, fmt.Errorf("query objects: %w", err)
-		}
-		return id, raw, true, nil
-	}
-	return objstream.Each(next, fn, parallel)
+	return objstream.Each(objstream.FromRows(rows), fn, parallel)
 }
 
 func placeholders(n int) string {
@@ -731,27 +717,12 @@ func (s *Store) ObjectsByID(ctx context.Context, ids []string) (map[string]*stix
 			args[i] = id
 		}
 		ids = ids[n:]
-		rows, err := s.db.QueryContext(ctx, `SELECT id, raw FROM objects WHERE id IN (`+placeholders(n)+`)`, args...)
+		err := s.each(ctx, `SELECT id, raw FROM objects WHERE id IN (`+placeholders(n)+`)`, args, false, func(o *stix.Object) error {
+			out[o.ID] = o
+			return nil
+		})
 		if err != nil {
-			return nil, fmt.Errorf("read objects: %w", err)
-		}
-		for rows.Next() {
-			var id string
-			var raw []byte
-			if err := rows.Scan(&id, &raw); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("read objects: %w", err)
-			}
-			o, err := stix.ParseObject(raw)
-			if err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("stored object %s: %w", id, err)
-			}
-			out[id] = o
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("read objects: %w", err)
+			return nil, err
 		}
 	}
 	return out, nil

@@ -22,6 +22,33 @@ const batchSize = 128
 // must not be reused by later calls; ok is false after the last row.
 type Next func() (id string, raw []byte, ok bool, err error)
 
+// Rows is what both backends' query results have (database/sql's and
+// pgx's): rows of (id, raw).
+type Rows interface {
+	Next() bool
+	Err() error
+	Scan(dest ...any) error
+}
+
+// FromRows is the Next of rows whose columns are (id, raw); its errors
+// say "query objects".
+func FromRows(rows Rows) Next {
+	return func() (string, []byte, bool, error) {
+		if !rows.Next() {
+			if err := rows.Err(); err != nil {
+				return "", nil, false, fmt.Errorf("query objects: %w", err)
+			}
+			return "", nil, false, nil
+		}
+		var id string
+		var raw []byte // a new one per row: the parse may run after the next Scan
+		if err := rows.Scan(&id, &raw); err != nil {
+			return "", nil, false, fmt.Errorf("query objects: %w", err)
+		}
+		return id, raw, true, nil
+	}
+}
+
 type batch struct {
 	ids  []string
 	raws [][]byte
