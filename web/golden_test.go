@@ -69,21 +69,7 @@ func TestGoldenPages(t *testing.T) {
 			if p.r.code != http.StatusOK || !strings.HasPrefix(p.r.header.Get("Content-Type"), "text/html") {
 				t.Fatalf("%s: %d %s, want a 200 page\n%s", p.name, p.r.code, p.r.header.Get("Content-Type"), p.r.body)
 			}
-			got := normalizePage(p.r.body)
-			path := filepath.Join(dir, p.name+".html")
-			if *update {
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (go test -run TestGoldenPages ./web -update writes it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("%s differs from %s (-want +got; -update rewrites it):\n%s", p.name, path, cmp.Diff(string(want), got))
-			}
+			checkGolden(t, p.name+".html", p.r.body)
 		})
 	}
 	// What the golden pages must show, so that an -update cannot bless a
@@ -116,5 +102,26 @@ func TestGoldenPages(t *testing.T) {
 	}
 	if i := strings.Index(pages[3].r.body, `class="hyp-name">`); i < 0 || !strings.HasPrefix(pages[3].r.body[i:], `class="hyp-name">Lazarus Group<`) {
 		t.Errorf("the first hypothesis of the case is not Lazarus Group")
+	}
+}
+
+// checkGolden compares a page, normalised, byte for byte with
+// testdata/golden/NAME, or writes it there with -update.
+func checkGolden(t *testing.T, name, body string) {
+	t.Helper()
+	got := normalizePage(body)
+	path := filepath.Join("testdata", "golden", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test -run %s ./web -update writes it)", err, t.Name())
+	}
+	if got != string(want) {
+		t.Errorf("%s differs (-want +got; -update rewrites it):\n%s", path, cmp.Diff(string(want), got))
 	}
 }

@@ -9,13 +9,9 @@ import (
 	"math/rand/v2"
 	"mime/multipart"
 	"net/http"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 
 	"github.com/culprit-cti/culprit/kb"
 	"github.com/culprit-cti/culprit/server"
@@ -304,19 +300,5 @@ func TestGoldenSamplePage(t *testing.T) {
 			t.Errorf("the upload's page does not show %q", want)
 		}
 	}
-	got := normalizePage(r.body)
-	path := filepath.Join("testdata", "golden", "case-sample.html")
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test -run TestGoldenSamplePage ./web -update writes it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("the upload's page differs from %s (-want +got; -update rewrites it):\n%s", path, cmp.Diff(string(want), got))
-	}
+	checkGolden(t, "case-sample.html", r.body)
 }
