@@ -58,31 +58,48 @@ func (s *Server) extractBody(r *http.Request, c *call, l access.Level) (assess.E
 	if name == "" {
 		name = "report"
 	}
-	know, err := s.extractKnowledge(r.Context(), c.snap, l)
-	if err != nil {
-		return assess.ExtractedReport{}, "", 0, err
-	}
 	h := sha256.New()
 	cr := &countReader{r: io.TeeReader(r.Body, h)}
-	rep, err := know.Extract(name, cr, extract.Options{MaxBytes: c.route.maxBody, Network: s.cfg.Network})
+	rep, err := s.extractReport(r.Context(), c.snap, l, name, cr, c.route.maxBody)
 	if err == nil {
 		// The hash is of the whole report, also of what the extractor
 		// did not need to read.
-		_, err = io.Copy(io.Discard, cr)
+		if _, err = io.Copy(io.Discard, cr); err != nil {
+			err = reportError(name, err)
+		}
 	}
 	if err != nil {
-		var mb *http.MaxBytesError
-		if errors.As(err, &mb) || errs.KindOf(err) != errs.Internal {
-			return assess.ExtractedReport{}, "", 0, err
-		}
-		// What the extractor refuses (a malformed PDF, say) is the
-		// report's fault, not the server's.
-		return assess.ExtractedReport{}, "", 0, errs.Wrap(errs.Invalid, err, "report %s", truncate(name))
+		return assess.ExtractedReport{}, "", 0, err
 	}
 	if cr.n == 0 {
 		return assess.ExtractedReport{}, "", 0, errs.E(errs.Invalid, "the body is empty: post a report (text, Markdown, HTML or PDF)")
 	}
 	return rep, hex.EncodeToString(h.Sum(nil)), cr.n, nil
+}
+
+// extractReport extracts report r with the knowledge of level l of
+// snapshot sn and the server's network index, reading at most max bytes:
+// the extraction of every route, the web UI's too (server/ui.go).
+func (s *Server) extractReport(ctx context.Context, sn *snapshot, l access.Level, name string, r io.Reader, max int64) (assess.ExtractedReport, error) {
+	know, err := s.extractKnowledge(ctx, sn, l)
+	if err != nil {
+		return assess.ExtractedReport{}, err
+	}
+	rep, err := know.Extract(name, r, extract.Options{MaxBytes: max, Network: s.cfg.Network})
+	if err != nil {
+		return assess.ExtractedReport{}, reportError(name, err)
+	}
+	return rep, nil
+}
+
+// reportError is the error of reading report name: what the extractor
+// refuses (a malformed PDF, say) is the report's fault, not the server's.
+func reportError(name string, err error) error {
+	var mb *http.MaxBytesError
+	if errors.As(err, &mb) || errs.KindOf(err) != errs.Internal {
+		return err
+	}
+	return errs.Wrap(errs.Invalid, err, "report %s", truncate(name))
 }
 
 type countReader struct {

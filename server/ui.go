@@ -282,6 +282,13 @@ func (k *uiKnowledge) CaseLayer(ctx context.Context, id string) (*navigator.Laye
 	return layer, nil
 }
 
+// ExtractReport extracts as the API's extraction routes do
+// (extractReport), with the knowledge of the lower of level and the
+// user's, built once per snapshot and level and shared with the API.
+func (k *uiKnowledge) ExtractReport(ctx context.Context, level access.Level, name string, r io.Reader, max int64) (assess.ExtractedReport, error) {
+	return k.s.extractReport(ctx, k.c.snap, min(level, k.c.tok.TLP), name, r, max)
+}
+
 func (k *uiKnowledge) Cases(ctx context.Context) ([]*kb.Case, error) {
 	var out []*kb.Case
 	err := k.s.cfg.Store.Cases(ctx, func(cs *kb.Case) error {

@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/culprit-cti/culprit/access"
+	"github.com/culprit-cti/culprit/assess"
 	"github.com/culprit-cti/culprit/attrib"
 	"github.com/culprit-cti/culprit/kb"
 	"github.com/culprit-cti/culprit/navigator"
@@ -64,6 +65,14 @@ type Knowledge interface {
 	// lower of the user's and the case's level (the layer of a GREEN case
 	// holds no AMBER relationship of its actor, whoever exports it).
 	CaseLayer(ctx context.Context, id string) (*navigator.Layer, error)
+	// ExtractReport reads a report as the API's extraction routes do
+	// (POST /api/extract, POST /api/cases/{id}/reports): with the names
+	// and the technique model of the knowledge of the lower of level and
+	// the user's, built once per snapshot and level, and the server's
+	// extraction options; at most max bytes are read. A candidate is
+	// never an object of a level above level: the evidence of a GREEN
+	// case names no AMBER actor, whoever extracts it.
+	ExtractReport(ctx context.Context, level access.Level, name string, r io.Reader, max int64) (assess.ExtractedReport, error)
 
 	// Cases lists the visible cases.
 	Cases(ctx context.Context) ([]*kb.Case, error)

@@ -89,13 +89,10 @@ func reportOf(r *http.Request) (string, []byte, bool, error) {
 	return "pasted report", []byte(text), true, nil
 }
 
-// extractEvidence extracts a report into an unreviewed case file.
-func (u *UI) extractEvidence(r *http.Request, q *request, name string, b []byte, n int) (Evidence, error) {
-	cat, err := u.catalogOf(r.Context(), q.know)
-	if err != nil {
-		return Evidence{}, err
-	}
-	c, err := extractReport(cat, name, bytes.NewReader(b), u.cfg.MaxUpload)
+// extractEvidence extracts a report into an unreviewed case file, with
+// the knowledge of level (the case's).
+func (u *UI) extractEvidence(r *http.Request, q *request, level access.Level, name string, b []byte, n int) (Evidence, error) {
+	c, err := extractReport(r.Context(), q.know, level, name, bytes.NewReader(b), u.cfg.MaxUpload)
 	if err != nil {
 		return Evidence{}, err
 	}
@@ -122,7 +119,7 @@ func (u *UI) createCase(w http.ResponseWriter, r *http.Request, q *request) erro
 	}
 	var ev Evidence
 	if ok {
-		if ev, err = u.extractEvidence(r, q, rname, b, 1); err != nil {
+		if ev, err = u.extractEvidence(r, q, level, rname, b, 1); err != nil {
 			return err
 		}
 	} else {
@@ -155,7 +152,7 @@ func (u *UI) addReport(w http.ResponseWriter, r *http.Request, q *request) error
 	if !ok {
 		return errs.E(errs.Invalid, "paste a report's text or choose a file")
 	}
-	ev, err := u.extractEvidence(r, q, rname, b, len(cs.Evidence)+1)
+	ev, err := u.extractEvidence(r, q, access.CaseLevel(cs.TLP), rname, b, len(cs.Evidence)+1)
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,6 @@ import (
 	"sync"
 
 	"github.com/culprit-cti/culprit/access"
-	"github.com/culprit-cti/culprit/extract"
 	"github.com/culprit-cti/culprit/kb"
 	"github.com/culprit-cti/culprit/navigator"
 	"github.com/culprit-cti/culprit/stix"
@@ -27,8 +26,7 @@ type catalog struct {
 	software   []entry        // malware and tools, by name
 	actors     []entry        // intrusion sets and threat actors, by name
 	levels     map[string]access.Level
-	entryOf    map[string]int   // STIX id -> index in entries
-	matcher    *extract.Matcher // the names reports are searched for
+	entryOf    map[string]int // STIX id -> index in entries
 
 	// The Navigator's catalogue of the same knowledge, read at its first
 	// use (the comparison layer) rather than on every export.
@@ -108,7 +106,6 @@ func buildCatalog(ctx context.Context, k Knowledge) (*catalog, error) {
 	c := &catalog{byExt: map[string]int{}, byID: map[string]int{}, levels: map[string]access.Level{}}
 	tacticByID := map[string]tactic{}
 	var matrixRefs []string
-	var pats []extract.Pattern
 	types := []string{"x-mitre-tactic", "x-mitre-matrix"}
 	for t := range searchTypes {
 		types = append(types, t)
@@ -134,11 +131,6 @@ func buildCatalog(ctx context.Context, k Knowledge) (*catalog, error) {
 				matrixRefs = v.Refs
 			}
 			return nil
-		}
-		if extract.NameTypes[o.Type] {
-			pats = append(pats, extract.PatternsOf(o)...)
-		} else if o.Type == "attack-pattern" {
-			pats = append(pats, extract.TechniquePatterns(o)...)
 		}
 		kind := searchTypes[o.Type]
 		e := entry{Kind: kind, ID: o.ID, Name: o.Name, Ext: attackID(o), Level: l}
@@ -181,7 +173,6 @@ func buildCatalog(ctx context.Context, k Knowledge) (*catalog, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.matcher = extract.NewMatcher(pats)
 	sort.Slice(c.techniques, func(i, j int) bool { return c.techniques[i].Ext < c.techniques[j].Ext })
 	for i, t := range c.techniques {
 		c.byExt[t.Ext] = i

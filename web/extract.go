@@ -2,30 +2,32 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 
+	"github.com/culprit-cti/culprit/access"
 	"github.com/culprit-cti/culprit/assess"
 	"github.com/culprit-cti/culprit/casefile"
-	"github.com/culprit-cti/culprit/extract"
 )
 
 // The UI extracts a report as culprit extract, culprit case add and the
-// server's report route do: package assess reads it (ExtractKnowledge.
-// Extract) and turns what it found into a case file (WriteCaseFile, the
-// one owner of which items become evidence: techniques named or by id,
-// software, the indicators a case file holds, attribution statements as
-// unrated claims; probably benign indicators and items that are no
-// evidence of an actor are left as comments and notes). The names are
-// those of the user's own knowledge (the catalog's matcher, built from
-// the same view), so that no candidate is an object the user cannot see.
+// server's report routes do: the backend reads it (Knowledge.
+// ExtractReport, the server's extraction knowledge of the snapshot and
+// level: names and the technique model, so that techniques a report
+// describes without naming them are found too), and package assess turns
+// what it found into a case file (WriteCaseFile, the one owner of which
+// items become evidence and of the note that says how each was found:
+// named, by id, or described, with its sentence). Probably benign
+// indicators and items that are no evidence of an actor are left as
+// comments and notes.
 
-// extractReport finds the evidence in a report: the case file assess
-// writes, read back. A report with no evidence gives an empty case.
-func extractReport(cat *catalog, name string, r io.Reader, max int64) (*casefile.Case, error) {
-	know := &assess.ExtractKnowledge{Names: cat.matcher}
-	rep, err := know.Extract(name, r, extract.Options{Names: cat.matcher, MaxBytes: max})
+// extractReport finds the evidence in a report with the knowledge of
+// level: the case file assess writes, read back. A report with no
+// evidence gives an empty case.
+func extractReport(ctx context.Context, k Knowledge, level access.Level, name string, r io.Reader, max int64) (*casefile.Case, error) {
+	rep, err := k.ExtractReport(ctx, level, name, r, max)
 	if err != nil {
 		return nil, err
 	}
