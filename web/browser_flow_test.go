@@ -1,6 +1,10 @@
 package web_test
 
 import (
+	"crypto/md5"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,6 +15,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+	"github.com/culprit-cti/culprit/ssdeep"
 )
 
 // TestBrowserCase drives the UI as an analyst would, in headless
@@ -32,7 +37,9 @@ func TestBrowserCase(t *testing.T) {
 	// no time bounds, on a developer's loaded machine.
 	full := !raceEnabled && os.Getenv("CULPRIT_UI_FULL") != ""
 	start := time.Now()
-	srv := newUIServer(t, full)
+	// A known sample of KillDisk near the file the analyst uploads.
+	upload := sampleFile(3, 16<<10)
+	srv := newUIServer(t, full, knownSample(t, nearFile(upload, 0x21), knownKillDisk, "killdisk-2016.bin", killDisk, "")...)
 	t.Logf("knowledge: %d objects, loaded in %s", srv.objs, time.Since(start).Round(time.Millisecond))
 	report, err := os.ReadFile(filepath.Join("testdata", "wiper-report.txt"))
 	if err != nil {
@@ -124,6 +131,10 @@ func TestBrowserCase(t *testing.T) {
 	// the leading hypothesis very inconsistent, with a reason (keyboard:
 	// the cell's Rate link fills the editor and focuses its rating).
 	achURL := b.achOverride(t)
+
+	// A sample from the case page's form: its hashes and the known
+	// sample of KillDisk near it.
+	b.uploadSample(t, caseURL, upload)
 
 	// The case's ATT&CK Navigator layer, from the case page's export link.
 	b.run("back to the case", chromedp.Navigate(caseURL), chromedp.WaitVisible(chromedp.CSS(`[data-testid=navigator-layer]`)))
@@ -306,6 +317,48 @@ func (b *browser) achOverride(t *testing.T) string {
 	b.shot("ach-overridden")
 	b.run("scroll to the overrides", chromedp.ScrollIntoView(chromedp.ID(`#overrides`)))
 	return achURL
+}
+
+const (
+	killDisk      = "malware--e221eb77-1502-4129-af1d-fe1ad55e7ec6" // in the starter knowledge and ATT&CK
+	knownKillDisk = "file--00000000-0000-4000-8000-000000000a01"
+)
+
+// uploadSample uploads content as a sample from the case page's form
+// (the file chosen in the file input, as a user would) and checks that
+// the page answering it shows the file's MD5, SHA-1, SHA-256, TLSH and
+// ssdeep digests, computed here, and the known KillDisk sample near it
+// with its family.
+func (b *browser) uploadSample(t *testing.T, caseURL string, content []byte) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "stage2.bin")
+	if err := os.WriteFile(path, content, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b.run("open the sample form", chromedp.Navigate(caseURL), chromedp.WaitVisible(chromedp.CSS(`[data-testid=hypothesis]`)),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById("sample-file").closest("details").open = true`),
+		chromedp.WaitVisible(chromedp.ID(`#sample-file`)))
+	b.run("choose the sample", chromedp.SetUploadFiles(chromedp.ID(`#sample-file`), []string{path}))
+	b.shot("sample-chosen")
+	b.run("upload the sample", chromedp.Click(chromedp.CSS(`form[action$="/samples"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=uploaded-sample]`)))
+	shown := get(b, "read the sample's hashes", chromedp.Text(chromedp.CSS(`[data-testid=uploaded-sample]`)))
+	md := md5.Sum(content)
+	s1 := sha1.Sum(content)
+	s256 := sha256.Sum256(content)
+	for name, want := range map[string]string{"the title": "Sample stage2.bin", "MD5": hex.EncodeToString(md[:]),
+		"SHA-1": hex.EncodeToString(s1[:]), "SHA-256": hex.EncodeToString(s256[:]), "TLSH": tlshOf(t, content),
+		"ssdeep": ssdeep.Sum(content).String(), "the known sample": "killdisk-2016.bin"} {
+		if !strings.Contains(shown, want) {
+			t.Errorf("the uploaded sample's section has no %s %q:\n%s", name, want, shown)
+		}
+	}
+	similar := get(b, "read the similar samples", chromedp.Evaluate[[]string](`[...document.querySelectorAll('[data-testid=similar-sample]')].map(tr => tr.textContent)`))
+	if len(similar) == 0 || !strings.Contains(similar[0], "killdisk-2016.bin") || !strings.Contains(similar[0], "KillDisk") {
+		t.Errorf("similar known samples %q, want first the KillDisk sample killdisk-2016.bin with its family", similar)
+	}
+	b.run("scroll to the sample", chromedp.ScrollIntoView(chromedp.ID(`#sample-h`)))
+	b.shot("case-sample")
 }
 
 // fetchLink fetches the target of the first link matching sel in the

@@ -43,7 +43,7 @@ func nearFile(b []byte, seed byte) []byte {
 }
 
 // tlshOf is the TLSH digest of b, computed here with package tlsh.
-func tlshOf(t *testing.T, b []byte) string {
+func tlshOf(t testing.TB, b []byte) string {
 	t.Helper()
 	h := tlsh.New()
 	h.Write(b)
@@ -54,10 +54,16 @@ func tlshOf(t *testing.T, b []byte) string {
 	return d.String()
 }
 
-// addKnownSample imports b as a known sample: a file object with its
-// SHA-256, TLSH and ssdeep digests, related to the malware family, marked with marking
-// when not "".
+// addKnownSample imports b as a known sample (knownSample).
 func addKnownSample(t *testing.T, st kb.Store, b []byte, id, name, family, marking string) {
+	t.Helper()
+	importObjects(t, st, name, knownSample(t, b, id, name, family, marking))
+}
+
+// knownSample is b as a known sample: a file object with its SHA-256,
+// TLSH and ssdeep digests, and its relationship to the malware family,
+// marked with marking when not "".
+func knownSample(t testing.TB, b []byte, id, name, family, marking string) []*stix.Object {
 	t.Helper()
 	sum := sha256.Sum256(b)
 	file := map[string]any{"type": "file", "spec_version": "2.1", "id": id, "name": name,
@@ -82,7 +88,7 @@ func addKnownSample(t *testing.T, st kb.Store, b []byte, id, name, family, marki
 		}
 		objs = append(objs, o)
 	}
-	importObjects(t, st, name, objs)
+	return objs
 }
 
 // postFile posts a multipart form of fields and one file.
