@@ -129,14 +129,17 @@ type item struct {
 	cost    string
 	detail  string
 	dense   []float64
-	sparse  map[int]float64
-	details map[int]string  // per-actor detail (paths)
-	key     string          // see Row.Key
-	engine  map[int]float64 // the engine's ratios of overridden actors (-1: unknown)
-	rest    float64
-	unknown float64 // LLR for the unknown actor (claims naming an actor not known)
-	tech    int     // technique index, -1
-	sw      int     // software index, -1
+	// ownDense tells that dense belongs to this item alone; otherwise it
+	// is the knowledge's cached slice (itemcache.go), never written.
+	ownDense bool
+	sparse   map[int]float64
+	details  map[int]string  // per-actor detail (paths)
+	key      string          // see Row.Key
+	engine   map[int]float64 // the engine's ratios of overridden actors (-1: unknown)
+	rest     float64
+	unknown  float64 // LLR for the unknown actor (claims naming an actor not known)
+	tech     int     // technique index, -1
+	sw       int     // software index, -1
 }
 
 func (it *item) llr(a int) float64 {
@@ -418,18 +421,26 @@ func (k *Knowledge) fillDense(dense []float64, llr func(a *Actor) float64) {
 
 func (k *Knowledge) techItem(ref string, ti int, p Params) *item {
 	t := k.techs[ti]
-	it := &item{kind: kTech, text: ref, matched: strings.TrimSpace(t.extID + " " + t.name), cost: "moderate",
-		dense: make([]float64, len(k.actors)), tech: ti, sw: -1}
-	bg := k.techBG(ti, p)
-	rates := k.techRates(ti, p)
-	k.fillDense(it.dense, func(a *Actor) float64 { return k.techLLR(a, ti, bg, p, rates) })
-	it.unknown = novelty(k.techDF[ti] == 0, k.techNovel, len(k.techs), bg, p.Gamma/(k.techDFn+p.Gamma*float64(len(k.techs))), p.NovelTechnique)
-	if k.techDF[ti] == 0 {
-		it.detail = "used by no known actor"
-		return it
-	}
-	it.detail = fmt.Sprintf("used by %.0f of %d actors", math.Ceil(k.techDF[ti]), len(k.actors))
-	return it
+	v := k.techLLRs(ti, p, true)
+	return &item{kind: kTech, text: ref, matched: strings.TrimSpace(t.extID + " " + t.name), cost: "moderate",
+		dense: v.dense, unknown: v.unknown, detail: v.detail, tech: ti, sw: -1}
+}
+
+// techLLRs returns the ratios of technique ti under p, from the cache
+// (see itemCache.get for reset).
+func (k *Knowledge) techLLRs(ti int, p Params, reset bool) *itemLLR {
+	return k.items.get(kTech, ti, p, reset, func() *itemLLR {
+		v := &itemLLR{dense: make([]float64, len(k.actors)), bg: k.techBG(ti, p)}
+		rates := k.techRates(ti, p)
+		k.fillDense(v.dense, func(a *Actor) float64 { return k.techLLR(a, ti, v.bg, p, rates) })
+		v.unknown = novelty(k.techDF[ti] == 0, k.techNovel, len(k.techs), v.bg, p.Gamma/(k.techDFn+p.Gamma*float64(len(k.techs))), p.NovelTechnique)
+		if k.techDF[ti] == 0 {
+			v.detail = "used by no known actor"
+		} else {
+			v.detail = fmt.Sprintf("used by %.0f of %d actors", math.Ceil(k.techDF[ti]), len(k.actors))
+		}
+		return v
+	})
 }
 
 func (k *Knowledge) swItem(ref string, si int, p Params) *item {
@@ -438,20 +449,28 @@ func (k *Knowledge) swItem(ref string, si int, p Params) *item {
 	if s.typ == "tool" {
 		cost = "moderate" // public tools are shared; reused custom code is not
 	}
-	it := &item{kind: kSoft, text: ref, matched: strings.TrimSpace(s.extID + " " + s.name), cost: cost,
-		dense: make([]float64, len(k.actors)), tech: -1, sw: si}
-	bg := k.swBG(si, p)
-	rates := k.swRates(si, p)
-	k.fillDense(it.dense, func(a *Actor) float64 { return k.swLLR(a, si, bg, p, rates) })
-	it.unknown = novelty(k.swDF[si] == 0, k.swNovel, len(k.sws), bg, p.Gamma/(k.swDFn+p.Gamma*float64(len(k.sws))), p.NovelSoftware)
-	n := 0
-	for _, a := range k.actors {
-		if a.sw[si] > 0 {
-			n++
+	v := k.swLLRs(si, p, true)
+	return &item{kind: kSoft, text: ref, matched: strings.TrimSpace(s.extID + " " + s.name), cost: cost,
+		dense: v.dense, unknown: v.unknown, detail: v.detail, tech: -1, sw: si}
+}
+
+// swLLRs is techLLRs for software si.
+func (k *Knowledge) swLLRs(si int, p Params, reset bool) *itemLLR {
+	return k.items.get(kSoft, si, p, reset, func() *itemLLR {
+		s := k.sws[si]
+		v := &itemLLR{dense: make([]float64, len(k.actors)), bg: k.swBG(si, p)}
+		rates := k.swRates(si, p)
+		k.fillDense(v.dense, func(a *Actor) float64 { return k.swLLR(a, si, v.bg, p, rates) })
+		v.unknown = novelty(k.swDF[si] == 0, k.swNovel, len(k.sws), v.bg, p.Gamma/(k.swDFn+p.Gamma*float64(len(k.sws))), p.NovelSoftware)
+		n := 0
+		for _, a := range k.actors {
+			if a.sw[si] > 0 {
+				n++
+			}
 		}
-	}
-	it.detail = fmt.Sprintf("%s used by %d %s", s.typ, n, plural(n, "actor"))
-	return it
+		v.detail = fmt.Sprintf("%s used by %d %s", s.typ, n, plural(n, "actor"))
+		return v
+	})
 }
 
 // novelty is the unknown actor's log likelihood ratio against the
@@ -837,16 +856,21 @@ func (k *Knowledge) next(h1, h2 int, items []*item, p Params, n int) []Suggestio
 		if seenT[ti] {
 			continue
 		}
-		bg := k.techBG(ti, p)
-		if rates != nil {
-			for _, b := range nbs {
-				rates[b] = math.NaN()
-				if ba := k.actors[b]; ba.techN > 0 {
-					rates[b] = k.techCount(ba, ti, p) / ba.techN
+		var bg, l1, l2 float64
+		if v := k.techLLRs(ti, p, false); v != nil {
+			bg, l1, l2 = v.bg, v.dense[h1], v.dense[h2]
+		} else {
+			bg = k.techBG(ti, p)
+			if rates != nil {
+				for _, b := range nbs {
+					rates[b] = math.NaN()
+					if ba := k.actors[b]; ba.techN > 0 {
+						rates[b] = k.techCount(ba, ti, p) / ba.techN
+					}
 				}
 			}
+			l1, l2 = k.techLLR(a1, ti, bg, p, rates), k.techLLR(a2, ti, bg, p, rates)
 		}
-		l1, l2 := k.techLLR(a1, ti, bg, p, rates), k.techLLR(a2, ti, bg, p, rates)
 		consider("technique", firstNonEmpty(k.techs[ti].extID, k.techs[ti].id), k.techs[ti].name, l1, l2,
 			math.Exp(l1)*bg, math.Exp(l2)*bg)
 	}
@@ -861,16 +885,21 @@ func (k *Knowledge) next(h1, h2 int, items []*item, p Params, n int) []Suggestio
 		if seenS[si] {
 			continue
 		}
-		bg := k.swBG(si, p)
-		if rates != nil {
-			for _, b := range nbs {
-				rates[b] = math.NaN()
-				if ba := k.actors[b]; ba.swN > 0 {
-					rates[b] = ba.sw[si] / ba.swN
+		var bg, l1, l2 float64
+		if v := k.swLLRs(si, p, false); v != nil {
+			bg, l1, l2 = v.bg, v.dense[h1], v.dense[h2]
+		} else {
+			bg = k.swBG(si, p)
+			if rates != nil {
+				for _, b := range nbs {
+					rates[b] = math.NaN()
+					if ba := k.actors[b]; ba.swN > 0 {
+						rates[b] = ba.sw[si] / ba.swN
+					}
 				}
 			}
+			l1, l2 = k.swLLR(a1, si, bg, p, rates), k.swLLR(a2, si, bg, p, rates)
 		}
-		l1, l2 := k.swLLR(a1, si, bg, p, rates), k.swLLR(a2, si, bg, p, rates)
 		consider("software", firstNonEmpty(k.sws[si].extID, k.sws[si].id), k.sws[si].name, l1, l2,
 			math.Exp(l1)*bg, math.Exp(l2)*bg)
 	}

@@ -142,7 +142,8 @@ type Knowledge struct {
 	countryDF map[string]int
 	victActs  int // actors with any victimology
 
-	netCache netCache // network view of the address indicators (network.go)
+	netCache netCache  // network view of the address indicators (network.go)
+	items    itemCache // ratios of the techniques and software met (itemcache.go)
 }
 
 type knownSample struct {

@@ -25,8 +25,9 @@ func TestPersistMirrorsEveryField(t *testing.T) {
 		why    string
 	}{
 		// sampleIx and sampleAt are rebuilt from the samples, netCache
-		// (network.go) on the first attribution with network data.
-		{reflect.TypeOf(Knowledge{}), 25, "pKnowledge (22) and the three rebuilt"},
+		// (network.go) on the first attribution with network data, items
+		// (itemcache.go) as attributions meet techniques and software.
+		{reflect.TypeOf(Knowledge{}), 26, "pKnowledge (22) and the four rebuilt"},
 		{reflect.TypeOf(Actor{}), 19, "pActor"},
 		{reflect.TypeOf(technique{}), 4, "pTechnique"},
 		{reflect.TypeOf(software{}), 5, "pSoftware"},

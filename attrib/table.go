@@ -3,6 +3,7 @@ package attrib
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 
 	"github.com/culprit-cti/culprit/kb"
@@ -120,6 +121,11 @@ func (k *Knowledge) applyOverrides(items []*item, ovs []Override) []string {
 			it.engine[ai] = it.llr(ai)
 		}
 		if it.dense != nil {
+			// The ratios are the knowledge's cached ones (itemcache.go),
+			// shared with other attributions: this item gets its own.
+			if !it.ownDense {
+				it.dense, it.ownDense = slices.Clone(it.dense), true
+			}
 			it.dense[ai] = o.LLR
 		} else {
 			it.sparse[ai] = o.LLR
