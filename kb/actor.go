@@ -93,8 +93,10 @@ type Reader interface {
 // ObjectsByID is a Reader that reads many objects at once (sqlite,
 // postgres, access.View): a card's techniques and software are then one
 // query instead of one round trip each, which under load is most of a
-// card's time. The map holds the objects found; an id it lacks is one
-// Object would not find.
+// card's time. The objects are brief (stix.ParseBrief: what names them
+// and their markings, not their descriptions, which were most of the rest
+// of a card's time). The map holds the objects found; an id it lacks is
+// one Object would not find.
 type ObjectsByID interface {
 	ObjectsByID(ctx context.Context, ids []string) (map[string]*stix.Object, error)
 }
@@ -173,7 +175,9 @@ func ActorCard(ctx context.Context, r Reader, id string, fold int) (*Card, error
 	return buildCard(ctx, r, cs, cs.Of(id), id)
 }
 
-// ActorCardWith is ActorCard over clusters already built from r.
+// ActorCardWith is ActorCard over clusters already built from r. The
+// card's same-as links are those cs was built from (Clusters.Links), as
+// its folds are.
 func ActorCardWith(ctx context.Context, r Reader, cs *Clusters, id string) (*Card, error) {
 	return buildCard(ctx, r, cs, cs.Of(id), id)
 }
@@ -201,11 +205,6 @@ func buildCard(ctx context.Context, r Reader, cs *Clusters, cl *Cluster, id stri
 		}
 		objs, joined = []*stix.Object{o}, []SameAs{{}}
 	}
-	links, err := r.SameAs(ctx)
-	if err != nil {
-		return nil, err
-	}
-	byID := linksByID(links)
 	p := objs[0]
 	c := &Card{Primary: p, ID: p.ID, Name: p.Name, ExternalID: p.ExternalID("mitre-attack"),
 		Inactive:   p.Revoked || p.Deprecated,
@@ -276,7 +275,7 @@ func buildCard(ctx context.Context, r Reader, cs *Clusters, cl *Cluster, id stri
 				an.Sources = appendUnique(an.Sources, s)
 			}
 		}
-		for _, l := range byID[o.ID] {
+		for _, l := range cs.Links(o.ID) {
 			k := [2]string{l.A, l.B}
 			if !seenLink[k] {
 				seenLink[k] = true
@@ -377,14 +376,14 @@ func related(ctx context.Context, r Reader, c *Card, o *stix.Object) error {
 		return nil
 	}
 	var targets, sources []string
-	err := r.Relationships(ctx, RelationshipQuery{Types: []string{"uses"}, SourceRefs: []string{o.ID}}, func(rel *stix.Object) error {
+	err := r.Relationships(ctx, RelationshipQuery{Types: []string{"uses"}, SourceRefs: []string{o.ID}, Brief: true}, func(rel *stix.Object) error {
 		targets = append(targets, rel.TargetRef)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	err = r.Relationships(ctx, RelationshipQuery{Types: []string{"attributed-to"}, TargetRefs: []string{o.ID}}, func(rel *stix.Object) error {
+	err = r.Relationships(ctx, RelationshipQuery{Types: []string{"attributed-to"}, TargetRefs: []string{o.ID}, Brief: true}, func(rel *stix.Object) error {
 		if strings.HasPrefix(rel.SourceRef, "campaign--") {
 			sources = append(sources, rel.SourceRef)
 		}

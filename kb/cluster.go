@@ -108,6 +108,7 @@ type Clusters struct {
 	all      []*Cluster
 	byID     map[string]*Cluster
 	unfolded map[string][]Unfolded // object id -> its unfolded links
+	links    map[string][]SameAs   // object id -> every link of it, as given
 	names    map[string][]*Cluster // Normalize(name) -> clusters carrying it
 }
 
@@ -119,7 +120,7 @@ func NewClusters(objs []*stix.Object, links []SameAs, fold int) *Clusters {
 		fold = DefaultFold
 	}
 	cs := &Clusters{fold: fold, byID: map[string]*Cluster{}, unfolded: map[string][]Unfolded{},
-		names: map[string][]*Cluster{}}
+		names: map[string][]*Cluster{}, links: linksByID(links)}
 	var actors []*stix.Object
 	seen := map[string]bool{}
 	for _, o := range objs {
@@ -348,6 +349,12 @@ func (cs *Clusters) All() []*Cluster { return cs.all }
 
 // Of returns the cluster that holds the actor object id, or nil.
 func (cs *Clusters) Of(id string) *Cluster { return cs.byID[id] }
+
+// Links returns every link of the object id among those the clusters
+// were built from, folded or not, whatever the object (an actor card
+// lists them, a revoked actor's too): so that a card built over clusters
+// kept by a server reads no links of its own.
+func (cs *Clusters) Links(id string) []SameAs { return cs.links[id] }
 
 // Unfolded returns the links of the object id that did not fold, strongest
 // first.

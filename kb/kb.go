@@ -85,6 +85,11 @@ type RelationshipQuery struct {
 	SourceRefs      []string // source_ref values
 	TargetRefs      []string // target_ref values
 	IncludeInactive bool     // also yield revoked and deprecated relationships
+	// Brief lets the store decode the relationships with stix.ParseBrief
+	// (their ends, names and markings, not their descriptions), for a
+	// reader of a few of them, such as an actor card. It is a hint: a
+	// store may yield whole objects.
+	Brief bool
 }
 
 // NameKind says what kind of name matched in a lookup.

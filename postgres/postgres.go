@@ -273,6 +273,9 @@ func (s *Store) Relationships(ctx context.Context, q kb.RelationshipQuery, fn fu
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
 	query += " ORDER BY r.id"
+	if q.Brief {
+		return s.eachBrief(ctx, query, args, fn)
+	}
 	return s.each(ctx, query, args, len(q.SourceRefs) == 0 && len(q.TargetRefs) == 0, fn)
 }
 
@@ -297,6 +300,17 @@ func (s *Store) each(ctx context.Context, query string, args []any, parallel boo
 	}
 	defer rows.Close()
 	return objstream.Each(objstream.FromRows(rows), fn, parallel)
+}
+
+// eachBrief is each, serial, with the objects decoded briefly
+// (objstream.EachBrief), for the reads of a card.
+func (s *Store) eachBrief(ctx context.Context, query string, args []any, fn func(*stix.Object) error) error {
+	rows, err := s.pool.Query(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("query objects: %w", err)
+	}
+	defer rows.Close()
+	return objstream.EachBrief(objstream.FromRows(rows), fn)
 }
 
 // LookupName implements kb.Store: one indexed query on names.norm.
@@ -504,10 +518,10 @@ func parseStored(raw []byte) (*stix.Object, error) {
 }
 
 // ObjectsByID implements kb.ObjectsByID: the objects of ids that exist,
-// in one query.
+// in one query, decoded briefly.
 func (s *Store) ObjectsByID(ctx context.Context, ids []string) (map[string]*stix.Object, error) {
 	out := make(map[string]*stix.Object, len(ids))
-	err := s.each(ctx, `SELECT id, raw FROM objects WHERE id = ANY($1)`, []any{nonNil(ids)}, false, func(o *stix.Object) error {
+	err := s.eachBrief(ctx, `SELECT id, raw FROM objects WHERE id = ANY($1)`, []any{nonNil(ids)}, func(o *stix.Object) error {
 		out[o.ID] = o
 		return nil
 	})

@@ -545,6 +545,9 @@ func (s *Store) Relationships(ctx context.Context, q kb.RelationshipQuery, fn fu
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
 	query += " ORDER BY r.id"
+	if q.Brief {
+		return s.eachBrief(ctx, query, args, fn)
+	}
 	return s.each(ctx, query, args, len(q.SourceRefs) == 0 && len(q.TargetRefs) == 0, fn)
 }
 
@@ -559,6 +562,17 @@ func (s *Store) each(ctx context.Context, query string, args []any, parallel boo
 	}
 	defer rows.Close()
 	return objstream.Each(objstream.FromRows(rows), fn, parallel)
+}
+
+// eachBrief is each, serial, with the objects decoded briefly
+// (objstream.EachBrief), for the reads of a card.
+func (s *Store) eachBrief(ctx context.Context, query string, args []any, fn func(*stix.Object) error) error {
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("query objects: %w", err)
+	}
+	defer rows.Close()
+	return objstream.EachBrief(objstream.FromRows(rows), fn)
 }
 
 func placeholders(n int) string {
@@ -706,7 +720,7 @@ func (s *Store) Stats(ctx context.Context) (kb.Stats, error) {
 }
 
 // ObjectsByID implements kb.ObjectsByID: the objects of ids that exist,
-// read a few hundred to a query.
+// read a few hundred to a query, decoded briefly.
 func (s *Store) ObjectsByID(ctx context.Context, ids []string) (map[string]*stix.Object, error) {
 	out := make(map[string]*stix.Object, len(ids))
 	const chunk = 500 // well under SQLite's limit of bound parameters
@@ -717,7 +731,7 @@ func (s *Store) ObjectsByID(ctx context.Context, ids []string) (map[string]*stix
 			args[i] = id
 		}
 		ids = ids[n:]
-		err := s.each(ctx, `SELECT id, raw FROM objects WHERE id IN (`+placeholders(n)+`)`, args, false, func(o *stix.Object) error {
+		err := s.eachBrief(ctx, `SELECT id, raw FROM objects WHERE id IN (`+placeholders(n)+`)`, args, func(o *stix.Object) error {
 			out[o.ID] = o
 			return nil
 		})

@@ -70,19 +70,7 @@ type batch struct {
 // it returns.
 func Each(next Next, fn func(*stix.Object) error, parallel bool) error {
 	if !parallel {
-		for {
-			id, raw, ok, err := next()
-			if err != nil || !ok {
-				return err
-			}
-			o, err := stix.ParseObject(raw)
-			if err != nil {
-				return fmt.Errorf("stored object %s: %w", id, err)
-			}
-			if err := fn(o); err != nil {
-				return err
-			}
-		}
+		return serial(next, stix.ParseObject, fn)
 	}
 	workers := max(1, runtime.GOMAXPROCS(0))
 	jobs := make(chan *batch, workers)
@@ -170,4 +158,30 @@ func Each(next Next, fn func(*stix.Object) error, parallel bool) error {
 	}
 	wg.Wait()
 	return err
+}
+
+// EachBrief is Each without parallel, with stix.ParseBrief in place of
+// stix.ParseObject: for the small reads of what a card names (its
+// techniques and software, the relationships that lead to them), which
+// need neither the objects' descriptions nor the hand-off.
+func EachBrief(next Next, fn func(*stix.Object) error) error {
+	return serial(next, stix.ParseBrief, fn)
+}
+
+// serial reads, parses and hands over one row at a time, on the caller's
+// goroutine.
+func serial(next Next, parse func([]byte) (*stix.Object, error), fn func(*stix.Object) error) error {
+	for {
+		id, raw, ok, err := next()
+		if err != nil || !ok {
+			return err
+		}
+		o, err := parse(raw)
+		if err != nil {
+			return fmt.Errorf("stored object %s: %w", id, err)
+		}
+		if err := fn(o); err != nil {
+			return err
+		}
+	}
 }

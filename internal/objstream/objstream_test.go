@@ -97,3 +97,21 @@ func TestEachErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestEachBrief: the rows in order, read by stix.ParseBrief, and a row
+// that does not parse named in the error.
+func TestEachBrief(t *testing.T) {
+	r := &rows{n: 5, bad: -1, failAt: -1}
+	var got []string
+	if err := EachBrief(r.next, func(o *stix.Object) error { got = append(got, o.Name); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if want := "m0 m1 m2 m3 m4"; strings.Join(got, " ") != want {
+		t.Errorf("EachBrief gave %q, want %q", got, want)
+	}
+	r = &rows{n: 5, bad: 3, failAt: -1}
+	err := EachBrief(r.next, func(*stix.Object) error { return nil })
+	if bad := stix.DeterministicID("malware", "3"); err == nil || !strings.Contains(err.Error(), "stored object "+bad) {
+		t.Errorf("EachBrief over a bad row = %v, want an error naming %s", err, bad)
+	}
+}

@@ -639,6 +639,31 @@ func testRelationships(t *testing.T, s kb.Store) {
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("Relationships(%+v) mismatch (-want +got):\n%s", tc.q, diff)
 			}
+			// Brief selects the same relationships, each whole or brief.
+			q := tc.q
+			q.Brief = true
+			var objs []*stix.Object
+			err = s.Relationships(ctx, q, func(o *stix.Object) error {
+				objs = append(objs, o)
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = nil
+			for _, o := range objs {
+				got = append(got, o.ID)
+				full, err := s.Object(ctx, o.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !cmp.Equal(full, o) && !cmp.Equal(full.Brief(), o) {
+					t.Errorf("Relationships(%+v) gave %s neither whole nor brief:\n%s", q, o.ID, cmp.Diff(full.Brief(), o))
+				}
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("Relationships(%+v) mismatch (-want +got):\n%s", q, diff)
+			}
 		})
 	}
 }
@@ -836,7 +861,7 @@ func testBlobs(t *testing.T, s kb.Store) {
 }
 
 // testObjectsByID checks kb.ObjectsByID, where the store has it, against
-// Object: the same objects, none for absent ids, any number of ids.
+// Object: the same objects, brief, none for absent ids, any number of ids.
 func testObjectsByID(t *testing.T, s kb.Store) {
 	b, ok := s.(kb.ObjectsByID)
 	if !ok {
@@ -863,8 +888,8 @@ func testObjectsByID(t *testing.T, s kb.Store) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff(want, got[o.ID]); diff != "" {
-			t.Errorf("ObjectsByID[%s] mismatch (-Object +ObjectsByID):\n%s", o.ID, diff)
+		if diff := cmp.Diff(want.Brief(), got[o.ID]); diff != "" {
+			t.Errorf("ObjectsByID[%s] mismatch (-Object, brief +ObjectsByID):\n%s", o.ID, diff)
 		}
 	}
 	if got[absent] != nil {
