@@ -296,6 +296,25 @@ func TestACHOverride(t *testing.T) {
 		t.Errorf("the CSV export has no override by alice (last column %q):\n%s", last, csvText)
 	}
 
+	// The reports carry the matrix: the printable one with the rated cell
+	// marked and the analyst's rating listed, the Markdown one (assess's)
+	// with the cell as rated.
+	code, printable := c.get("/ui/cases/" + id + "/export/report.html")
+	if code != http.StatusOK {
+		t.Fatalf("GET the printable report: %d\n%s", code, printable)
+	}
+	for _, want := range []string{"<h2>Competing hypotheses</h2>", "<td>II†", "<td>alice</td>", html.EscapeString(reason)} {
+		if !strings.Contains(printable, want) {
+			t.Errorf("the printable report has no %q", want)
+		}
+	}
+	if n, rows := strings.Count(printable, `<tr><th scope="row">`), strings.Count(after, `<th scope="row"`); n != rows {
+		t.Errorf("the printable report's matrix has %d rows, the matrix page %d", n, rows)
+	}
+	if code, md := c.get("/ui/cases/" + id + "/export/report.md"); code != http.StatusOK || !strings.Contains(md, "very inconsistent") {
+		t.Errorf("GET the Markdown report: %d, with the overridden cell's rating %v", code, strings.Contains(md, "very inconsistent"))
+	}
+
 	// A second rating of the cell applies in place of the first, which
 	// stays listed: the list reads first → second.
 	if code, _, body := c.post(path, url.Values{"csrf": {csrf}, "item": {item}, "hypothesis": {hyp}, "rating": {"neutral"},

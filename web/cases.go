@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/culprit-cti/culprit/access"
+	"github.com/culprit-cti/culprit/ach"
 	"github.com/culprit-cti/culprit/assess"
 	"github.com/culprit-cti/culprit/attrib"
 	"github.com/culprit-cti/culprit/casefile"
@@ -461,9 +462,24 @@ func (u *UI) export(w http.ResponseWriter, r *http.Request, q *request) error {
 			_, err := io.WriteString(w, head+md.String())
 			return err
 		}
-		return u.renderBare(w, "report", v)
+		// The printable report carries the matrix of competing
+		// hypotheses as the Markdown one does (assess renders it there),
+		// with the analysts' ratings of its cells.
+		m, _, _, err := caseMatrix(v.Case, false)
+		if err != nil {
+			return err
+		}
+		return u.renderBare(w, "report", reportView{caseView: v, Matrix: m, Overrides: overrideRows(v.Case.Overrides, m)})
 	}
 	return errs.E(errs.NotFound, "no export %q (report.md, report.html, stix.json, ach.csv, navigator.json)", r.PathValue("format"))
+}
+
+// reportView is the printable report: the case page's view with the
+// matrix of its latest result (nil when it has none) and its overrides.
+type reportView struct {
+	*caseView
+	Matrix    *ach.Matrix
+	Overrides []overrideRow
 }
 
 // renderBare renders a page of its own (no navigation), e.g. a printable

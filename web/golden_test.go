@@ -33,7 +33,8 @@ func normalizePage(body string) string {
 // TestGoldenPages compares the pages an analyst reads, byte for byte,
 // with testdata/golden/<page>.html: the login page, the home page with a
 // case, the review of a report's extracted evidence, the case workspace
-// with its ranked hypotheses, Lazarus Group's actor page and a search.
+// with its ranked hypotheses, Lazarus Group's actor page, a search and
+// the case's printable report.
 // go test -run TestGoldenPages ./web -update rewrites them; read the diff
 // before committing it.
 func TestGoldenPages(t *testing.T) {
@@ -57,6 +58,7 @@ func TestGoldenPages(t *testing.T) {
 		{"case-ranked", c.get("/ui/cases/" + id)},
 		{"actor-lazarus", c.get("/ui/actors/" + url.PathEscape("intrusion-set--c93fccb1-e8e8-42cf-ae33-2ad1d183913a"))},
 		{"search-lazarus", c.get("/ui/search?q=lazarus")},
+		{"report", c.get("/ui/cases/" + id + "/export/report.html")},
 	}
 	dir := filepath.Join("testdata", "golden")
 	if *update {
@@ -82,6 +84,7 @@ func TestGoldenPages(t *testing.T) {
 		"search-lazarus": {`data-testid="search-results"`, "Lazarus Group"},
 		"home":           {"Northbridge Media wiper", "alice"},
 		"login":          {`action="/ui/login"`, `id="token"`},
+		"report":         {"TLP:AMBER", "Lazarus Group</strong> first", "<h2>Competing hypotheses</h2>", "What to look for next", "<h2>History</h2>"},
 	} {
 		for _, p := range pages {
 			if p.name != name {
