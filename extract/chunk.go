@@ -73,6 +73,7 @@ func (s *scanner) chunk(buf []byte, base int64, from, end int, fn func(Item) err
 	// indicator ("Turla" in a URL) is not a mention.
 	covered := make([][2]int, 0, len(s.spans))
 	maxEnd := make([]int, 0, len(s.spans))
+	hex := s.hex[:0] // the hashes' spans, for the name matcher
 	type key struct {
 		t     ioc.Type
 		at    int
@@ -85,7 +86,15 @@ func (s *scanner) chunk(buf []byte, base int64, from, end int, fn func(Item) err
 	mk := -1
 	for _, sp := range s.spans {
 		mk = s.moveBefore(mk, sp.start)
-		a, b := s.atMove(mk, sp.start), s.atMove(s.moveBefore(mk, sp.end), sp.end)
+		me := s.moveBefore(mk, sp.end)
+		a, b := s.atMove(mk, sp.start), s.atMove(me, sp.end)
+		if me == mk && b-a == sp.end-sp.start && hashType(b-a) == sp.t {
+			// In step with the refanged text: the chunk holds the
+			// hash's hex digits.
+			if len(hex) == 0 || hex[len(hex)-1][1] <= a {
+				hex = append(hex, [2]int{a, b})
+			}
+		}
 		covered = append(covered, [2]int{a, b})
 		if len(maxEnd) > 0 && maxEnd[len(maxEnd)-1] > b {
 			maxEnd = append(maxEnd, maxEnd[len(maxEnd)-1])
@@ -125,7 +134,8 @@ func (s *scanner) chunk(buf []byte, base int64, from, end int, fn func(Item) err
 	}
 	var names []NameMatch
 	nameItems := s.nameItems[:0]
-	s.opt.Names.Find(buf, func(m NameMatch) {
+	s.hex = hex
+	s.opt.Names.find(buf, hex, func(m NameMatch) {
 		if inIndicator(m.Start, m.End) {
 			s.count("name inside an indicator (not a mention)")
 			return

@@ -33,6 +33,7 @@ type scanner struct {
 	// items and nameItems are reused from chunk to chunk.
 	items, nameItems []Item
 	arena            arena
+	hex              [][2]int               // see Matcher.find
 	hosts            map[string]hostVerdict // see hostName
 }
 

@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -59,6 +60,67 @@ func TestMatcherDoubleArray(t *testing.T) {
 			if (st >= 0) != prefixes[q] {
 				t.Fatalf("walk of %q reaches state %d; a prefix of a key: %v", q, st, prefixes[q])
 			}
+		}
+	}
+}
+
+// TestMatcherHexHints checks that the hex runs Scan tells the matcher of
+// change nothing it finds: on random texts of hex runs, words and joins,
+// with names that are hex words themselves (one longer than the runs),
+// find with every hex run of the text as a hint reports what Find does.
+func TestMatcherHexHints(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	names := []string{"dead", "Babadeda", "cafe", "DEADBEEF", "beef cafe", "abc123", "Lazarus", "Turla", "APT1",
+		"0123456789abcdef0123456789abcdef0123", "ab", "c"}
+	var pats []Pattern
+	for k, n := range names {
+		pats = append(pats, Pattern{Name: n, ID: fmt.Sprint("x--", k), Type: "malware"})
+	}
+	for _, long := range []bool{false, true} {
+		ps := pats
+		if !long {
+			ps = pats[:len(pats)-3]
+		}
+		m := NewMatcher(ps)
+		pieces := append([]string{" ", "-", "\n", ".", ",", "é", "zz"}, names...)
+		for n := 0; n < 2000; n++ {
+			var sb strings.Builder
+			for k := r.IntN(30); k > 0; k-- {
+				if r.IntN(3) == 0 {
+					for h := r.IntN(50); h > 0; h-- {
+						sb.WriteByte("0123456789abcdefABCDEF"[r.IntN(22)])
+					}
+				} else {
+					sb.WriteString(pieces[r.IntN(len(pieces))])
+				}
+			}
+			text := []byte(sb.String())
+			var hex [][2]int
+			for i := 0; i < len(text); {
+				j := i
+				for j < len(text) && partClass[text[j]]&partHex != 0 {
+					j++
+				}
+				if j > i {
+					a := i + r.IntN(j-i) // any start within the run
+					if r.IntN(2) == 0 {
+						a = i
+					}
+					hex = append(hex, [2]int{a, a + r.IntN(j-a) + 1})
+					i = j
+					continue
+				}
+				i++
+			}
+			var want, got []NameMatch
+			m.Find(text, func(nm NameMatch) { want = append(want, nm) })
+			m.find(text, hex, func(nm NameMatch) { got = append(got, nm) })
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("%q (hex %v, depth %d): %v, want %v", text, hex, m.hexDepth, got, want)
+			}
+		}
+		if long && m.hexDepth < 36 || !long && m.hexDepth != 8 {
+			t.Errorf("hexDepth %d with long=%v", m.hexDepth, long)
 		}
 	}
 }
