@@ -213,18 +213,28 @@ func TestBrowserCase(t *testing.T) {
 	timed("compare", srv.url+"/ui/compare?a="+lazarus+"&a=intrusion-set--00f67a77-86a4-4adf-be26-1a54fc713340")
 	b.shot("compare")
 
-	// At 1280 px and on a narrow screen the case page and the matrix page
-	// have no horizontal scroll bar (the matrix scrolls in its own box).
+	// At 1280 px and on a narrow screen no page has a horizontal scroll
+	// bar (the matrix scrolls in its own box), and its text contrasts
+	// with its background as WCAG 2 AA asks.
 	timed("ach", achURL)
+	pages := []struct{ name, url, wait string }{{"case", caseURL, `#result-h`}, {"ach", achURL, `#matrix-h`},
+		{"home", srv.url + "/ui/", `#new-case`}, {"actor", actorURL, `#graph-h`}, {"search", srv.url + "/ui/search?q=lazarus", `footer`},
+		{"compare", srv.url + "/ui/compare?a=" + lazarus + "&a=intrusion-set--00f67a77-86a4-4adf-be26-1a54fc713340", `footer`},
+		{"report", caseURL + "/export/report.html", `h1`}}
 	for _, w := range []int{1280, 420} {
-		for _, pg := range []struct{ name, url, wait string }{{"case", caseURL, `#result-h`}, {"ach", achURL, `#matrix-h`}} {
+		for _, pg := range pages {
 			b.run(fmt.Sprintf("%s at width %d", pg.name, w), chromedp.EmulateViewport(int64(w), 900), chromedp.Navigate(pg.url),
 				chromedp.WaitVisible(chromedp.CSS(pg.wait)))
 			overflow := get(b, "overflow", chromedp.Evaluate[bool](`document.documentElement.scrollWidth > document.documentElement.clientWidth`))
 			if overflow {
 				t.Errorf("the %s page is wider than a %d px window", pg.name, w)
 			}
-			if w < 1280 {
+			if w == 1280 {
+				for _, low := range get(b, "contrast", chromedp.Evaluate[[]string](lowContrastJS)) {
+					t.Errorf("the %s page: text below WCAG AA contrast: %s", pg.name, low)
+				}
+			}
+			if w < 1280 && (pg.name == "case" || pg.name == "ach") {
 				b.shot(pg.name + "-narrow")
 			}
 		}
@@ -360,6 +370,34 @@ func (b *browser) uploadSample(t *testing.T, caseURL string, content []byte) {
 	b.run("scroll to the sample", chromedp.ScrollIntoView(chromedp.ID(`#sample-h`)))
 	b.shot("case-sample")
 }
+
+// lowContrastJS lists the visible text of the page whose colour
+// contrasts with its background (the first opaque one of it and its
+// ancestors, white at the root) below WCAG 2's AA ratio: 4.5, 3 for
+// large text (24 px, or 18.66 px bold). Each entry names the text, its
+// colours and the ratio.
+const lowContrastJS = `(() => {
+  const rgb = s => { const m = s.match(/[\d.]+/g).map(Number); return {r: m[0], g: m[1], b: m[2], a: m.length > 3 ? m[3] : 1}; };
+  const lum = c => { const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }; return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b); };
+  const bg = el => { for (; el; el = el.parentElement) { const c = rgb(getComputedStyle(el).backgroundColor); if (c.a >= 0.99) return c; } return {r: 255, g: 255, b: 255, a: 1}; };
+  const out = [];
+  const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const seen = new Set();
+  for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+    const el = n.parentElement;
+    if (!n.textContent.trim() || seen.has(el)) continue;
+    seen.add(el);
+    const st = getComputedStyle(el);
+    if (st.visibility === "hidden" || el.getClientRects().length === 0 || el.closest(".visually-hidden")) continue;
+    const fg = rgb(st.color), b = bg(el);
+    const l1 = lum(fg), l2 = lum(b);
+    const ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+    const size = parseFloat(st.fontSize), bold = Number(st.fontWeight) >= 700;
+    const need = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+    if (ratio < need) out.push(JSON.stringify(n.textContent.trim().slice(0, 40)) + " " + st.color + " on " + JSON.stringify(b) + " " + ratio.toFixed(2));
+  }
+  return out.slice(0, 20);
+})()`
 
 // fetchLink fetches the target of the first link matching sel in the
 // page, as the browser would download it (with the session's cookie).
