@@ -107,6 +107,7 @@ type Set struct {
 	mu       sync.Mutex
 	cached   *document
 	cachedAt int64
+	versions versionReads
 }
 
 // dataVersioner is a store that tells cheaply whether anything was
@@ -175,32 +176,45 @@ type document struct {
 	Tokens []Token `json:"tokens"`
 }
 
+// load returns the token document, the caller's own to change.
 func (s *Set) load(ctx context.Context) (document, error) {
+	d, err := s.current(ctx)
+	if err != nil {
+		return document{}, err
+	}
+	return document{Tokens: slices.Clone(d.Tokens)}, nil
+}
+
+// current returns the token document as of the call, shared: the caller
+// must not change it.
+func (s *Set) current(ctx context.Context) (*document, error) {
 	dv, ok := s.st.(dataVersioner)
 	if !ok {
-		return s.read(ctx)
+		d, err := s.read(ctx)
+		return &d, err
 	}
 	// The version is read before the document: a commit in between makes
 	// the next call read it again, never keeps a stale one.
-	v, err := dv.DataVersion(ctx)
+	v, err := s.versions.read(ctx, dv.DataVersion)
 	if err != nil {
-		return s.read(ctx)
+		d, err := s.read(ctx)
+		return &d, err
 	}
 	s.mu.Lock()
 	if s.cached != nil && s.cachedAt == v {
-		d := document{Tokens: slices.Clone(s.cached.Tokens)}
+		d := s.cached
 		s.mu.Unlock()
 		return d, nil
 	}
 	s.mu.Unlock()
 	d, err := s.read(ctx)
 	if err != nil {
-		return d, err
+		return nil, err
 	}
 	s.mu.Lock()
-	s.cached, s.cachedAt = &document{Tokens: slices.Clone(d.Tokens)}, v
+	s.cached, s.cachedAt = &d, v
 	s.mu.Unlock()
-	return d, nil
+	return &d, nil
 }
 
 // read reads the token document from the store.
@@ -309,7 +323,7 @@ func (s *Set) Check(ctx context.Context, tok string) (Token, error) {
 	if !ok || !ok2 || len(tok) > 128 {
 		return Token{}, errs.Wrap(errs.Forbidden, ErrInvalid, "")
 	}
-	d, err := s.load(ctx)
+	d, err := s.current(ctx)
 	if err != nil {
 		return Token{}, err
 	}

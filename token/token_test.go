@@ -6,7 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/culprit-cti/culprit/access"
 	"github.com/culprit-cti/culprit/sqlite"
@@ -191,4 +194,58 @@ func BenchmarkCheck(b *testing.B) {
 			}
 		}
 	})
+}
+
+// A token revoked by another process is refused by every check that
+// begins after the revocation, while concurrent checks share the reads of
+// the store's data version.
+func TestConcurrentChecksSeeRevocation(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "kb.db")
+	mine, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mine.Close()
+	theirs, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer theirs.Close()
+	secret := []byte("0123456789abcdef0123456789abcdef")
+	set, other := token.New(mine, secret), token.New(theirs, secret)
+	tok, rec, err := set.Create(ctx, "a", token.Reader, access.Green)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var revoked atomic.Bool
+	var refused atomic.Int64
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for n := 0; n < 20; { // 20 checks after the revocation
+				after := revoked.Load()
+				_, err := set.Check(ctx, tok)
+				if after && !errors.Is(err, token.ErrInvalid) {
+					t.Errorf("a check begun after the revocation: %v, want ErrInvalid", err)
+					return
+				}
+				if after {
+					n++
+				}
+				if err != nil {
+					refused.Add(1)
+				}
+			}
+		})
+	}
+	time.Sleep(5 * time.Millisecond)
+	if err := other.Revoke(ctx, rec.ID); err != nil {
+		t.Fatal(err)
+	}
+	revoked.Store(true)
+	wg.Wait()
+	if refused.Load() == 0 {
+		t.Error("no check refused the revoked token")
+	}
 }
