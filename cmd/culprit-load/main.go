@@ -2,8 +2,11 @@
 // concurrent clients run a mix of actor lookups, TAXII pages, attribution
 // requests and imports against a running server until a request budget or
 // a time budget is spent, then it stops by itself and prints requests per
-// second, p50, p99 and errors per operation, and the server's resident
-// memory before and after (from /metrics).
+// second, p50, p99 and errors per operation, the server's resident memory
+// before and after, and the CPU time the server spent meanwhile, with the
+// requests it served per CPU second (from /metrics: the load generator
+// usually shares the server's cores, so that requests per wall second say
+// less about the server than requests per its own CPU second).
 //
 //	culprit-load --url http://127.0.0.1:8080 --token $TOKEN --clients 50 --duration 2m
 //
@@ -176,6 +179,7 @@ type Report struct {
 	Errors     int       `json:"errors"`
 	RSSBefore  int64     `json:"server_rss_before_bytes"`
 	RSSAfter   int64     `json:"server_rss_after_bytes"`
+	CPUSeconds float64   `json:"server_cpu_seconds"` // the server's CPU time during the run; 0 if unknown
 	Operations []OpLine  `json:"operations"`
 	Started    time.Time `json:"started"`
 }
@@ -195,6 +199,10 @@ type OpLine struct {
 func (r *Report) print(w io.Writer) {
 	fmt.Fprintf(w, "%d clients, %.1f s, %d requests (%.0f/s), %d errors; server RSS %.0f MiB -> %.0f MiB\n",
 		r.Clients, r.Seconds, r.Requests, float64(r.Requests)/r.Seconds, r.Errors, float64(r.RSSBefore)/(1<<20), float64(r.RSSAfter)/(1<<20))
+	if r.CPUSeconds > 0 {
+		fmt.Fprintf(w, "server CPU %.1f s (%.2f cores), %.0f requests per server CPU second\n",
+			r.CPUSeconds, r.CPUSeconds/r.Seconds, float64(r.Requests)/r.CPUSeconds)
+	}
 	fmt.Fprintf(w, "%-10s %9s %9s %9s %9s %9s %7s\n", "op", "requests", "per s", "p50 ms", "p99 ms", "max ms", "errors")
 	for _, o := range r.Operations {
 		fmt.Fprintf(w, "%-10s %9d %9.1f %9.2f %9.2f %9.2f %7d\n", o.Op, o.Requests, o.PerSec, o.P50ms, o.P99ms, o.MaxMs, o.Errors)
@@ -248,19 +256,26 @@ func (cl *client) do(ctx context.Context, method, path, tok, ctype string, body 
 	return b, nil
 }
 
-var rssRe = regexp.MustCompile(`(?m)^process_resident_memory_bytes (\S+)$`)
+var (
+	rssRe = regexp.MustCompile(`(?m)^process_resident_memory_bytes (\S+)$`)
+	cpuRe = regexp.MustCompile(`(?m)^process_cpu_seconds_total (\S+)$`)
+)
 
-func (cl *client) rss(ctx context.Context) int64 {
+// serverUse returns the server's resident memory and CPU seconds so far
+// (zeros when /metrics does not tell).
+func (cl *client) serverUse(ctx context.Context) (rss int64, cpu float64) {
 	b, err := cl.do(ctx, "GET", "/metrics", cl.c.token, "", nil)
 	if err != nil {
-		return 0
+		return 0, 0
 	}
-	m := rssRe.FindSubmatch(b)
-	if m == nil {
-		return 0
+	if m := rssRe.FindSubmatch(b); m != nil {
+		f, _ := strconv.ParseFloat(string(m[1]), 64)
+		rss = int64(f)
 	}
-	f, _ := strconv.ParseFloat(string(m[1]), 64)
-	return int64(f)
+	if m := cpuRe.FindSubmatch(b); m != nil {
+		cpu, _ = strconv.ParseFloat(string(m[1]), 64)
+	}
+	return rss, cpu
 }
 
 func load(ctx context.Context, c config) (*Report, error) {
@@ -314,7 +329,8 @@ func load(ctx context.Context, c config) (*Report, error) {
 		stats[k] = &opStats{}
 	}
 	rep := &Report{Clients: c.clients, Started: time.Now().UTC()}
-	rep.RSSBefore = cl.rss(ctx)
+	var cpuBefore float64
+	rep.RSSBefore, cpuBefore = cl.serverUse(ctx)
 	ctx, cancel := context.WithTimeout(ctx, c.duration)
 	defer cancel()
 	var issued atomic.Int64
@@ -367,7 +383,11 @@ func load(ctx context.Context, c config) (*Report, error) {
 	}
 	wg.Wait()
 	rep.Seconds = time.Since(start).Seconds()
-	rep.RSSAfter = cl.rss(context.Background())
+	var cpuAfter float64
+	rep.RSSAfter, cpuAfter = cl.serverUse(context.Background())
+	if cpuBefore > 0 && cpuAfter > cpuBefore {
+		rep.CPUSeconds = cpuAfter - cpuBefore
+	}
 	names := make([]string, 0, len(stats))
 	for k := range stats {
 		names = append(names, k)

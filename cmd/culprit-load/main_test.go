@@ -57,6 +57,10 @@ func TestLoad(t *testing.T) {
 	if rep.Requests == 0 || rep.Requests > 200 || rep.Errors != 0 {
 		t.Errorf("report = %+v, want up to 200 requests and no error", rep)
 	}
+	// The server runs in this process here: its CPU time is the test's.
+	if rep.CPUSeconds <= 0 || rep.RSSAfter <= 0 {
+		t.Errorf("server CPU %g s, RSS %d bytes: want both read from /metrics", rep.CPUSeconds, rep.RSSAfter)
+	}
 	for _, o := range rep.Operations {
 		if o.Errors > 0 {
 			t.Errorf("%s: %d errors: %v", o.Op, o.Errors, o.Samples)
