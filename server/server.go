@@ -212,6 +212,7 @@ type snapshot struct {
 	// relsBySource and relsByTarget index the relationships of objects
 	// by their ends (indexes into objects).
 	relsBySource, relsByTarget map[string][]int
+	pages                      pageCache // the knowledge collection's TAXII pages asked for lately
 }
 
 type objRef struct {

@@ -121,6 +121,11 @@ func writeTAXII(w http.ResponseWriter, status int, v any) error {
 		}
 		b = buf.Bytes()
 	}
+	return writeTAXIIBytes(w, status, b)
+}
+
+// writeTAXIIBytes writes an encoded TAXII resource.
+func writeTAXIIBytes(w http.ResponseWriter, status int, b []byte) error {
 	w.Header().Set("Content-Type", taxii.MediaTAXII)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
@@ -180,6 +185,12 @@ func (s *Server) index(c *call, col collection) (*taxii.Index, error) {
 	return c.snap.taxii, nil
 }
 
+// The date-added headers of a page (section 3.4.2).
+const (
+	hdrAddedFirst = "X-TAXII-Date-Added-First"
+	hdrAddedLast  = "X-TAXII-Date-Added-Last"
+)
+
 // page selects the entries of a TAXII request to collection col and sets
 // the date-added headers of section 3.4.2.
 func (s *Server) page(w http.ResponseWriter, r *http.Request, c *call, ix *taxii.Index, ep taxii.Endpoint, id, def string) (taxii.Page, error) {
@@ -201,8 +212,8 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, c *call, ix *taxii
 				last = e.Added
 			}
 		}
-		w.Header().Set("X-TAXII-Date-Added-First", taxii.FormatTime(first))
-		w.Header().Set("X-TAXII-Date-Added-Last", taxii.FormatTime(last))
+		w.Header().Set(hdrAddedFirst, taxii.FormatTime(first))
+		w.Header().Set(hdrAddedLast, taxii.FormatTime(last))
 	}
 	return p, nil
 }
@@ -249,12 +260,36 @@ func content(c *call, es []taxii.Entry) []json.RawMessage {
 }
 
 func (s *Server) handleTAXIIObjects(w http.ResponseWriter, r *http.Request, c *call) error {
-	_, _, p, err := s.readPage(w, r, c, taxii.Objects, "", "last")
+	col, err := s.collectionOf(r, c)
 	if err != nil {
 		return err
 	}
-	objs := content(c, p.Entries)
-	return writeTAXII(w, http.StatusOK, taxii.Envelope{More: p.More, Next: p.Next, Objects: objs})
+	// The knowledge collection's pages are the snapshot's (pagecache.go);
+	// a case's collection has an index of its own.
+	cached := col.kind == colKnowledge && col.CanRead
+	key := pageKey{level: min(c.tok.TLP, c.snap.highest), query: r.URL.RawQuery}
+	if cached {
+		if pg := c.snap.pages.get(key); pg != nil {
+			if pg.first != "" {
+				w.Header().Set(hdrAddedFirst, pg.first)
+				w.Header().Set(hdrAddedLast, pg.last)
+			}
+			return writeTAXIIBytes(w, http.StatusOK, pg.body)
+		}
+	}
+	ix, err := s.index(c, col)
+	if err != nil {
+		return err
+	}
+	p, err := s.page(w, r, c, ix, taxii.Objects, "", "last")
+	if err != nil {
+		return err
+	}
+	body := taxii.Envelope{More: p.More, Next: p.Next, Objects: content(c, p.Entries)}.AppendJSON(nil)
+	if cached {
+		c.snap.pages.put(&cachedPage{key: key, body: body, first: w.Header().Get(hdrAddedFirst), last: w.Header().Get(hdrAddedLast)})
+	}
+	return writeTAXIIBytes(w, http.StatusOK, body)
 }
 
 func (s *Server) handleTAXIIObject(w http.ResponseWriter, r *http.Request, c *call) error {
