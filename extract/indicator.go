@@ -171,21 +171,35 @@ var isDelim = func() (t [256]bool) {
 // tokClass marks bytes without which a token cannot be an indicator
 // (tokInteresting: digits and ".@:\\"), and those token looks for, so that
 // it searches a token only for what it holds.
+// tokNotHex marks every byte but the hex digits, and tokSep the
+// separators of parts other than ':': a token whose bytes have neither
+// (a hash, most often) is one part, classified without parts' and
+// part's loops over it.
 const (
 	tokInteresting = 1 << iota
 	tokColon
 	tokAt
 	tokBackslash
+	tokNotHex
+	tokSep
 )
 
 var tokClass = func() (t [256]uint8) {
+	for c := range t {
+		if partClass[c]&partHex == 0 {
+			t[c] = tokNotHex
+		}
+	}
 	for c := '0'; c <= '9'; c++ {
 		t[c] = tokInteresting
 	}
-	t['.'] = tokInteresting
-	t[':'] = tokInteresting | tokColon
-	t['@'] = tokInteresting | tokAt
-	t['\\'] = tokInteresting | tokBackslash
+	t['.'] |= tokInteresting
+	t[':'] |= tokInteresting | tokColon
+	t['@'] |= tokInteresting | tokAt
+	t['\\'] |= tokInteresting | tokBackslash
+	for _, c := range []byte("=/?&") {
+		t[c] |= tokSep
+	}
 	return t
 }()
 
@@ -203,7 +217,7 @@ func (s *scanner) indicators() {
 			cls |= tokClass[b[j]]
 			j++
 		}
-		if cls != 0 && j-i <= maxItem {
+		if cls&tokInteresting != 0 && j-i <= maxItem {
 			j = s.token(i, j, cls)
 		}
 		i = j
@@ -232,6 +246,16 @@ var (
 // when a path runs across spaces).
 func (s *scanner) token(i, j int, cls uint8) int {
 	b := s.ref
+	if cls&(tokNotHex|tokSep) == 0 {
+		// Hex digits only, at least one a decimal digit: nothing to
+		// trim, no separator, one part.
+		if hashType(j-i) != "" {
+			s.hash(i, j)
+		} else {
+			s.part(i, j, true)
+		}
+		return j
+	}
 	for i < j && isTrimLeft[b[i]] {
 		i++
 	}
@@ -322,18 +346,7 @@ func (s *scanner) part(i, j int, first bool) {
 	hex, digits := all&partHex != 0, all&partDigit != 0
 	switch {
 	case hex && (n == 32 || n == 40 || n == 64 || n == 128):
-		// An imphash (of the import table) or an authentihash (of the
-		// signed parts) has a file hash's length but is not the file's.
-		// Each of the three words holds "hash": one search rules out all
-		// three for most hashes.
-		before := b[max(0, i-24):i]
-		if containsFold(before, "hash") && (containsFold(before, "imphash") || containsFold(before, "import hash") || containsFold(before, "authentihash")) {
-			s.count("imphash or authentihash (not a file hash)")
-			return
-		}
-		v, owned := s.lower(p)
-		s.add(hashType(n), i, j, v)
-		s.spans[len(s.spans)-1].owned = owned
+		s.hash(i, j)
 		return
 	case digits:
 		s.asnAfter(i, j)
@@ -375,6 +388,23 @@ func (s *scanner) part(i, j int, first bool) {
 			s.add(ioc.Monero, i, j, p)
 		}
 	}
+}
+
+// hash adds b[i:j], hex digits of a hash's length, as a hash.
+func (s *scanner) hash(i, j int) {
+	b := s.ref
+	// An imphash (of the import table) or an authentihash (of the
+	// signed parts) has a file hash's length but is not the file's. Each
+	// of the three words holds "hash": one search rules out all three for
+	// most hashes.
+	before := b[max(0, i-24):i]
+	if containsFold(before, "hash") && (containsFold(before, "imphash") || containsFold(before, "import hash") || containsFold(before, "authentihash")) {
+		s.count("imphash or authentihash (not a file hash)")
+		return
+	}
+	v, owned := s.lower(unsafeString(b[i:j]))
+	s.add(hashType(j-i), i, j, v)
+	s.spans[len(s.spans)-1].owned = owned
 }
 
 // partClass classifies bytes for part: digits (and hex), hex letters,
