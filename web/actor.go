@@ -129,6 +129,9 @@ type actorView struct {
 	Incidents  []relatedView
 	Cases      []confirmedCase
 	Actors     []entry
+	// Levels are the catalog's levels by STIX id: of the objects folded
+	// into the actor and those it is possibly the same as.
+	Levels map[string]access.Level
 }
 
 const maxIndicators = 200
@@ -143,7 +146,7 @@ func (u *UI) actorPage(w http.ResponseWriter, r *http.Request, q *request) error
 	if err != nil {
 		return err
 	}
-	v := &actorView{Card: card, Level: cat.levels[card.ID], Actors: cat.actors}
+	v := &actorView{Card: card, Level: cat.levels[card.ID], Actors: cat.actors, Levels: cat.levels}
 	for _, s := range card.Software {
 		v.Software = append(v.Software, relatedView{Related: s, Level: cat.levels[s.ID], URL: objectURL("software", s.ID)})
 	}
