@@ -6,8 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/culprit-cti/culprit/internal/stixschema"
+	"github.com/culprit-cti/culprit/stix"
 )
 
 // TestCaseWorkspaceForms uses the case workspace's forms as an analyst
@@ -15,7 +19,9 @@ import (
 // that edits an item before accepting it, items added by hand (technique
 // from the picker's "id name" value, software, indicator, rated claim),
 // the attribution, a confirmation to a known actor (listed on its actor
-// page), a reopening and a confirmation to a new actor.
+// page; the case's STIX bundle attributes its incident to the actor, every
+// object marked GREEN as the case is, and validates against the OASIS
+// schemas), a reopening and a confirmation to a new actor.
 func TestCaseWorkspaceForms(t *testing.T) {
 	f := newWebFixture(t)
 	c, csrf := f.loggedIn("alice")
@@ -100,6 +106,29 @@ func TestCaseWorkspaceForms(t *testing.T) {
 		t.Errorf("Lazarus Group's page does not list the case it was confirmed with:\n%s", actor.body)
 	}
 
+	// The STIX export of the confirmed case: the incident, attributed to
+	// Lazarus Group, marked GREEN as the case is.
+	bundle := c.get(casePath + "/export/stix.json")
+	if bundle.code != http.StatusOK || !strings.HasPrefix(bundle.header.Get("Content-Type"), "application/stix+json") {
+		t.Fatalf("GET the STIX export: %d %s\n%s", bundle.code, bundle.header.Get("Content-Type"), bundle.body)
+	}
+	objs, err := stix.ReadAll(strings.NewReader(bundle.body), "the case's bundle")
+	if err != nil {
+		t.Fatalf("the STIX export does not read: %v\n%s", err, bundle.body)
+	}
+	var incident, attributed bool
+	for _, o := range objs {
+		incident = incident || o.Type == "incident"
+		attributed = attributed || (o.Type == "relationship" && o.RelationshipType == "attributed-to" && o.TargetRef == lazarus)
+		if o.Type != "identity" && o.Type != "marking-definition" && !slices.Contains(o.ObjectMarkingRefs, stix.TLP2Green) {
+			t.Errorf("the bundle's %s is not marked TLP:GREEN (%v)", o.ID, o.ObjectMarkingRefs)
+		}
+	}
+	if !incident || !attributed {
+		t.Errorf("the bundle of the confirmed case: incident %v, attributed to Lazarus Group %v\n%s", incident, attributed, bundle.body)
+	}
+	stixBundle := bundle.body
+
 	if r := c.post(casePath+"/reopen", url.Values{"csrf": {csrf}, "reason": {"a second wiper with other code"}}); r.code != http.StatusSeeOther {
 		t.Fatalf("reopen: %d\n%s", r.code, r.body)
 	}
@@ -114,4 +143,5 @@ func TestCaseWorkspaceForms(t *testing.T) {
 	if s := c.get("/ui/search?q=Northbridge+Wiper+Crew"); !strings.Contains(s.body, "Northbridge Wiper Crew") || !strings.Contains(s.body, "/ui/actors/") {
 		t.Errorf("the search finds no new actor Northbridge Wiper Crew:\n%s", s.body)
 	}
+	stixschema.Validate(t, []byte(stixBundle)) // last: it skips without the schemas
 }
