@@ -73,6 +73,16 @@ type Matcher struct {
 	tri  [1 << 16 / 64]uint64
 	pair [1 << 16 / 64]uint64
 	one  [256]bool
+	// quad has a bit set for the hash of the first four bytes of every
+	// key of four or more: a word of four ASCII letters or digits or more
+	// can only start a name of four or more, so it is skipped when its
+	// first four miss (sharper than tri: "com", "win", "the" start names,
+	// "comp", "wind", "then" few).
+	quad [1 << 17 / 64]uint64
+}
+
+func quadHash(a, b, c, d byte) uint32 {
+	return (uint32(a)<<24 | uint32(b)<<16 | uint32(c)<<8 | uint32(d)) * 2654435761 >> 15
 }
 
 type daSlot struct{ base, check int32 }
@@ -142,6 +152,10 @@ func NewMatcher(pats []Pattern) *Matcher {
 		default:
 			h := triHash(key[0], key[1], key[2])
 			m.tri[h/64] |= 1 << (h % 64)
+			if len(key) >= 4 {
+				q := quadHash(key[0], key[1], key[2], key[3])
+				m.quad[q/64] |= 1 << (q % 64)
+			}
 		}
 		n := m.insert(key)
 		m.nodes[n].cands = append(m.nodes[n].cands, matchCand{Candidate{p.ID, p.Type, p.Name, p.ExternalID}, strict, exact})
@@ -503,7 +517,15 @@ func (m *Matcher) find(text []byte, hex [][2]int, fn func(NameMatch)) {
 			i = skipWord(hex[0][1])
 			continue
 		}
-		if c0 := lower[text[i]]; !m.one[c0] && c0 < utf8.RuneSelf {
+		if i+3 < n && text[i] < utf8.RuneSelf && text[i+1] < utf8.RuneSelf && wordByte[text[i+1]] && text[i+2] < utf8.RuneSelf && wordByte[text[i+2]] && text[i+3] < utf8.RuneSelf && wordByte[text[i+3]] {
+			// A word of four or more ASCII letters or digits (wordByte
+			// holds nothing else below utf8.RuneSelf).
+			q := quadHash(lower[text[i]], lower[text[i+1]], lower[text[i+2]], lower[text[i+3]])
+			if m.quad[q/64]&(1<<(q%64)) == 0 {
+				i = skipWord(i)
+				continue
+			}
+		} else if c0 := lower[text[i]]; !m.one[c0] && c0 < utf8.RuneSelf {
 			// Two more ASCII letters or digits (most words) are read
 			// here; next2 handles joins and other scripts.
 			var c1, c2 byte

@@ -124,3 +124,45 @@ func TestMatcherHexHints(t *testing.T) {
 		}
 	}
 }
+
+// TestMatcherFilters checks that the word filters (one, pair, tri, quad)
+// only skip words that cannot start a name: on texts made of pieces of the
+// names, joins and other words, Find reports the same as a matcher whose
+// filters let every word through to the trie.
+func TestMatcherFilters(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	names := []string{"Lazarus Group", "APT28", "APT 1", "Zox", "comrat", "Cobalt Strike", "the Dukes", "TheMoon", "Win32/Agent",
+		"Équation", "x", "Ke3chang", "sofacy", "Sednit", "Fancy Bear", "wind", "gh0st"}
+	var pats []Pattern
+	for k, n := range names {
+		pats = append(pats, Pattern{Name: n, ID: fmt.Sprint("x--", k), Type: "intrusion-set"})
+	}
+	m := NewMatcher(pats)
+	open := *m
+	for _, f := range [][]uint64{open.tri[:], open.pair[:], open.quad[:]} {
+		for k := range f {
+			f[k] = ^uint64(0)
+		}
+	}
+	for c := range open.one {
+		open.one[c] = true
+	}
+	var pieces []string
+	for _, n := range names {
+		pieces = append(pieces, n, strings.ToLower(n), strings.ToUpper(n), n[:len(n)/2], n[len(n)/2:])
+	}
+	pieces = append(pieces, " ", "  ", "-", "_", "\n", ".", "/", "é", "the", "com", "window", "x1", "’s")
+	for n := 0; n < 5000; n++ {
+		var sb strings.Builder
+		for k := r.IntN(20); k > 0; k-- {
+			sb.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		text := []byte(sb.String())
+		var want, got []NameMatch
+		open.Find(text, func(nm NameMatch) { want = append(want, nm) })
+		m.Find(text, func(nm NameMatch) { got = append(got, nm) })
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("%q: %v, want %v", text, got, want)
+		}
+	}
+}
