@@ -34,6 +34,8 @@ type scanner struct {
 	items, nameItems []Item
 	arena            arena
 	hex              [][2]int               // see Matcher.find
+	covered          [][2]int               // see chunk
+	maxEnd           []int                  // see chunk
 	hosts            map[string]hostVerdict // see hostName
 }
 
