@@ -404,6 +404,59 @@ func alnum(s string) string {
 	return b.String()
 }
 
+// asciiAlnum appends the letters and digits of an ASCII text to dst (as
+// alnum would return them) and reports true, or false when text is not
+// ASCII or does not fit dst's capacity.
+func asciiAlnum(dst, text []byte) ([]byte, bool) {
+	if len(text) > cap(dst) {
+		return dst, false
+	}
+	for _, c := range text {
+		if c >= utf8.RuneSelf {
+			return dst, false
+		}
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
+			dst = append(dst, c)
+		}
+	}
+	return dst, true
+}
+
+// sameOrUpper reports whether the letters and digits of text are exact,
+// or exact in capitals. written is asciiAlnum's answer for text when
+// ascii, which spares alnum's and strings.ToUpper's copies.
+func sameOrUpper(written []byte, ascii bool, text []byte, exact string) bool {
+	if !ascii || !isASCII(exact) {
+		w := alnum(string(text))
+		return w == exact || w == strings.ToUpper(exact)
+	}
+	if string(written) == exact {
+		return true
+	}
+	if len(written) != len(exact) {
+		return false
+	}
+	for k := 0; k < len(exact); k++ {
+		c := exact[k]
+		if c >= 'a' && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		if written[k] != c {
+			return false
+		}
+	}
+	return true
+}
+
+func isASCII(s string) bool {
+	for k := 0; k < len(s); k++ {
+		if s[k] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
 func hasDigit(s string) bool { return strings.ContainsAny(s, "0123456789") }
 
 // wordByte is true for the bytes of words: ASCII letters and digits, and
@@ -609,22 +662,27 @@ func (m *Matcher) find(text []byte, hex [][2]int, fn func(NameMatch)) {
 			continue
 		}
 		var cands []Candidate
-		var written string
+		var wbuf [64]byte
+		written, ascii := asciiAlnum(wbuf[:0], text[i:bestEnd])
+		rejected := false
 		for _, c := range m.nodes[bestNode].cands {
-			if c.strict {
-				if written == "" {
-					written = alnum(string(text[i:bestEnd]))
-				}
-				// Same letters in the same case, or all in capitals
-				// (a heading).
-				if written != c.exact && written != strings.ToUpper(c.exact) {
-					continue
-				}
+			// Same letters in the same case, or all in capitals (a
+			// heading).
+			if c.strict && !sameOrUpper(written, ascii, text[i:bestEnd], c.exact) {
+				rejected = true
+				continue
 			}
 			cands = append(cands, c.Candidate)
 		}
 		if len(cands) > 0 {
-			fn(NameMatch{Start: i, End: bestEnd, Candidates: dedupe(cands)})
+			if !rejected {
+				// Every candidate, deduplicated as nd.all is: shared,
+				// no allocation.
+				cands = m.nodes[bestNode].all
+			} else {
+				cands = dedupe(cands)
+			}
+			fn(NameMatch{Start: i, End: bestEnd, Candidates: cands})
 			i = bestEnd
 			continue
 		}
