@@ -202,6 +202,15 @@ func normalizeURL(v string) (string, bool) {
 	} else if strings.HasPrefix(tail, "?") && (scheme == "http" || scheme == "https") {
 		tail = "/" + tail
 	}
+	// Most URLs are canonical as written: return v itself, not a copy
+	// (one allocation per URL of a report).
+	if v[:i] == scheme {
+		if r, ok := strings.CutPrefix(v[i+3:], userinfo); ok {
+			if r, ok = strings.CutPrefix(r, host); ok && r == tail {
+				return v, true
+			}
+		}
+	}
 	return scheme + "://" + userinfo + host + tail, true
 }
 
