@@ -359,14 +359,9 @@ func load(ctx context.Context, c config) (*Report, error) {
 					}
 					var b []byte
 					b, err = cl.do(ctx, "GET", p, c.token, "", nil)
-					var env struct {
-						More bool   `json:"more"`
-						Next string `json:"next"`
-					}
-					json.Unmarshal(b, &env)
 					next = ""
-					if env.More {
-						next = env.Next
+					if more, n := pageCursor(b); more {
+						next = n
 					}
 				case "attribute":
 					_, err = cl.do(ctx, "POST", "/api/attribute", c.token, "application/yaml", c.caseBody)
@@ -406,6 +401,40 @@ func load(ctx context.Context, c config) (*Report, error) {
 		rep.Errors += s.errors
 	}
 	return rep, nil
+}
+
+// pageCursor returns the more and next members of a TAXII envelope,
+// reading its members in turn up to its objects: decoding the whole page
+// (100 objects) to find them cost the load generator more CPU than the
+// server spent to serve it, on the cores they share. The page is still
+// read whole; the walk restarts (more false) from an envelope that is not
+// one.
+func pageCursor(b []byte) (more bool, next string) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return false, ""
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return false, ""
+		}
+		switch t {
+		case "more":
+			err = dec.Decode(&more)
+		case "next":
+			err = dec.Decode(&next)
+		case "objects":
+			return more, next
+		default:
+			var skip json.RawMessage
+			err = dec.Decode(&skip)
+		}
+		if err != nil {
+			return false, ""
+		}
+	}
+	return more, next
 }
 
 // importBundle is a small bundle of one new malware object per import.

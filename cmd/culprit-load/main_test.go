@@ -81,3 +81,24 @@ func TestLoad(t *testing.T) {
 		t.Error("parseMix accepted a bad weight")
 	}
 }
+
+func TestPageCursor(t *testing.T) {
+	for _, tc := range []struct {
+		env  string
+		more bool
+		next string
+	}{
+		{`{"more":true,"next":"abc","objects":[{"type":"x"}]}`, true, "abc"},
+		{`{"objects":[{"type":"x","more":false}],"next":"late","more":true}`, false, ""}, // members after objects are not read
+		{`{"id":"x","more":false,"objects":[]}`, false, ""},
+		{`{"next":"n","more":true}`, true, "n"},
+		{`{"more":"yes","next":"n"}`, false, ""},
+		{`[]`, false, ""},
+		{``, false, ""},
+	} {
+		more, next := pageCursor([]byte(tc.env))
+		if more != tc.more || next != tc.next {
+			t.Errorf("pageCursor(%s) = %v, %q; want %v, %q", tc.env, more, next, tc.more, tc.next)
+		}
+	}
+}
