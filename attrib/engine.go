@@ -184,7 +184,7 @@ func (k *Knowledge) Attribute(c *casefile.Case, opt Options) (*Result, error) {
 	}
 	shared := opt.Shared
 	if shared == nil {
-		shared = BuiltinShared()
+		shared = builtinShared()
 	}
 	res := &Result{Case: c.Name}
 	var items []*item
