@@ -50,6 +50,7 @@ func TestBrowserCase(t *testing.T) {
 	}
 	b := newBrowser(t, 1280, 900)
 	times := map[string]float64{}
+	details := map[string]string{} // of the timed views: where the time went
 	// timed opens a page twice (the first view builds the per-snapshot
 	// catalog) and keeps the second render time. A light page of the
 	// same origin between the two (the same renderer, unlike about:blank;
@@ -62,6 +63,7 @@ func TestBrowserCase(t *testing.T) {
 		b.run("leave "+name, chromedp.Navigate(srv.url+"/ui/login"), chromedp.WaitVisible(chromedp.CSS(`footer`)))
 		b.run("reopen "+name, chromedp.Navigate(url), chromedp.WaitVisible(chromedp.CSS(`main`)))
 		times[name] = b.renderTime()
+		details[name] = b.timingDetail()
 	}
 
 	b.run("open the UI", chromedp.Navigate(srv.url+"/"), chromedp.WaitVisible(chromedp.ID(`#token`)))
@@ -275,7 +277,11 @@ func TestBrowserCase(t *testing.T) {
 	sort.Strings(names)
 	var lines []string
 	for _, k := range names {
-		lines = append(lines, fmt.Sprintf("%-12s %7.1f ms", k, times[k]))
+		line := fmt.Sprintf("%-12s %7.1f ms", k, times[k])
+		if d, ok := details[k]; ok {
+			line += "  (" + d + ")"
+		}
+		lines = append(lines, line)
 	}
 	load, _ := os.ReadFile("/proc/loadavg")
 	summary := fmt.Sprintf("%d knowledge objects, load %s\n%s\n", srv.objs, strings.TrimSpace(string(load)), strings.Join(lines, "\n"))

@@ -300,3 +300,13 @@ func (b *browser) renderTime() float64 {
 	b.t.Helper()
 	return get(b, "read the navigation timing", chromedp.Poll[float64](`(() => { const n = performance.getEntriesByType("navigation")[0]; return n && n.loadEventEnd > 0 ? n.loadEventEnd - n.startTime : 0; })()`, chromedp.WithPollingTimeout(20*time.Second)))
 }
+
+// timingDetail returns, for the current page, where its load time went
+// (the Performance API's navigation entry, in ms from its start): the
+// response's first byte (the server's part, and the network's), its last
+// byte, the document parsed (domInteractive), DOMContentLoaded's
+// handlers done, and the load event's end.
+func (b *browser) timingDetail() string {
+	b.t.Helper()
+	return get(b, "read the navigation timing's detail", chromedp.Evaluate[string](`(() => { const n = performance.getEntriesByType("navigation")[0]; if (!n) return ""; const f = v => (v - n.startTime).toFixed(0); return "first byte " + f(n.responseStart) + ", last " + f(n.responseEnd) + ", parsed " + f(n.domInteractive) + ", ready " + f(n.domContentLoadedEventEnd) + ", loaded " + f(n.loadEventEnd); })()`))
+}
