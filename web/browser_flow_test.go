@@ -133,6 +133,11 @@ func TestBrowserCase(t *testing.T) {
 	if n := get(b, "wait for the software suggestions", chromedp.Poll[int](`document.querySelectorAll('#software option').length`, chromedp.WithPollingTimeout(10*time.Second))); n < 5 {
 		t.Errorf("the software input offers %d suggestions", n)
 	}
+	// So do the ATT&CK picker's techniques (hundreds at full scale).
+	b.run("type in the technique picker", chromedp.Focus(chromedp.CSS(`#add-technique`)), chromedp.SendKeys(chromedp.CSS(`#add-technique`), "T1485"))
+	if n := get(b, "wait for the technique suggestions", chromedp.Poll[int](`document.querySelectorAll('#techniques option[value="T1485 Data Destruction"]').length`, chromedp.WithPollingTimeout(10*time.Second))); n != 1 {
+		t.Errorf("the technique picker offers T1485 Data Destruction %d times", n)
+	}
 	b.run("scroll to the result", chromedp.ScrollIntoView(chromedp.ID(`#result-h`)))
 	b.shot("case-ranked")
 

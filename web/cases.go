@@ -347,15 +347,14 @@ func pct(p float64) string {
 
 // caseView is everything the case page shows.
 type caseView struct {
-	Case       *kb.Case
-	TLP        access.Level
-	Evidence   []evidenceRow
-	Pending    []evidenceRow
-	Items      *casefile.Case
-	Result     *resultView
-	Results    []*resultView
-	CanWrite   bool
-	Techniques []technique
+	Case     *kb.Case
+	TLP      access.Level
+	Evidence []evidenceRow
+	Pending  []evidenceRow
+	Items    *casefile.Case
+	Result   *resultView
+	Results  []*resultView
+	CanWrite bool
 	// CanUpload: the backend keeps samples (SampleUploader), up to
 	// MaxSample; Uploaded is the sample just uploaded.
 	CanUpload bool
@@ -381,7 +380,7 @@ func (u *UI) caseView(r *http.Request, q *request) (*caseView, error) {
 		return nil, err
 	}
 	v := &caseView{Case: cs, TLP: access.CaseLevel(cs.TLP), CanWrite: q.user.Role.Allows(token.Analyst) && cs.Status == kb.CaseOpen,
-		Techniques: cat.techniques, MaxSample: sizeOf(u.cfg.MaxSample)}
+		MaxSample: sizeOf(u.cfg.MaxSample)}
 	_, v.CanUpload = q.know.(SampleUploader)
 	names := map[string]bool{}
 	for _, e := range cs.Evidence {

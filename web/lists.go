@@ -6,12 +6,14 @@ import (
 	"github.com/culprit-cti/culprit/errs"
 )
 
-// The case page's suggestions of software and actors. At 100,000
-// knowledge objects they are thousands of names (the MISP galaxies'
-// malware families and actors): inline <datalist> options made the page
-// 400 kB, most of its load time in the browser. The page carries empty
-// datalists naming these lists instead (data-src), and the script fills
-// one the first time its input has the focus.
+// The case page's suggestions of software and actors, and the ATT&CK
+// techniques of its and the review's pickers. At 100,000 knowledge
+// objects they are thousands of names (the MISP galaxies' malware
+// families and actors; ATT&CK's techniques and sub-techniques): inline
+// <datalist> options made the page 400 kB, most of its load time in the
+// browser. The pages carry empty datalists naming these lists instead
+// (data-src), and the script fills one the first time its input has the
+// focus.
 
 // listOption is one suggestion: the value typed and its label.
 type listOption struct {
@@ -32,8 +34,16 @@ func (u *UI) listsJSON(w http.ResponseWriter, r *http.Request, q *request) error
 		entries = cat.software
 	case "actors.json":
 		entries = cat.actors
+	case "techniques.json":
+		// The value a picker's option sets, "T1485 Data Destruction":
+		// pickedRef reads its id.
+		out := make([]listOption, len(cat.techniques))
+		for i, t := range cat.techniques {
+			out[i] = listOption{Value: t.Ext + " " + t.Name}
+		}
+		return writeJSON(w, out)
 	default:
-		return errs.E(errs.NotFound, "no list %q: software.json or actors.json", name)
+		return errs.E(errs.NotFound, "no list %q: software.json, actors.json or techniques.json", name)
 	}
 	out := make([]listOption, len(entries))
 	for i, e := range entries {

@@ -17,7 +17,7 @@ func TestListsFollowLevel(t *testing.T) {
 	alice, csrf := f.loggedIn("alice")
 	id, _ := alice.newCase(csrf, "Lists", "TLP:AMBER")
 	page := alice.get("/ui/cases/" + id)
-	for _, src := range []string{"/ui/lists/software.json", "/ui/lists/actors.json"} {
+	for _, src := range []string{"/ui/lists/software.json", "/ui/lists/actors.json", "/ui/lists/techniques.json"} {
 		if !strings.Contains(page.body, `data-src="`+src+`"`) {
 			t.Errorf("the case page names no list %s", src)
 		}
@@ -48,6 +48,19 @@ func TestListsFollowLevel(t *testing.T) {
 		for _, h := range hiddenFromGreen {
 			if g[h] {
 				t.Errorf("%s: gus (GREEN) is offered %q", path, h)
+			}
+		}
+	}
+	// The pickers' techniques: "id name", as pickedRef reads them, only
+	// those the user may see.
+	at, gt := names(alice, "/ui/lists/techniques.json"), names(gus, "/ui/lists/techniques.json")
+	if !at["T1485 Data Destruction"] || !gt["T1485 Data Destruction"] || len(at) < len(gt) {
+		t.Errorf("techniques: T1485 Data Destruction for alice %v and gus %v; %d for alice, %d for gus", at["T1485 Data Destruction"], gt["T1485 Data Destruction"], len(at), len(gt))
+	}
+	for v := range gt {
+		for _, h := range hiddenFromGreen {
+			if strings.Contains(v, h) {
+				t.Errorf("techniques: gus (GREEN) is offered %q", v)
 			}
 		}
 	}

@@ -85,13 +85,10 @@ func (u *UI) showReview(w http.ResponseWriter, r *http.Request, q *request, stat
 	if err != nil {
 		return err
 	}
-	// The technique fields suggest what the case page's picker does.
-	cat, err := u.catalogOf(r.Context(), q.know)
-	if err != nil {
-		return err
-	}
+	// The technique fields suggest what the case page's picker does
+	// (techniques-list: loaded on the first focus).
 	return u.render(w, status, "review", q, "Review "+name, map[string]any{
-		"Case": cs, "Name": name, "Items": reviewItems(c), "Error": msg, "Form": r.PostForm, "Techniques": cat.techniques})
+		"Case": cs, "Name": name, "Items": reviewItems(c), "Error": msg, "Form": r.PostForm})
 }
 
 // review applies the analyst's decisions: the accepted items, as edited,
