@@ -299,9 +299,11 @@ func TestBrowserCase(t *testing.T) {
 			case "actor graph":
 				limit = 1000
 			case "graph frame":
-				// A tenth of a second between frames still reads as
-				// immediate; beyond it, dragging and zooming stutter.
-				limit = 100
+				// A freeze, not a stutter: 33-183 ms in runs at load
+				// 2.5-6.9 on the shared 2 cores (100 ms failed there at
+				// load 5.7-6.9); a layout of all 2,000 nodes in one
+				// frame would take seconds.
+				limit = 250
 			}
 			if times[k] > limit {
 				t.Errorf("%s: %.0f ms at %d objects, want under %.0f ms", k, times[k], srv.objs, limit)
