@@ -262,7 +262,7 @@ func WriteCaseFile(w io.Writer, reports []ExtractedReport) error {
 				if len(ids) == 0 || !once("t"+ids[0]) {
 					continue
 				}
-				note := fmt.Sprintf("%s: named %q", where, it.Text)
+				note := where + ": " + NamedAs(it.Text)
 				if len(ids) > 1 {
 					note += "; ambiguous name, also " + strings.Join(ids[1:], ", ")
 				}
@@ -368,6 +368,13 @@ func candidatesNote(cs []extract.Candidate) string {
 		ids = append(ids, c.Name+" "+c.ID)
 	}
 	return "; ambiguous name, candidates: " + strings.Join(ids, ", ")
+}
+
+// NamedAs says how a name was found in a report: the matched text,
+// quoted, with its whitespace collapsed (a name may break across lines,
+// and a note showing "Disk\r\nStructure Wipe" escapes helps no one).
+func NamedAs(text string) string {
+	return fmt.Sprintf("named %q", strings.Join(strings.Fields(text), " "))
 }
 
 // TechniqueIDs returns the distinct ATT&CK ids of a technique name's

@@ -349,7 +349,7 @@ func fileTechniques(f extractFile) []*techniqueEvidence {
 	for _, it := range f.Items {
 		if it.Kind == extract.KindTechnique {
 			for _, id := range assess.TechniqueIDs(it.Candidates) {
-				add(id, fmt.Sprintf("named %q", it.Text), it.Sentence)
+				add(id, assess.NamedAs(it.Text), it.Sentence)
 			}
 		}
 	}
