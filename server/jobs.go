@@ -46,9 +46,43 @@ type jobs struct {
 	mu   sync.Mutex
 	byID map[string]*job
 	wg   sync.WaitGroup
+	// slots bounds the imports spooled, queued or running at once:
+	// imports run one at a time (the store's import lock), so without a
+	// bound a client posting faster than they run grew the queue without
+	// end (goroutines, spooled files, their decoders: 6.5 GB and "too many
+	// open files" after two minutes of 173 imports a second).
+	slots    chan struct{}
+	slotWait time.Duration // importWait; shorter in tests
 }
 
-func newJobs() *jobs { return &jobs{byID: map[string]*job{}} }
+// maxImports is how many imports may be spooled, queued or running at
+// once; importWait is how long a request waits for a slot before it is
+// refused (503): long enough for a few imports ahead of it to finish,
+// short enough to tell a client that floods the server to slow down.
+const (
+	maxImports = 8
+	importWait = 30 * time.Second
+)
+
+func newJobs() *jobs {
+	return &jobs{byID: map[string]*job{}, slots: make(chan struct{}, maxImports), slotWait: importWait}
+}
+
+// acquire waits for an import slot, for at most importWait or ctx.
+func (js *jobs) acquire(ctx context.Context) error {
+	t := time.NewTimer(js.slotWait)
+	defer t.Stop()
+	select {
+	case js.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return errs.E(errs.Unavailable, "%d imports are queued or running: retry later", maxImports)
+	}
+}
+
+func (js *jobs) release() { <-js.slots }
 
 // wait waits for running jobs, or for ctx.
 func (js *jobs) wait(ctx context.Context) {
@@ -132,11 +166,17 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request, c *call) e
 	if len(name) > 128 {
 		return errs.E(errs.Invalid, "name longer than 128 bytes")
 	}
-	f, err := os.CreateTemp("", "culprit-upload-*")
-	if err != nil {
+	// The slot is taken before the body is read: a waiting client holds
+	// a connection, not a spooled file.
+	if err := s.jobs.acquire(r.Context()); err != nil {
 		return err
 	}
-	cleanup := func() { f.Close(); os.Remove(f.Name()) }
+	f, err := os.CreateTemp("", "culprit-upload-*")
+	if err != nil {
+		s.jobs.release()
+		return err
+	}
+	cleanup := func() { f.Close(); os.Remove(f.Name()); s.jobs.release() }
 	h := sha256.New()
 	n, err := io.Copy(io.MultiWriter(f, h), r.Body)
 	if err != nil {
@@ -162,7 +202,6 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request, c *call) e
 	src := kb.Source{Kind: kb.SourceFile, Name: name, Path: "api:" + name, SHA256: hex.EncodeToString(h.Sum(nil))}
 	go func() {
 		defer s.jobs.wg.Done()
-		defer cleanup()
 		stream, opts, err := s.decodeInput(j.Format, name, f, func(read int) {
 			j.mu.Lock()
 			j.Read = read
@@ -170,7 +209,14 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request, c *call) e
 		})
 		var st kb.ImportStats
 		if err == nil {
-			st, err = s.runImport(context.WithoutCancel(r.Context()), c, src, stream, opts)
+			st, err = s.importLocked(context.WithoutCancel(r.Context()), c, src, stream, opts)
+		}
+		// The spooled file and the slot are done with once the import
+		// committed or failed: the wait for the reload below is shared
+		// by every import of a burst and holds neither.
+		cleanup()
+		if err == nil {
+			s.reloadAfterImport(context.WithoutCancel(r.Context()))
 		}
 		j.mu.Lock()
 		j.Finished = s.cfg.Now().UTC()

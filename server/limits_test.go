@@ -169,3 +169,43 @@ func (f *fixture) reloads() int {
 	f.t.Fatal("no culprit_knowledge_reloads_total in /metrics")
 	return 0
 }
+
+// TestImportQueueBounded: imports run one at a time, so the server holds at
+// most maxImports spooled, queued or running; a client posting more waits
+// for a slot and, when none frees in time, gets 503, never a spooled file,
+// a goroutine or an open descriptor more.
+func TestImportQueueBounded(t *testing.T) {
+	f := newFixture(t, Config{})
+	f.srv.jobs.slotWait = 50 * time.Millisecond
+	for range maxImports {
+		f.srv.jobs.slots <- struct{}{} // every slot taken, as by imports in progress
+	}
+	bundle := []byte(`{"type":"bundle","id":"bundle--00000000-0000-4000-8000-0000000000c0","objects":[
+	 {"type":"malware","spec_version":"2.1","id":"malware--000000c1-0000-4000-8000-0000000000c1","created":"2024-01-01T00:00:00Z","modified":"2024-01-01T00:00:00Z","name":"QueueRAT","is_family":true}]}`)
+	code, _, b := f.do("POST", "analyst-green", "/api/imports?name=queued", "application/json", bundle)
+	if code != http.StatusServiceUnavailable || !strings.Contains(string(b), "imports are queued or running") {
+		t.Fatalf("import with every slot taken: %d %s, want 503 naming the queue", code, b)
+	}
+	f.srv.jobs.release()
+	code, h, b := f.do("POST", "analyst-green", "/api/imports?name=queued", "application/json", bundle)
+	if code != 202 {
+		t.Fatalf("import with a slot free: %d %s", code, b)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, b = f.get("analyst-green", h.Get("Location"))
+		if !strings.Contains(string(b), `"running"`) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(string(b), `"complete"`) {
+		t.Fatalf("job: %s", b)
+	}
+	// The finished import gave its slot back: one free again.
+	select {
+	case f.srv.jobs.slots <- struct{}{}:
+	default:
+		t.Fatal("the finished import kept its slot")
+	}
+}
